@@ -1,0 +1,1 @@
+"""Local-only parts of cwsync: simulators, embedded runtime and the cwsync command. Never deployed."""

@@ -1,0 +1,1 @@
+"""cwsync: keeps ConnectWise Manage agreements in step with a reseller marketplace."""

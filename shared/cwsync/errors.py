@@ -1,0 +1,35 @@
+"""Errors the sync raises. A class name that the state machine routes on is its ASL `ErrorEquals` name."""
+from __future__ import annotations
+
+
+class CwsyncError(Exception):
+    """Base class: the message tells a billing person what happened and what to fix."""
+
+
+class ConfigurationError(CwsyncError):
+    """A setting or secret is missing or invalid."""
+
+
+class InvalidOrder(CwsyncError):
+    """A marketplace order cannot be turned into a task (malformed or unsupported)."""
+
+
+class TransientError(CwsyncError):
+    """A temporary failure (throttling, 5xx, network): the step may be retried."""
+
+
+class ExternalApiError(CwsyncError):
+    """An external API refused a request for a reason retrying will not fix."""
+
+    def __init__(self, message: str, *, status: int | None = None, details: list | None = None):
+        super().__init__(message)
+        self.status = status
+        self.details = details or []
+
+
+class ApprovalRejected(CwsyncError):
+    """The approver rejected the task."""
+
+
+class SyncFailed(CwsyncError):
+    """The task cannot be synced; the message says why."""
