@@ -1,0 +1,1 @@
+"""Pure sync rules: plain values in, plain values out, no I/O."""

@@ -1,0 +1,102 @@
+"""Which sync task, if any, a marketplace order becomes (the Check Changes list)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from cwsync.errors import InvalidOrder
+from cwsync.domain.agreements import billing_cycle_name
+from cwsync.domain.models import Order, TaskType
+
+TASK = "task"
+PENDING = "pending"
+IGNORED = "ignored"
+INVALID = "invalid"
+
+_TASK_BY_ORDER_TYPE = {
+    "sales": TaskType.SALES,
+    "change": TaskType.CHANGE,
+    "cancellation": TaskType.CANCELLATION,
+    "renewal": TaskType.RENEWAL,
+}
+_USAGE_LINE_TYPES = {"BILLING_SUBSCRIPTION", "VENDOR_RATED_DATA"}
+_STILL_RUNNING = {"submitted", "processing"}
+_NEVER_COMPLETES = {"cancelled", "error"}
+
+
+@dataclass(frozen=True)
+class Classification:
+    outcome: str  # task | pending | ignored | invalid
+    task_type: TaskType | None
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"outcome": self.outcome,
+                "taskType": str(self.task_type) if self.task_type else None,
+                "reason": self.reason}
+
+
+def classify_order(detail: Any) -> Classification:
+    """Classify a detailed order. Status first: an unfinished order is not parsed yet."""
+    if not isinstance(detail, Mapping):
+        return Classification(INVALID, None, "The order is not a JSON object")
+    number = detail.get("orderNumber") or detail.get("id") or "(no number)"
+    status = detail.get("status")
+    if status in _STILL_RUNNING:
+        return Classification(PENDING, None, f"Order {number} is {status}; it is read again on the next run")
+    if status in _NEVER_COMPLETES:
+        code = f" ({detail['statusCode']})" if detail.get("statusCode") else ""
+        return Classification(IGNORED, None, f"Order {number} ended as {status}{code}; nothing was provisioned")
+    if status != "completed":
+        return Classification(INVALID, None, f"Order {number} has an unknown status {status!r}")
+
+    try:
+        order = Order.from_api(detail)
+    except InvalidOrder as error:
+        return Classification(INVALID, None, str(error))
+
+    task_type = _task_type(order)
+    if task_type is None:
+        return Classification(
+            IGNORED, None,
+            f"Order {order.number} is a {order.type} order; the sync handles sales, change, "
+            "billing, cancellation and renewal orders only")
+    problem = _cannot_sync(order, task_type)
+    if problem:
+        return Classification(INVALID, task_type, f"Order {order.number}: {problem}")
+    return Classification(TASK, task_type, f"Order {order.number} is a {task_type} order")
+
+
+def _task_type(order: Order) -> TaskType | None:
+    # Usage billing is recognised before the order type: billing orders reuse other types.
+    if is_billing_order(order):
+        return TaskType.BILLING
+    return _TASK_BY_ORDER_TYPE.get(order.type)
+
+
+def is_billing_order(order: Order) -> bool:
+    if order.number.upper().startswith("BO"):
+        return True
+    if any(line.type in _USAGE_LINE_TYPES for line in order.lines):
+        return True
+    return (order.billing_model == "chargeAfterBillingPeriod"
+            and any(charge.type == "overuse" for charge in order.charges))
+
+
+def _cannot_sync(order: Order, task_type: TaskType) -> str | None:
+    """What stops this order from becoming a task, beyond being well-formed."""
+    if task_type in (TaskType.SALES, TaskType.CHANGE, TaskType.RENEWAL) and not order.recurring_lines:
+        return "it has no product lines to put on the agreement"
+    if order.billing_period is None and task_type != TaskType.CANCELLATION:
+        # Without a period the agreement's billing cycle cannot be checked.
+        return "no product line states its billing period"
+    if order.billing_period is not None:
+        try:
+            billing_cycle_name(order.billing_period)
+        except InvalidOrder as error:
+            return str(error)
+    missing = [line.mpn for line in order.recurring_lines if not (line.subscription_id or order.subscription_id)]
+    if missing or (not order.subscription_id and not order.lines):
+        # The subscription id is the ownership tag that finds the additions again.
+        return f"no subscription id for {', '.join(missing) or 'the order'}"
+    return None

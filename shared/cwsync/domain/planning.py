@@ -1,0 +1,395 @@
+"""What a billing person would change in ConnectWise for one marketplace order.
+
+`plan_task` turns an order and what ConnectWise already holds into a `Plan` of explicit
+operations; nothing here writes anything. Assumptions about the marketplace data:
+- a charge line's unit amounts are per unit per billing period (the prorated total of a
+  partial period is in its extended amounts, which the plan does not use);
+- a change or renewal order's product quantity is the new total quantity.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Mapping, Sequence
+
+from cwsync.errors import ConfigurationError, SyncFailed
+from cwsync.domain.matching import unit_amounts
+from cwsync.domain.models import (DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, MONEY_FIELDS, Order,
+                                  OrderLine, TaskType, last_day)
+from cwsync.domain.money import days_left, format_money, format_quantity, prorate, round_money, to_decimal
+from cwsync.domain.operations import (CANCEL_ADDITION, CREATE_ADDITION, CREATE_ADJUSTMENT, CREATE_CATALOG_ITEM,
+                                      DEFAULT_TAG_FORMAT, Operation, Plan, check_tag_format, has_subscription_tag,
+                                      ownership_tag, subscription_tag_prefix)
+
+MARKETPLACE = "marketplace"
+CONNECTWISE = "connectwise"
+BILL_CUSTOMER = ("Billable", "DoNotBill", "NoCharge")
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    price_source: str = MARKETPLACE   # marketplace: order charge lines; connectwise: addition, else catalog
+    proration: str = MARKETPLACE      # marketplace: the plan charges the difference; connectwise: the agreement prorates
+    cost_field: str = DEFAULT_COST_FIELD
+    price_field: str = DEFAULT_PRICE_FIELD
+    tag_format: str = DEFAULT_TAG_FORMAT
+    bill_customer: str = "Billable"
+    taxable: bool | None = None       # None: the catalog item's taxableFlag (True when unknown)
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("price_source", (MARKETPLACE, CONNECTWISE)),
+                              ("proration", (MARKETPLACE, CONNECTWISE)),
+                              ("bill_customer", BILL_CUSTOMER),
+                              ("cost_field", MONEY_FIELDS), ("price_field", MONEY_FIELDS)):
+            if getattr(self, name) not in allowed:
+                raise ConfigurationError(f"Setting {name}={getattr(self, name)!r}; expected one of {', '.join(allowed)}")
+        check_tag_format(self.tag_format)
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    agreement: Mapping
+    catalog_item: Mapping | None = None
+    additions: Sequence[Mapping] = ()
+    settings: PlanSettings = field(default_factory=PlanSettings)
+    now: datetime | None = None
+    # A product not in ConnectWise yet: the catalog item body to create first (see matching.propose_catalog_item).
+    catalog_proposal: Mapping | None = None
+    # Orders with several products: catalog items / proposals by MPN (the single ones above are the fallback).
+    catalog_items: Mapping[str, Mapping] = field(default_factory=dict)
+    catalog_proposals: Mapping[str, Mapping] = field(default_factory=dict)
+
+    def _by_mpn(self, table: Mapping[str, Mapping], mpn: str) -> Mapping | None:
+        return next((v for k, v in table.items() if k.strip().casefold() == mpn.strip().casefold()), None)
+
+    def catalog_item_for(self, mpn: str) -> Mapping | None:
+        return self._by_mpn(self.catalog_items, mpn) or (None if self.proposal_for(mpn) else self.catalog_item)
+
+    def proposal_for(self, mpn: str) -> Mapping | None:
+        return self._by_mpn(self.catalog_proposals, mpn) or self.catalog_proposal
+
+
+def plan_task(task_type: TaskType | str, order: Order, context: PlanContext) -> Plan:
+    planner = _PLANNERS.get(TaskType(task_type))
+    return planner(_Planner(order, context))
+
+
+@dataclass
+class _Price:
+    price: Decimal
+    cost: Decimal
+    source: str
+
+
+class _Planner:
+    """Shared facts and helpers for one order's plan."""
+
+    task_type: TaskType  # set by the task type's planner
+
+    def __init__(self, order: Order, context: PlanContext):
+        self.order, self.ctx, self.settings = order, context, context.settings
+        self.agreement_id = context.agreement.get("id")
+        self.effective = order.effective_date
+        self.day = self.effective.date()
+        self.ops: list[Operation] = []
+
+    # --- tags and existing additions ---------------------------------------------------
+    def subscription_of(self, line: OrderLine | None = None) -> str:
+        subscription = (line.subscription_id if line else None) or self.order.subscription_id
+        if not subscription:
+            raise SyncFailed(f"Order {self.order.number} names no subscription id; the sync cannot tag its additions")
+        return subscription
+
+    def tag(self, subscription: str, suffix: str = "") -> str:
+        return ownership_tag(self.settings.tag_format, subscription_id=subscription,
+                             order_number=self.order.number, order_id=self.order.id, suffix=suffix)
+
+    def active_additions(self, subscription: str) -> list[Mapping]:
+        prefix = subscription_tag_prefix(self.settings.tag_format, subscription)
+        return [a for a in self.ctx.additions if not a.get("cancelledDate") and has_subscription_tag(a, prefix)]
+
+    # --- prices ------------------------------------------------------------------------
+    def price_of(self, mpn: str, existing: Sequence[Mapping] = (), charge_types=("recurring", "renew")) -> _Price:
+        from_order = unit_amounts(self.order.charges, mpn, cost_field=self.settings.cost_field,
+                                  price_field=self.settings.price_field, types=charge_types)
+        from_addition = next(((_dec(a, "unitPrice"), _dec(a, "unitCost")) for a in existing), None)
+        item = self.ctx.catalog_item_for(mpn) or self.ctx.proposal_for(mpn)
+        from_catalog = (_dec(item, "price"), _dec(item, "cost")) if item else None
+        sources = [(from_order, "the marketplace order's charge line"),
+                   (from_addition, "the current ConnectWise addition"),
+                   (from_catalog, "the ConnectWise catalog item")]
+        if self.settings.price_source == CONNECTWISE:
+            sources = sources[1:] + sources[:1]
+        for amounts, source in sources:
+            if amounts is not None:
+                return _Price(amounts[0], amounts[1], source)
+        raise SyncFailed(f"No price for {mpn}: the order has no charge line for it and ConnectWise has no "
+                         "addition or catalog item to take it from")
+
+    # --- operations --------------------------------------------------------------------
+    def product_ref(self, mpn: str) -> dict:
+        item = self.ctx.catalog_item_for(mpn)
+        if item is not None and item.get("id") is not None:
+            return {"id": item["id"]}
+        proposal = self.ctx.proposal_for(mpn)
+        if proposal is not None:
+            self.add_catalog_item(proposal)
+            return {"identifier": proposal["identifier"]}
+        raise SyncFailed(f"Product {mpn} is not linked to a ConnectWise catalog item")
+
+    def add_catalog_item(self, body: Mapping) -> None:
+        key = f"create-catalog-item:{body['identifier']}"
+        if any(op.key == key for op in self.ops):
+            return
+        # Catalog items come first: the additions after them refer to the new item.
+        self.ops.insert(0, Operation(key, CREATE_CATALOG_ITEM, None, {"identifier": body["identifier"]},
+                                     dict(body), f"Add product {body['identifier']} to the ConnectWise catalog"))
+
+    def create_addition(self, line: OrderLine, tag: str, price: _Price, *, explanation: str,
+                        extra: Mapping | None = None) -> Operation:
+        mpn = line.new_mpn or line.mpn
+        item = self.ctx.catalog_item_for(mpn) or {}
+        taxable = self.settings.taxable if self.settings.taxable is not None else item.get("taxableFlag", True)
+        fields = {
+            "product": self.product_ref(mpn), "quantity": line.quantity,
+            "unitPrice": price.price, "unitCost": price.cost,
+            "billCustomer": self.settings.bill_customer, "taxableFlag": bool(taxable),
+            "effectiveDate": self.effective, "serialNumber": tag,
+            "description": line.name,
+            "invoiceDescription": f"{line.name} (subscription {self.subscription_of(line)})"[:6000],
+            **(extra or {}),
+        }
+        op = Operation(f"create-addition:{tag}", CREATE_ADDITION, self.agreement_id, {"serialNumber": tag},
+                       fields, f"{explanation}; price and cost from {price.source}",
+                       money_effect=line.quantity * price.price)
+        self.ops.append(op)
+        return op
+
+    def cancel_addition(self, addition: Mapping, why: str) -> None:
+        serial = addition.get("serialNumber")
+        self.ops.append(Operation(
+            f"cancel-addition:{addition.get('id')}", CANCEL_ADDITION, self.agreement_id,
+            {"id": addition.get("id"), "serialNumber": serial}, {"cancelledDate": self.effective},
+            f"{why}: addition {serial} ({format_quantity(_dec(addition, 'quantity'))} × "
+            f"{format_money(_dec(addition, 'unitPrice'), self.order.currency)}) ends on {self.day}",
+            money_effect=-_recurring(addition)))
+
+    def create_adjustment(self, key: str, amount: Decimal, description: str, explanation: str) -> None:
+        description = description[:1000]
+        self.ops.append(Operation(f"create-adjustment:{key}", CREATE_ADJUSTMENT, self.agreement_id,
+                                  {"description": description},
+                                  {"amount": amount, "description": description, "effectiveDate": self.effective},
+                                  explanation, money_effect=amount))
+
+    def fee_adjustments(self, charge_type: str, label: str) -> list[str]:
+        """One-time charges (setup or cancellation fees) as agreement adjustments."""
+        notes = []
+        for index, charge in enumerate(self.order.charges_of(charge_type), start=1):
+            unit = charge.amount(self.settings.price_field)
+            if unit is None:
+                raise SyncFailed(f"The {charge_type} charge for {charge.mpn} has no {self.settings.price_field}")
+            amount = charge.quantity * unit
+            subject = charge.description or charge.mpn or charge_type
+            tag = self.tag(self.subscription_of(self._line_for(charge.mpn)))
+            self.create_adjustment(f"{tag}:{charge_type}:{index}", amount,
+                                   f"{tag} {label}: {subject} × {format_quantity(charge.quantity)}",
+                                   f"One-time {label.lower()} from the order's {charge_type} charge line")
+            notes.append(f"{label.lower()} {format_money(amount, self.order.currency)} {self.order.currency}")
+        return notes
+
+    def _line_for(self, mpn: str | None) -> OrderLine | None:
+        return next((l for l in self.order.lines if mpn and l.mpn.casefold() == mpn.casefold()), None)
+
+    def plan(self, summary: str, *, decrease: bool = False, nothing_to_change: bool = False) -> Plan:
+        return Plan(self.order.id, self.task_type, self.order.currency, self.agreement_id, summary,
+                    self.ops, nothing_to_change=nothing_to_change, decrease=decrease,
+                    planned_at=self.ctx.now)
+
+
+def _dec(record: Mapping, key: str) -> Decimal:
+    value = record.get(key)
+    return Decimal(0) if value is None else to_decimal(value)
+
+
+def _recurring(addition: Mapping) -> Decimal:
+    return _dec(addition, "quantity") * _dec(addition, "unitPrice")
+
+
+def _line_tags(p: _Planner, lines: Sequence[OrderLine]) -> list[str]:
+    """One tag per line; lines sharing a subscription get "-1", "-2"… so tags stay unique."""
+    subs = [p.subscription_of(line) for line in lines]
+    return [p.tag(sub, f"-{subs[:i + 1].count(sub)}" if subs.count(sub) > 1 else "") for i, sub in enumerate(subs)]
+
+
+# --- the task types ----------------------------------------------------------------------
+
+def plan_sales_order(p: _Planner) -> Plan:
+    """A new subscription: one recurring addition per product line, setup fees one-time."""
+    p.task_type = TaskType.SALES
+    parts = []
+    for line, tag in zip(p.order.recurring_lines, _line_tags(p, p.order.recurring_lines)):
+        price = p.price_of(line.mpn)
+        p.create_addition(line, tag, price, explanation=f"New subscription {p.subscription_of(line)}")
+        parts.append(f"{format_quantity(line.quantity)} × {line.name} at "
+                     f"{format_money(price.price, p.order.currency)} {p.order.currency}")
+    fees = p.fee_adjustments("setup", "Setup fee")
+    return p.plan(f"New subscription from {p.day}: " + "; ".join(parts + fees))
+
+
+def plan_change_order(p: _Planner) -> Plan:
+    """Upgrade or downgrade: the current additions end, a new one starts with the new quantity/price.
+
+    With proration `marketplace` the plan also charges (or credits) the difference for the
+    rest of the current billing period; with `connectwise` the agreement prorates itself,
+    so the new addition asks it to (prorateCurrentPeriodFlag).
+    """
+    p.task_type = TaskType.CHANGE
+    subscription = p.subscription_of(p.order.recurring_lines[0] if p.order.recurring_lines else None)
+    active = p.active_additions(subscription)
+    old_quantity = sum((_dec(a, "quantity") for a in active), Decimal(0))
+    old_recurring = sum((_recurring(a) for a in active), Decimal(0))
+    for addition in active:
+        p.cancel_addition(addition, f"Change order {p.order.number} replaces it")
+
+    marketplace_prorates = p.settings.proration == MARKETPLACE
+    new_quantity, new_recurring, names = Decimal(0), Decimal(0), []
+    for line, tag in zip(p.order.recurring_lines, _line_tags(p, p.order.recurring_lines)):
+        price = p.price_of(line.new_mpn or line.mpn, active, charge_types=("recurring", "renew", "switch"))
+        p.create_addition(line, tag, price, explanation=f"Change order {p.order.number}: new quantity "
+                          f"{format_quantity(line.quantity)}",
+                          extra={"prorateCurrentPeriodFlag": not marketplace_prorates})
+        new_quantity += line.quantity
+        new_recurring += line.quantity * price.price
+        names.append(line.name)
+
+    difference = new_recurring - old_recurring
+    direction = "downgrade" if difference < 0 else "upgrade"
+    if marketplace_prorates and difference:
+        start, end = _current_period(p)
+        remaining, total_days = days_left(p.effective, start, end)
+        amount = prorate(difference, p.effective, start, end)
+        tag = p.tag(subscription)
+        p.create_adjustment(
+            f"{tag}:prorate", amount,
+            f"{tag} Prorated {direction} {', '.join(names)}: {format_quantity(old_quantity)} → "
+            f"{format_quantity(new_quantity)}, {remaining} of {total_days} days ({p.day} to {last_day(end)})",
+            f"{direction.capitalize()} of {format_money(difference, p.order.currency)} per period × "
+            f"{remaining}/{total_days} days left in the billing period {start} – {last_day(end)}")
+    note = "" if active else f" (no active addition tagged for subscription {subscription} was found to end)"
+    summary = (f"{', '.join(names)}: {format_quantity(old_quantity)} → {format_quantity(new_quantity)} "
+               f"from {p.day}{note}")
+    return p.plan(summary, decrease=difference < 0)
+
+
+def _current_period(p: _Planner) -> tuple[date, date]:
+    if p.order.period_start and p.order.period_end:
+        return p.order.period_start, p.order.period_end
+    if p.order.billing_period is None:
+        raise SyncFailed(f"Order {p.order.number} has no billing period to prorate against")
+    return p.order.billing_period.period_containing(p.day)
+
+
+def plan_billing_order(p: _Planner) -> Plan:
+    """Usage billing: the billed period's recurring and overuse charges as agreement adjustments.
+
+    Adjustments, not additions: usage is a one-time amount for a period that has passed,
+    and a billing person wants it on the next invoice once — an addition would recur.
+    Adjustments carry no cost, so the cost is stated in each operation's explanation.
+    """
+    p.task_type = TaskType.BILLING
+    start, end = _billed_period(p)
+    period = f"{start} to {last_day(end)}"
+    labels = {"recurring": "Recurring charge", "overuse": "Overuse"}
+    parts = []
+    for charge_type, label in labels.items():
+        for index, charge in enumerate(p.order.charges_of(charge_type), start=1):
+            price, cost = charge.amount(p.settings.price_field), charge.amount(p.settings.cost_field)
+            if price is None:
+                raise SyncFailed(f"The {charge_type} charge for {charge.mpn} has no {p.settings.price_field}")
+            amount = charge.quantity * price
+            line = p._line_for(charge.mpn)
+            tag = p.tag(p.subscription_of(line))
+            subject = charge.description or (line.name if line else charge.mpn) or charge_type
+            unit = f"{format_quantity(charge.quantity)} × {_unit_price(price, p.order.currency)} {p.order.currency}"
+            cost_note = (f"; cost {format_money(charge.quantity * cost, p.order.currency)} {p.order.currency}"
+                         if cost is not None else "")
+            p.create_adjustment(f"{tag}:{charge_type}:{index}", amount,
+                                f"{tag} {label}: {subject}, {unit}, period {period}",
+                                f"{label} for {period}: {unit}{cost_note}")
+            parts.append(f"{label.lower()} {format_money(amount, p.order.currency)} {p.order.currency}")
+    skipped = sorted({c.type for c in p.order.charges if c.type not in labels})
+    note = f" (charge lines not synced: {', '.join(skipped)})" if skipped else ""
+    if not parts:
+        return p.plan(f"Nothing to change: the billing order has no recurring or overuse charges{note}",
+                      nothing_to_change=True)
+    return p.plan(f"Usage for {period}: {'; '.join(parts)}{note}")
+
+
+def _unit_price(price: Decimal, currency: str) -> str:
+    """A unit price as the invoice shows it: currency decimals, more only when it has them (0.0125)."""
+    return format_money(price, currency) if round_money(price, currency) == price else f"{price.normalize():f}"
+
+
+def _billed_period(p: _Planner) -> tuple[date, date]:
+    if p.order.period_start and p.order.period_end:
+        return p.order.period_start, p.order.period_end
+    if p.order.billing_period is None:
+        raise SyncFailed(f"Billing order {p.order.number} has no billing period")
+    # Charged after the period: the billed period is the one before the order's.
+    current_start, _ = p.order.billing_period.period_containing(p.day)
+    return p.order.billing_period.period_containing(current_start - timedelta(days=1))
+
+
+def plan_cancellation(p: _Planner) -> Plan:
+    """The subscription's active additions end on the cancellation date; fees are one-time charges."""
+    p.task_type = TaskType.CANCELLATION
+    subscription = p.subscription_of(p.order.lines[0] if p.order.lines else None)
+    active = p.active_additions(subscription)
+    for addition in active:
+        p.cancel_addition(addition, f"Subscription {subscription} is cancelled")
+    fees = p.fee_adjustments("cancellation", "Cancellation fee")
+    if not p.ops:
+        return p.plan(f"Nothing to change: subscription {subscription} has no active addition on "
+                      f"agreement {p.agreement_id} and no cancellation fee", nothing_to_change=True)
+    parts = [f"{len(active)} addition(s) end on {p.day}"] if active else []
+    return p.plan(f"Cancel subscription {subscription}: " + "; ".join(parts + fees), decrease=bool(active))
+
+
+def plan_renewal(p: _Planner) -> Plan:
+    """A renewal changes ConnectWise only when quantity, price or cost drifted from the additions."""
+    p.task_type = TaskType.RENEWAL
+    lines = p.order.recurring_lines
+    subscription = p.subscription_of(lines[0])
+    active = p.active_additions(subscription)
+    prices = [p.price_of(line.new_mpn or line.mpn, active, charge_types=("renew", "recurring")) for line in lines]
+    currency = p.order.currency
+
+    def terms(quantity, price, cost):
+        return format_quantity(quantity), round_money(price, currency), round_money(cost, currency)
+
+    current = sorted(terms(_dec(a, "quantity"), _dec(a, "unitPrice"), _dec(a, "unitCost")) for a in active)
+    renewed = sorted(terms(line.quantity, pr.price, pr.cost) for line, pr in zip(lines, prices))
+    described = ", ".join(f"{q} × {pr} (cost {c}) {currency}" for q, pr, c in renewed)
+    if current == renewed:
+        return p.plan(f"Nothing to change: renewal keeps {described} for subscription {subscription}",
+                      nothing_to_change=True)
+
+    for addition in active:
+        p.cancel_addition(addition, f"Renewal {p.order.number} changes its terms")
+    for line, tag, price in zip(lines, _line_tags(p, lines), prices):
+        p.create_addition(line, tag, price, explanation=f"Renewal {p.order.number} with new terms")
+    before = ", ".join(f"{q} × {pr} (cost {c}) {currency}" for q, pr, c in current) or "no active addition"
+    old_recurring = sum((_recurring(a) for a in active), Decimal(0))
+    new_recurring = sum((line.quantity * pr.price for line, pr in zip(lines, prices)), Decimal(0))
+    return p.plan(f"Renewal of subscription {subscription} from {p.day}: {before} → {described}",
+                  decrease=new_recurring < old_recurring)
+
+
+_PLANNERS = {
+    TaskType.SALES: plan_sales_order,
+    TaskType.CHANGE: plan_change_order,
+    TaskType.BILLING: plan_billing_order,
+    TaskType.CANCELLATION: plan_cancellation,
+    TaskType.RENEWAL: plan_renewal,
+}
