@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m benchmarks.<name>`; numbers in docs/BENCHMARKS.md."""

@@ -1,0 +1,75 @@
+"""The ConnectWise resources the simulator serves, in the service's own names.
+
+Each resource says where it lives under `/apis/3.0`, which seed collection holds its
+records, which contract schema validates it, which fields the service computes (and
+therefore ignores on writes), and which reference objects it expands from other
+collections, as the service answers `company: {id, identifier, name}` for `company: {id}`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference object field filled from another collection's record."""
+
+    collection: str
+    copy: tuple[str, ...]  # fields copied from the referenced record
+    label: str  # words for an error message: "product", "company"
+    many: bool = False  # a list of references (company types)
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str  # error `resource` and object name: "agreementAddition"
+    label: str  # words for a 404 message: "Agreement Addition"
+    path: str  # under /apis/3.0, `{parentId}` for child collections
+    collection: str  # key in the seed/state data
+    schema: str  # contract component (or a local schema, see validation.LOCAL_SCHEMAS)
+    read_only: frozenset[str] = frozenset()
+    references: dict[str, Reference] = field(default_factory=dict)
+    parent: str | None = None  # collection of the parent record for child collections
+
+    @property
+    def parent_key(self) -> str:
+        return "agreementId"
+
+
+ALWAYS_READ_ONLY = frozenset({"id", "_info"})
+COMPANY_REFERENCE = Reference("companies", ("identifier", "name"), "company")
+
+RESOURCES = [
+    Resource("company", "Company", "company/companies", "companies", "Company",
+             ALWAYS_READ_ONLY | {"dateDeleted", "deletedBy"},
+             {"types": Reference("companyTypes", ("name",), "company type", many=True)}),
+    Resource("companyType", "Company Type", "company/companies/types", "companyTypes", "CompanyType",
+             ALWAYS_READ_ONLY),
+    Resource("contact", "Contact", "company/contacts", "contacts", "Contact", ALWAYS_READ_ONLY,
+             {"company": COMPANY_REFERENCE}),
+    Resource("catalogItem", "Catalog Item", "procurement/catalog", "catalog", "CatalogItem",
+             ALWAYS_READ_ONLY | {"calculatedPrice", "calculatedCost", "connectWiseID"}),
+    Resource("agreement", "Agreement", "finance/agreements", "agreements", "Agreement", ALWAYS_READ_ONLY,
+             {"company": COMPANY_REFERENCE,
+              "type": Reference("agreementTypes", ("name",), "agreement type"),
+              "contact": Reference("contacts", ("name",), "contact"),
+              "billingCycle": Reference("billingCycles", ("name",), "billing cycle"),
+              "currency": Reference("currencies", ("symbol", "currencyCode", "currencyIdentifier", "name"),
+                                    "currency"),
+              "billToCompany": COMPANY_REFERENCE,
+              "parentAgreement": Reference("agreements", ("name",), "agreement")}),
+    Resource("agreementType", "Agreement Type", "finance/agreements/types", "agreementTypes", "AgreementType",
+             ALWAYS_READ_ONLY | {"connectWiseId"}),
+    Resource("agreementAddition", "Agreement Addition", "finance/agreements/{parentId}/additions", "additions",
+             "Addition",
+             ALWAYS_READ_ONLY | {"agreementId", "extPrice", "extCost", "margin", "billedQuantity", "prorateCost",
+                                 "proratePrice", "extendedProrateCost", "extendedProratePrice", "sequenceNumber"},
+             {"product": Reference("catalog", ("identifier",), "product")}, parent="agreements"),
+    Resource("agreementAdjustment", "Agreement Adjustment", "finance/agreements/{parentId}/adjustments",
+             "adjustments", "Agreement.Adjustment", ALWAYS_READ_ONLY | {"agreementId"}, parent="agreements"),
+    Resource("billingCycle", "Billing Cycle", "finance/billingCycles", "billingCycles", "BillingCycle",
+             ALWAYS_READ_ONLY),
+    Resource("currency", "Currency", "finance/currencies", "currencies", "Currency", ALWAYS_READ_ONLY),
+]
+BY_COLLECTION = {resource.collection: resource for resource in RESOURCES}
+COLLECTIONS = tuple(BY_COLLECTION)
