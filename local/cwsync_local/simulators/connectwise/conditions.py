@@ -14,6 +14,9 @@ Grammar (keywords case-insensitive, `and` binds tighter than `or`):
 
 Strings compare case-insensitively, as the real service's SQL Server collation does.
 A path that crosses a list (company/types/name) matches when any element matches.
+The audit fields every object carries in `_info` are searchable by their own names
+(`lastUpdated > [2026-01-01T00:00:00Z]`, `updatedBy = "ApiMember"`) or as `_info/lastUpdated`,
+unless the object has a property of that name itself.
 `parse` returns a predicate over a record; malformed input raises ConditionError whose
 message names the position and the token.
 """
@@ -30,6 +33,7 @@ COMPARISONS = {"=", "!=", "<", "<=", ">", ">="}
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?![\w.])")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:/[A-Za-z_][A-Za-z0-9_]*)*")
 _OPERATOR = re.compile(r"[=!<>]+")
+INFO_FIELDS = ("lastUpdated", "updatedBy", "dateEntered", "enteredBy")
 
 
 class ConditionError(ValueError):
@@ -194,7 +198,9 @@ class Parser:
         field_token = self.advance()
         path = field_token.value
         if self.known_path and not self.known_path(path):
-            raise ConditionError(f"{path} is not a recognized name", field_token.position)
+            path = info_path(path)
+            if path is None:
+                raise ConditionError(f"{field_token.value} is not a recognized name", field_token.position)
         negate = False
         if self.at_keyword("not"):
             self.advance()
@@ -252,6 +258,12 @@ class Parser:
 def parse(text: str, known_path: Callable[[str], bool] | None = None) -> Predicate:
     """Compile a conditions string into a predicate over a record (a dict)."""
     return Parser(text, known_path).parse()
+
+
+def info_path(path: str) -> str | None:
+    """`lastUpdated` or `_info/lastUpdated` -> `_info/lastUpdated`; None for any other name."""
+    name = path[len("_info/"):] if path.startswith("_info/") else path
+    return f"_info/{name}" if name in INFO_FIELDS else None
 
 
 # --- evaluation -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping
 from urllib.parse import urlencode
 
 from . import validation
-from .conditions import ConditionError, Predicate, normalise, parse
+from .conditions import ConditionError, Predicate, info_path, normalise, parse
 from .errors import ApiError, bad_request, field_error
 from .resources import Resource
 
@@ -71,9 +71,10 @@ def order(resource: Resource, records: list[dict], order_by: str) -> list[dict]:
             continue
         if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
             raise bad_request(FIND_RESOURCE, "orderBy", f"orderBy item '{item.strip()}' must be 'field [asc|desc]'.")
-        if not known_path(resource.schema)(words[0]):
+        path = words[0] if known_path(resource.schema)(words[0]) else info_path(words[0])
+        if path is None:
             raise bad_request(FIND_RESOURCE, "orderBy", f"{words[0]} is not a recognized name.")
-        keys.append((words[0].split("/"), len(words) == 2 and words[1].lower() == "desc"))
+        keys.append((path.split("/"), len(words) == 2 and words[1].lower() == "desc"))
     ordered = list(records)
     for parts, descending in reversed(keys):
         ordered.sort(key=lambda record: _sort_key(record, parts), reverse=descending)
@@ -143,9 +144,11 @@ def numbered_page(records: list[dict], params: dict[str, str], url: str, query: 
     chosen = records[(number - 1) * size: number * size]
     links = []
     if number > 1:
-        links += [_link(url, query, "first", page=1, pageSize=size), _link(url, query, "prev", page=number - 1, pageSize=size)]
+        links += [_link(url, query, "first", pageSize=size, page=1),
+                  _link(url, query, "prev", pageSize=size, page=number - 1)]
     if number < last:
-        links += [_link(url, query, "next", page=number + 1, pageSize=size), _link(url, query, "last", page=last, pageSize=size)]
+        links += [_link(url, query, "next", pageSize=size, page=number + 1),
+                  _link(url, query, "last", pageSize=size, page=last)]
     return Page(chosen, ", ".join(links) or None)
 
 
@@ -157,11 +160,17 @@ def forward_only_page(records: list[dict], params: dict[str, str], url: str, que
     chosen = remaining[:size]
     link = None
     if len(remaining) > size:
-        link = _link(url, query, "next", pageId=chosen[-1]["id"], pageSize=size)
+        link = _link(url, query, "next", pageSize=size, pageId=chosen[-1]["id"])
     return Page(chosen, link)
 
 
 def _link(url: str, query: list[tuple[str, str]], rel: str, **replace: int) -> str:
+    """One `<url>; rel="..."` item: the request's own parameters, then `pageSize`, then the page.
+
+    The service always ends the URL with the page (`...?conditions=...&pageSize=1000&page=2`),
+    whatever order the request had; clients such as pyconnectwise read the page number with
+    a `page=(\\d+)>; rel=` pattern and see no next page otherwise.
+    """
     dropped = {name.lower() for name in replace}
     kept = [(key, value) for key, value in query if key.lower() not in dropped | {"page", "pageid"}]
     return f'<{url}?{urlencode(kept + [(k, str(v)) for k, v in replace.items()])}>; rel="{rel}"'

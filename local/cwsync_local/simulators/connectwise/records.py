@@ -16,6 +16,7 @@ from .errors import ApiError, field_error, invalid_object, not_found
 from .resources import BY_COLLECTION, COLLECTIONS, Reference, Resource
 
 API_MEMBER = "ApiMember"  # the `updatedBy` the service shows for writes made with API keys
+SEED_MEMBER = "Admin1"  # who "entered" seed records that carry no `_info` of their own
 
 
 def utc_now() -> str:
@@ -170,7 +171,12 @@ class Records:
         return None
 
     def _normalise_seed(self) -> None:
-        """Give seed records ids, expanded references and computed fields, as if written via the API."""
+        """Give seed records ids, expanded references and computed fields, as if written via the API.
+
+        Every object the service returns carries `_info` (`lastUpdated`, `updatedBy`, ...);
+        seed records without one get it, stamped with the time the simulator loaded them.
+        """
+        now = self.clock()
         for name in COLLECTIONS:
             resource = BY_COLLECTION[name]
             for index, record in enumerate(self.state.data[name]):
@@ -181,6 +187,9 @@ class Records:
                 for field, reference in resource.references.items():
                     if record.get(field) is not None:
                         self._resolve(resource, record, field, reference)
+                if not isinstance(record.get("_info"), dict):
+                    record["_info"] = {"lastUpdated": now, "updatedBy": SEED_MEMBER, "dateEntered": now,
+                                       "enteredBy": SEED_MEMBER}
                 compute = _COMPUTED.get(name)
                 if compute:
                     parent = next((a for a in self.state.data["agreements"] if a.get("id") == record.get("agreementId")),
