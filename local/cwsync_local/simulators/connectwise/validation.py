@@ -60,6 +60,9 @@ def _is_datetime(value: object) -> bool:
     return True
 
 
+_ANNOTATIONS = ("nullable", "description", "example", "readOnly", "writeOnly")
+
+
 def _convert(node: Any, *, keep_required: bool) -> Any:
     """OpenAPI 3.0 schema → JSON Schema 2020-12 (nullable, $ref, the .NET `object`)."""
     if isinstance(node, list):
@@ -69,7 +72,11 @@ def _convert(node: Any, *, keep_required: bool) -> Any:
     if "$ref" in node:
         return {"$ref": "#/$defs/" + node["$ref"][len(_REF_PREFIX):]}
     result = {key: _convert(value, keep_required=keep_required) for key, value in node.items()
-              if key not in ("nullable", "description", "example", "readOnly", "writeOnly")}
+              if key not in _ANNOTATIONS}
+    if isinstance(node.get("properties"), dict):
+        # Property names are data, not annotations: a property called `description` stays.
+        result["properties"] = {name: _convert(value, keep_required=keep_required)
+                                for name, value in node["properties"].items()}
     if not keep_required:
         result.pop("required", None)
     if result.get("format") not in ("date-time",):
