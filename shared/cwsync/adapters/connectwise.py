@@ -1,0 +1,370 @@
+"""ConnectWise Manage REST API 3.0 client: the only code that talks to ConnectWise.
+
+Auth is Basic `companyId+publicKey:privateKey` plus the `clientId` header, with the API
+version pinned in `Accept`. Lists follow the `Link: <...>; rel="next"` header (or
+forward-only paging with `pageId`); no count call is made before a list. Retries follow
+`cwsync.adapters.http`: reads are retried, a POST never is (the applier looks up the
+ownership tag instead), a PATCH is retried only when every operation is a `replace`
+(sending the same absolute values twice leaves the same result), a DELETE is retried
+(deleting twice leaves the same result; `missing_ok` accepts the 404 of a repeat).
+
+Errors: 400/409/422 → `ExternalApiError` naming the fields ConnectWise complained about;
+401/403 → `ConfigurationError` telling the operator what to check (never the keys);
+404 → `NotFound`; 429/5xx after retries and network failures → `TransientError`.
+
+Money fields in request bodies may be Decimal, int or numeric strings: they are sent as
+JSON numbers with their exact digits. Non-integer numbers in answers are Decimals.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+from urllib.parse import urlsplit
+
+import requests
+
+from cwsync.adapters.conditions import Condition, all_of, field, render
+from cwsync.adapters.http import (DEFAULT_TIMEOUT, HttpClient, NotFound, RetryPolicy, Timeout,
+                                  format_datetime, loads)
+from cwsync.errors import ConfigurationError, ExternalApiError
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "2025.1"
+MAX_PAGE_SIZE = 1000
+# Request fields that are numbers in ConnectWise; plans carry them as exact strings.
+NUMERIC_FIELDS = frozenset({
+    "quantity", "lessIncluded", "unitPrice", "unitCost", "amount", "price", "cost",
+    "recurringRevenue", "recurringCost", "markupPercentage", "billAmount",
+})
+ADDITION_LOOKUP_FIELDS = ("id", "serialNumber", "product", "quantity", "unitPrice", "unitCost",
+                          "effectiveDate", "cancelledDate", "billCustomer", "agreementId")
+ADJUSTMENT_LOOKUP_FIELDS = ("id", "description", "amount", "effectiveDate", "agreementId")
+CATALOG_LOOKUP_FIELDS = ("id", "identifier", "description", "price", "cost", "inactiveFlag")
+_CONTAINS_LIMIT = 200  # characters of a long description used in a `contains` lookup
+
+
+class ConnectWiseClient:
+    """One ConnectWise Manage tenant. Reference data (billing cycles, currencies, agreement types) is cached per instance."""
+
+    service = "ConnectWise"
+
+    def __init__(self, base_url: str, company_id: str, public_key: str, private_key: str, client_id: str, *,
+                 timeout: Timeout = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
+                 api_version: str = API_VERSION):
+        if not all((base_url, company_id, public_key, private_key, client_id)):
+            raise ConfigurationError("ConnectWise settings are incomplete: base URL, company id, public key, "
+                                     "private key and clientId are all required.")
+        self.base_url = base_url.rstrip("/")
+        self.company_id = company_id
+        self.http = HttpClient(self.service, timeout=timeout, retry=retry,
+                               auth=(f"{company_id}+{public_key}", private_key),
+                               headers={"clientId": client_id,
+                                        "Accept": f"application/vnd.connectwise.com+json; version={api_version}"})
+        self._reference: dict[str, list[dict]] = {}
+
+    # ---- construction -------------------------------------------------------------
+
+    @classmethod
+    def discover(cls, site_url: str, company_id: str, public_key: str, private_key: str, client_id: str, *,
+                 timeout: Timeout = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
+                 **options: Any) -> "ConnectWiseClient":
+        """Find the API base URL from `{site_url}/login/companyinfo/{company_id}` and build a client."""
+        return cls(discover_base_url(site_url, company_id, timeout=timeout, retry=retry),
+                   company_id, public_key, private_key, client_id, timeout=timeout, retry=retry, **options)
+
+    @classmethod
+    def from_secret(cls, secret: Mapping[str, Any], **options: Any) -> "ConnectWiseClient":
+        """From the secret's JSON (`siteUrl` or `baseUrl`, `companyId`, `publicKey`, `privateKey`, `clientId`)."""
+        missing = [key for key in ("companyId", "publicKey", "privateKey", "clientId") if not secret.get(key)]
+        if missing or not (secret.get("baseUrl") or secret.get("siteUrl")):
+            names = missing + ([] if secret.get("baseUrl") or secret.get("siteUrl") else ["siteUrl or baseUrl"])
+            raise ConfigurationError(f"The ConnectWise secret lacks {', '.join(names)}.")
+        keys = (str(secret["companyId"]), secret["publicKey"], secret["privateKey"], secret["clientId"])
+        if secret.get("baseUrl"):
+            return cls(secret["baseUrl"], *keys, **options)
+        return cls.discover(secret["siteUrl"], *keys, **options)
+
+    def close(self) -> None:
+        self.http.close()
+
+    @property
+    def requests_sent(self) -> int:
+        return self.http.requests_sent
+
+    # ---- generic REST ---------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def list(self, path: str, conditions: Condition | str | None = None, fields: Iterable[str] | None = None,
+             order_by: str | None = None, page_size: int = MAX_PAGE_SIZE, *,
+             forward_only: bool = False, child_conditions: Condition | str | None = None) -> Iterator[dict]:
+        """Every object of a collection, page by page, following the `Link` header's `next`."""
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
+        params: dict[str, Any] = {"pageSize": page_size}
+        if render(conditions):
+            params["conditions"] = render(conditions)
+        if render(child_conditions):
+            params["childConditions"] = render(child_conditions)
+        if fields:
+            params["fields"] = ",".join(fields)
+        if order_by and not forward_only:
+            params["orderBy"] = order_by
+        headers = {"pagination-type": "forward-only"} if forward_only else None
+        url: str | None = self.url(path)
+        seen_urls: set[str] = set()
+        while url:
+            response = self._send("GET", url, params=params, headers=headers, what=f"list {path}")
+            page = self._json(response)
+            if not isinstance(page, list):
+                raise ExternalApiError(f"ConnectWise answered GET {path} with {type(page).__name__}, expected a list.")
+            yield from page
+            next_url = _next_link(response)
+            if not page or not next_url or next_url in seen_urls:
+                break
+            seen_urls.add(next_url)
+            url, params = next_url, None  # the next link carries every query parameter
+
+    def first(self, path: str, conditions: Condition | str | None = None,
+              fields: Iterable[str] | None = None, order_by: str | None = None) -> dict | None:
+        """The first match or None, in one request."""
+        return next(iter(self.list(path, conditions, fields, order_by, page_size=1)), None)
+
+    def get(self, path: str, fields: Iterable[str] | None = None) -> dict:
+        params = {"fields": ",".join(fields)} if fields else None
+        return self._json(self._send("GET", self.url(path), params=params, what=f"read {path}"))
+
+    def count(self, path: str, conditions: Condition | str | None = None) -> int:
+        params = {"conditions": render(conditions)} if render(conditions) else None
+        answer = self._json(self._send("GET", self.url(f"{path.rstrip('/')}/count"), params=params,
+                                       what=f"count {path}"))
+        return int(answer["count"])
+
+    def create(self, path: str, body: Mapping[str, Any]) -> dict:
+        """POST once, never retried after it may have reached ConnectWise."""
+        return self._json(self._send("POST", self.url(path), body=prepare_body(body), what=f"create in {path}"))
+
+    def patch(self, path: str, ops: Sequence[Mapping[str, Any]]) -> dict:
+        """JSON Patch list; retried on failure only when every operation is a `replace`."""
+        ops = [dict(op, value=_prepare_value(op["path"], op["value"])) if "value" in op else dict(op)
+               for op in ops]
+        idempotent = all(op.get("op") == "replace" for op in ops)
+        return self._json(self._send("PATCH", self.url(path), body=ops, idempotent=idempotent,
+                                     what=f"update {path}"))
+
+    def delete(self, path: str, *, missing_ok: bool = False) -> None:
+        try:
+            self._send("DELETE", self.url(path), what=f"delete {path}")
+        except NotFound:
+            if not missing_ok:
+                raise
+
+    # ---- companies, catalog, agreements -----------------------------------------------
+
+    def companies(self, conditions: Condition | str | None = None, fields: Iterable[str] | None = None,
+                  order_by: str | None = None) -> list[dict]:
+        return list(self.list("/company/companies", conditions, fields, order_by))
+
+    def catalog_items(self, conditions: Condition | str | None = None,
+                      fields: Iterable[str] | None = None) -> list[dict]:
+        return list(self.list("/procurement/catalog", conditions, fields))
+
+    def find_catalog_item(self, identifier: str, fields: Iterable[str] | None = CATALOG_LOOKUP_FIELDS) -> dict | None:
+        return self.first("/procurement/catalog", field("identifier").eq(identifier), fields)
+
+    def create_catalog_item(self, body: Mapping[str, Any]) -> dict:
+        return self.create("/procurement/catalog", body)
+
+    def agreements(self, company_id: str | int | None = None, conditions: Condition | str | None = None,
+                   fields: Iterable[str] | None = None) -> list[dict]:
+        company = field("company/id").eq(int(company_id)) if company_id is not None else None
+        return list(self.list("/finance/agreements", all_of(company, conditions), fields))
+
+    def agreement(self, agreement_id: str | int, fields: Iterable[str] | None = None) -> dict:
+        return self.get(f"/finance/agreements/{int(agreement_id)}", fields)
+
+    # ---- additions and adjustments ----------------------------------------------------
+
+    def additions(self, agreement_id: str | int, conditions: Condition | str | None = None,
+                  fields: Iterable[str] | None = None) -> list[dict]:
+        return list(self.list(_additions(agreement_id), conditions, fields))
+
+    def addition(self, agreement_id: str | int, addition_id: str | int,
+                 fields: Iterable[str] | None = None) -> dict:
+        return self.get(f"{_additions(agreement_id)}/{int(addition_id)}", fields)
+
+    def find_additions(self, agreement_id: str | int, serial_number: str,
+                       fields: Iterable[str] | None = ADDITION_LOOKUP_FIELDS) -> list[dict]:
+        """Additions carrying an ownership tag (ConnectWise `serialNumber`), cancelled ones included."""
+        return self.additions(agreement_id, field("serialNumber").eq(serial_number), fields)
+
+    def create_addition(self, agreement_id: str | int, body: Mapping[str, Any]) -> dict:
+        return self.create(_additions(agreement_id), body)
+
+    def cancel_addition(self, agreement_id: str | int, addition_id: str | int,
+                        cancelled_date: datetime | date | str) -> dict:
+        """End an addition: ConnectWise has no cancelled flag, only `cancelledDate`."""
+        value = cancelled_date if isinstance(cancelled_date, str) else format_datetime(cancelled_date)
+        return self.patch(f"{_additions(agreement_id)}/{int(addition_id)}",
+                          [{"op": "replace", "path": "cancelledDate", "value": value}])
+
+    def update_addition(self, agreement_id: str | int, addition_id: str | int,
+                        changes: Mapping[str, Any]) -> dict:
+        """Replace whole fields (a reference like `product` is replaced as a whole object)."""
+        if not changes:
+            raise ValueError("update_addition needs at least one field to change")
+        return self.patch(f"{_additions(agreement_id)}/{int(addition_id)}",
+                          [{"op": "replace", "path": name, "value": value} for name, value in changes.items()])
+
+    def adjustments(self, agreement_id: str | int, conditions: Condition | str | None = None,
+                    fields: Iterable[str] | None = None) -> list[dict]:
+        return list(self.list(_adjustments(agreement_id), conditions, fields))
+
+    def find_adjustments(self, agreement_id: str | int, description: str,
+                         fields: Iterable[str] | None = ADJUSTMENT_LOOKUP_FIELDS) -> list[dict]:
+        """Adjustments whose description is exactly `description` (the tagged description)."""
+        if len(description) <= _CONTAINS_LIMIT:
+            condition = field("description").eq(description)
+        else:  # keep the URL short; the exact comparison happens here
+            condition = field("description").contains(description[:_CONTAINS_LIMIT])
+        return [item for item in self.adjustments(agreement_id, condition, fields)
+                if item.get("description") == description]
+
+    def create_adjustment(self, agreement_id: str | int, body: Mapping[str, Any]) -> dict:
+        return self.create(_adjustments(agreement_id), body)
+
+    # ---- reference data (cached) ------------------------------------------------------
+
+    def billing_cycles(self) -> list[dict]:
+        return self._cached("/finance/billingCycles")
+
+    def currencies(self) -> list[dict]:
+        return self._cached("/finance/currencies")
+
+    def agreement_types(self) -> list[dict]:
+        return self._cached("/finance/agreements/types")
+
+    def _cached(self, path: str) -> list[dict]:
+        if path not in self._reference:
+            self._reference[path] = list(self.list(path))
+        return self._reference[path]
+
+    # ---- plumbing ---------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, *, what: str, params: Mapping[str, Any] | None = None,
+              body: Any = None, headers: Mapping[str, str] | None = None,
+              idempotent: bool | None = None) -> requests.Response:
+        response = self.http.request(method, url, params=params, body=body, headers=headers, idempotent=idempotent)
+        if response.status_code in (401, 403):
+            raise _access_error(response, method, urlsplit(url).path)
+        self.http.raise_for_status(response, what=what, detail=error_detail)
+        return response
+
+    @staticmethod
+    def _json(response: requests.Response) -> Any:
+        if response.status_code == 204 or not response.content:
+            return {}
+        try:
+            return loads(response.content)
+        except ValueError:
+            raise ExternalApiError(f"ConnectWise answered {response.request.method} {urlsplit(response.url).path} "
+                                   "with something that is not JSON.", status=response.status_code) from None
+
+
+def discover_base_url(site_url: str, company_id: str, *, timeout: Timeout = DEFAULT_TIMEOUT,
+                      retry: RetryPolicy | None = None) -> str:
+    """`{site}/{Codebase}apis/3.0` from the unauthenticated company-info endpoint."""
+    site = site_url.rstrip("/")
+    if "://" not in site:
+        site = f"https://{site}"
+    http = HttpClient("ConnectWise", timeout=timeout, retry=retry)
+    try:
+        response = http.request("GET", f"{site}/login/companyinfo/{company_id}")
+        if response.status_code == 404:
+            raise ConfigurationError(f"ConnectWise at {site} does not know company id {company_id!r}: "
+                                     "check siteUrl and companyId in the ConnectWise secret.")
+        http.raise_for_status(response, what="find the API address (login/companyinfo)")
+        try:
+            info = loads(response.content)
+        except ValueError:
+            info = None
+    finally:
+        http.close()
+    codebase = info.get("Codebase") if isinstance(info, dict) else None
+    if not codebase:
+        raise ConfigurationError(f"ConnectWise at {site} did not say which codebase company {company_id!r} uses: "
+                                 "check siteUrl (cloud hosts need the api- prefix) or set baseUrl in the secret.")
+    codebase = codebase.strip("/") + "/"
+    return f"{site}/{codebase}apis/3.0"
+
+
+def error_detail(response: requests.Response) -> tuple[str, list]:
+    """ConnectWise's `{code, message, errors[]}` as one readable sentence naming the fields."""
+    try:
+        payload = loads(response.content)
+    except ValueError:
+        return ((response.text or "").strip()[:300] or response.reason or "no details"), []
+    if not isinstance(payload, dict):
+        return str(payload)[:300], []
+    errors = payload.get("errors") if isinstance(payload.get("errors"), list) else []
+    message = str(payload.get("message") or payload.get("code") or "no details").rstrip(".")
+    parts = []
+    for item in errors:
+        if not isinstance(item, dict):
+            continue
+        name = item.get("field") or item.get("resource")
+        text = str(item.get("message") or item.get("code") or "is invalid").rstrip(".")
+        if text in message:
+            continue
+        parts.append(text if not name or name in text else f"{name}: {text}")
+    if parts:
+        message = f"{message}: " + "; ".join(parts)
+    return message, errors
+
+
+def prepare_body(body: Mapping[str, Any]) -> dict:
+    """Numeric fields as Decimals (sent as exact JSON numbers); dates as ISO UTC text."""
+    return {name: _prepare_value(name, value) for name, value in body.items()}
+
+
+def _prepare_value(name: str, value: Any) -> Any:
+    if name in NUMERIC_FIELDS and isinstance(value, str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if isinstance(value, float) and name in NUMERIC_FIELDS:
+        return Decimal(str(value))
+    return value
+
+
+def _access_error(response: requests.Response, method: str, path: str) -> ConfigurationError:
+    if response.status_code == 401:
+        error = ConfigurationError(
+            "ConnectWise refused the API credentials (HTTP 401): check the company id, public key, private key "
+            "and clientId in the ConnectWise secret, and that the API member is active.")
+    else:
+        resource = "/".join(part for part in path.split("/apis/3.0/")[-1].split("/") if not part.isdigit())
+        error = ConfigurationError(
+            f"ConnectWise denied {method} {resource} (HTTP 403): the API member's security role lacks this "
+            "permission. It needs Companies inquire; Agreements inquire/add/edit; Product Catalog "
+            "inquire/add/edit; Table Setup inquire.")
+    error.status = response.status_code  # type: ignore[attr-defined]
+    return error
+
+
+def _next_link(response: requests.Response) -> str | None:
+    link = response.links.get("next") if response.headers.get("Link") else None
+    return link.get("url") if link else None
+
+
+def _additions(agreement_id: str | int) -> str:
+    return f"/finance/agreements/{int(agreement_id)}/additions"
+
+
+def _adjustments(agreement_id: str | int) -> str:
+    return f"/finance/agreements/{int(agreement_id)}/adjustments"
