@@ -1,0 +1,15 @@
+"""CheckChanges: reads new marketplace orders into sync tasks and starts one execution per task."""
+from __future__ import annotations
+
+from cwsync.observability import logger, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict, context) -> dict:
+    from cwsync.services.check_changes import check_changes  # imported on the first call
+    from cwsync.services.deps import Dependencies
+
+    result = check_changes(Dependencies.shared())
+    logger.info("Checked the marketplace for changes", extra={"counts": result.counts()})
+    return result.to_dict()

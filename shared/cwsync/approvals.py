@@ -1,0 +1,346 @@
+"""Approval links and pages: signing, verification, and what the approver sees.
+
+A link names an approval by its random id and carries its expiry; both are signed with
+HMAC-SHA256 under the key from the link-signing secret. The Step Functions task token
+stays in DynamoDB and never appears in a link, a page, a log line or an exception.
+Pages are Jinja2 templates with autoescaping on for every value, and work without
+JavaScript: a form per decision, POSTing to the page's own URL.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any, Mapping
+from urllib.parse import quote, urlencode
+
+from cwsync.errors import CwsyncError
+
+KINDS = ("customer", "product", "agreement", "confirm")
+SIGNATURE_CONTEXT = b"cwsync-approval-link:v1"
+# What an approver may change on a planned operation, by action; everything else is fixed.
+EDITABLE_FIELDS = {
+    "create_addition": ("quantity", "unitPrice", "unitCost", "description"),
+    "update_addition": ("quantity", "unitPrice", "unitCost", "description"),
+    "create_adjustment": ("amount", "description"),
+    "create_catalog_item": ("description", "price", "cost"),
+}
+NUMERIC_FIELDS = frozenset({"quantity", "unitPrice", "unitCost", "amount", "price", "cost"})
+MAX_TEXT_FIELD = {"description": 60}
+
+
+class ApprovalError(CwsyncError):
+    """A request about an approval that cannot be served; `status` is the HTTP status."""
+
+    status = 400
+    title = "This request cannot be handled"
+
+    def __init__(self, message: str, *, title: str | None = None):
+        super().__init__(message)
+        if title:
+            self.title = title
+
+
+class BadRequest(ApprovalError):
+    status = 400
+    title = "This request is not valid"
+
+
+class LinkForged(ApprovalError):
+    status = 403
+    title = "This link is not valid"
+
+
+class ApprovalNotFound(ApprovalError):
+    status = 404
+    title = "No such approval"
+
+
+class AlreadyDecided(ApprovalError):
+    status = 409
+    title = "Already decided"
+
+
+class LinkExpired(ApprovalError):
+    status = 410
+    title = "This approval has expired"
+
+
+# --- ids, signatures, links ----------------------------------------------------------------
+
+def new_approval_id() -> str:
+    """A random, URL-safe approval id (128 bits)."""
+    return secrets.token_urlsafe(16)
+
+
+def sign(key: bytes, approval_id: str, expires: int) -> str:
+    """base64url(HMAC-SHA256(key, context ‖ id ‖ expiry)) without padding."""
+    message = b"\n".join([SIGNATURE_CONTEXT, approval_id.encode("utf-8"), str(int(expires)).encode()])
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def approval_url(base_url: str, approval_id: str, expires: int, key: bytes) -> str:
+    query = urlencode({"exp": str(int(expires)), "sig": sign(key, approval_id, expires)})
+    return f"{base_url.rstrip('/')}/approvals/{quote(approval_id, safe='')}?{query}"
+
+
+def verify_link(key: bytes, approval_id: str, sig: Any, exp: Any, *, now: datetime | None = None) -> int:
+    """The link's expiry (epoch seconds) if the signature holds; LinkForged / LinkExpired if not.
+
+    A link whose id or expiry was changed fails the signature (403) before its expiry is
+    looked at, so a forged link never learns whether it would have been expired.
+    """
+    if not isinstance(sig, str) or not sig or not isinstance(exp, str) or not exp.isdigit() or len(exp) > 12:
+        raise LinkForged("The link is incomplete or has been changed. Open the link from the "
+                         "notification again, without editing it.")
+    expected = sign(key, approval_id, int(exp))
+    if not hmac.compare_digest(expected.encode("ascii"), sig.encode("utf-8", "replace")):
+        raise LinkForged("The link's signature does not match. It may have been changed or "
+                         "copied incompletely; open the link from the notification again.")
+    expires = int(exp)
+    if _epoch(now) >= expires:
+        raise LinkExpired(f"The link expired on {format_time(expires)}. The task has been or will "
+                          "be marked expired; it can be synced again from the dashboard.")
+    return expires
+
+
+def _epoch(now: datetime | None) -> int:
+    return int((now or datetime.now(timezone.utc)).timestamp())
+
+
+def format_time(value: Any) -> str:
+    """'2026-03-01 14:05 UTC' from epoch seconds or an ISO string."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+        when = datetime.fromtimestamp(int(value), timezone.utc)
+    elif isinstance(value, str) and value:
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+        except ValueError:
+            return value
+    elif isinstance(value, datetime):
+        when = value.astimezone(timezone.utc)
+    else:
+        return "" if value is None else str(value)
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_date(value: Any) -> str:
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-":
+        return value[:10]
+    return "" if value is None else str(value)
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any]) -> dict:
+    """Validate a POSTed decision against the approval; BadRequest says what is wrong.
+
+    Returns `{"decision": "approve", "choice", "changes"}` or `{"decision": "reject", "reason"}`.
+    """
+    decision = body.get("decision")
+    if decision not in ("approve", "reject"):
+        raise BadRequest("Say whether you approve or reject: decision must be 'approve' or 'reject'.")
+    if decision == "reject":
+        reason = body.get("reason") or "Rejected by the approver"
+        if not isinstance(reason, str):
+            raise BadRequest("The reason for rejecting should be text.")
+        return {"decision": "reject", "reason": reason.strip()[:500] or "Rejected by the approver"}
+
+    options = approval.get("options") or []
+    choice = body.get("choice")
+    if not choice and len([o for o in options if o.get("eligible")]) == 1 and approval.get("kind") == "confirm":
+        choice = next(o["id"] for o in options if o.get("eligible"))
+    if not isinstance(choice, str) or not choice:
+        raise BadRequest("Choose one of the options before approving.")
+    option = next((o for o in options if str(o.get("id")) == choice), None)
+    if option is None:
+        raise BadRequest(f"The option {choice!r} is not one of this approval's options.")
+    if not option.get("eligible", True):
+        raise BadRequest(f"{option.get('label') or choice} cannot be chosen: "
+                         f"{option.get('reason') or 'it is not eligible'}.")
+    changes = body.get("changes") or {}
+    if not isinstance(changes, Mapping):
+        raise BadRequest("changes should be an object of {operation key: {field: value}}.")
+    return {"decision": "approve", "choice": choice, "changes": validate_changes(approval, changes)}
+
+
+def validate_changes(approval: Mapping[str, Any], changes: Mapping[str, Any]) -> dict:
+    """Keep only edits that differ from the plan, on fields an approver may change."""
+    if not changes:
+        return {}
+    operations = {op.get("key"): op for op in (approval.get("plan") or {}).get("operations") or []}
+    result: dict[str, dict[str, str]] = {}
+    for key, edits in changes.items():
+        operation = operations.get(key)
+        if operation is None:
+            raise BadRequest(f"The change names an operation {key!r} that is not in the plan.")
+        if not isinstance(edits, Mapping):
+            raise BadRequest(f"The change for {key!r} should be an object of fields.")
+        allowed = EDITABLE_FIELDS.get(operation.get("action"), ())
+        for field, value in edits.items():
+            if field not in allowed:
+                raise BadRequest(f"{field!r} cannot be changed on a {operation.get('action')} operation.")
+            text = "" if value is None else str(value).strip()
+            current = (operation.get("fields") or {}).get(field)
+            if text == ("" if current is None else str(current)):
+                continue
+            if field in NUMERIC_FIELDS:
+                text = _check_number(text, field, key)
+            elif len(text) > MAX_TEXT_FIELD.get(field, 255):
+                raise BadRequest(f"{field} of {key!r} is longer than {MAX_TEXT_FIELD.get(field, 255)} characters.")
+            result.setdefault(key, {})[field] = text
+    return result
+
+
+def _check_number(text: str, field: str, key: str) -> str:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise BadRequest(f"{field} of {key!r} should be a number, not {text!r}.") from None
+    if not number.is_finite() or (number < 0 and field != "amount"):
+        raise BadRequest(f"{field} of {key!r} should be a number of 0 or more, not {text!r}.")
+    return f"{number:f}"
+
+
+def form_to_body(form: Mapping[str, list[str]]) -> dict:
+    """An HTML form (`changes.<op key>.<field>` names) as the JSON body shape."""
+    body: dict[str, Any] = {}
+    changes: dict[str, dict[str, str]] = {}
+    for name, values in form.items():
+        value = values[-1] if values else ""
+        if name.startswith("changes."):
+            key, _, field = name[len("changes."):].rpartition(".")
+            if key and field:
+                changes.setdefault(key, {})[field] = value
+        else:
+            body[name] = value
+    if changes:
+        body["changes"] = changes
+    return body
+
+
+# --- views and pages -----------------------------------------------------------------------
+
+def public_view(approval: Mapping[str, Any], now: datetime | None = None) -> dict:
+    """The JSON form of an approval (`?format=json`): never the token."""
+    return {
+        "id": approval.get("id") or approval.get("approvalId"),
+        "kind": approval.get("kind"),
+        "status": effective_status(approval, now),
+        "title": approval.get("title"),
+        "explanation": approval.get("explanation"),
+        "task": approval.get("task") or {},
+        "options": [
+            {"id": str(o.get("id")), "label": o.get("label"), "eligible": bool(o.get("eligible", True)),
+             "reason": o.get("reason") or ""}
+            for o in approval.get("options") or []
+        ],
+        "recommended": approval.get("recommended"),
+        "plan": approval.get("plan"),
+        "expiresAt": approval.get("expiresAt"),
+        "decision": _public_decision(approval.get("decision")),
+    }
+
+
+def _public_decision(decision: Any) -> dict | None:
+    if not isinstance(decision, Mapping):
+        return None
+    return {k: decision.get(k) for k in ("decision", "choice", "changes", "reason", "decidedAt") if k in decision}
+
+
+def effective_status(approval: Mapping[str, Any], now: datetime | None = None) -> str:
+    status = approval.get("status") or "pending"
+    if status == "pending" and expires_epoch(approval) is not None and _epoch(now) >= expires_epoch(approval):
+        return "expired"
+    return status
+
+
+def expires_epoch(approval: Mapping[str, Any]) -> int | None:
+    value = approval.get("expires")
+    if value is not None:
+        return int(value)
+    at = approval.get("expiresAt")
+    if isinstance(at, str) and at:
+        return int(datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp())
+    return None
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("cwsync", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=ChainableUndefined,  # optional summary fields may be absent
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = format_time
+    env.filters["day"] = format_date
+    return env
+
+
+def render_approval_page(approval: Mapping[str, Any], *, action: str, sig: str, exp: str,
+                         now: datetime | None = None) -> str:
+    """The approval page: task, options (with reasons), the plan for `confirm`, approve/reject forms."""
+    view = public_view(approval, now)
+    operations = []
+    for op in (view.get("plan") or {}).get("operations") or []:
+        fields = op.get("fields") or {}
+        operations.append({
+            "key": op.get("key"),
+            "action": op.get("action"),
+            "action_label": ACTION_LABELS.get(op.get("action"), op.get("action")),
+            "description": fields.get("description") or op.get("explanation") or "",
+            "quantity": fields.get("quantity", ""),
+            "unit_price": fields.get("unitPrice", fields.get("amount", fields.get("price", ""))),
+            "unit_cost": fields.get("unitCost", fields.get("cost", "")),
+            "dates": _operation_dates(fields),
+            "explanation": op.get("explanation") or "",
+            "editable": [f for f in EDITABLE_FIELDS.get(op.get("action"), ()) if f in fields],
+            "fields": fields,
+        })
+    return _environment().get_template("approval.html").render(
+        approval=view, operations=operations, action=action, sig=sig, exp=exp,
+        pending=view["status"] == "pending", kind_label=KIND_LABELS.get(view["kind"], view["kind"]),
+    )
+
+
+def render_message_page(title: str, message: str, *, status: int = 200,
+                        approval: Mapping[str, Any] | None = None, now: datetime | None = None) -> str:
+    """A short page: an outcome ('Approved') or an error ('This link is not valid')."""
+    return _environment().get_template("message.html").render(
+        title=title, message=message, status=status,
+        approval=public_view(approval, now) if approval else None,
+    )
+
+
+def _operation_dates(fields: Mapping[str, Any]) -> str:
+    parts = []
+    if fields.get("effectiveDate"):
+        parts.append(f"from {format_date(fields['effectiveDate'])}")
+    if fields.get("cancelledDate"):
+        parts.append(f"cancelled {format_date(fields['cancelledDate'])}")
+    return ", ".join(parts)
+
+
+KIND_LABELS = {
+    "customer": "Link customer to a ConnectWise company",
+    "product": "Link product to a ConnectWise catalog item",
+    "agreement": "Choose the ConnectWise agreement",
+    "confirm": "Confirm changes to ConnectWise",
+}
+ACTION_LABELS = {
+    "create_addition": "Add addition",
+    "cancel_addition": "Cancel addition",
+    "update_addition": "Update addition",
+    "create_adjustment": "One-time charge",
+    "create_catalog_item": "Add product to catalog",
+}

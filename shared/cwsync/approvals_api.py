@@ -1,0 +1,224 @@
+"""The approvals API (HTTP API v2 → Powertools `APIGatewayHttpResolver`).
+
+GET  /approvals/{id}?exp=…&sig=…  shows the approval (HTML, or JSON with `format=json`
+                                 or `Accept: application/json`); never changes anything.
+POST /approvals/{id}              decides once: form fields or JSON
+                                 `{"sig", "exp", "decision", "choice", "changes", "reason"}`.
+Statuses: 400 bad request or wrong method, 403 forged/tampered link, 404 unknown approval,
+409 already decided, 410 expired. The task token is read from DynamoDB only to resume the
+execution; it never reaches a page, a URL, a log line or an exception.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Callable, Mapping
+from urllib.parse import parse_qs, quote
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from cwsync.approvals import (AlreadyDecided, ApprovalError, ApprovalNotFound, BadRequest, LinkExpired,
+                              effective_status, expires_epoch, form_to_body, parse_decision, public_view,
+                              render_approval_page, render_message_page, verify_link)
+from cwsync.observability import logger
+
+MAX_BODY_BYTES = 64 * 1024
+GONE_CODES = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
+WRONG_METHODS = ["PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'"),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
+    """The resolver, wired to `get_deps()` (called per request; cheap after the first)."""
+    app = APIGatewayHttpResolver()
+
+    @app.get("/approvals/<approval_id>")
+    def show(approval_id: str) -> Response:
+        deps = get_deps()
+        query = app.current_event.query_string_parameters or {}
+        verify_link(deps.signing_key, approval_id, query.get("sig"), query.get("exp"), now=deps.now())
+        approval = _load(deps, approval_id)
+        if _wants_json(app):
+            return _json(200, public_view(approval, deps.now()))
+        status = effective_status(approval, deps.now())
+        if status == "expired":
+            raise LinkExpired("This approval has expired; nothing can be decided here any more.")
+        return _html(200, render_approval_page(approval, action=f"./{quote(approval_id, safe='')}",
+                                               sig=query["sig"], exp=query["exp"], now=deps.now()))
+
+    @app.post("/approvals/<approval_id>")
+    def decide(approval_id: str) -> Response:
+        deps = get_deps()
+        body = _body(app)
+        query = app.current_event.query_string_parameters or {}
+        sig, exp = body.get("sig") or query.get("sig"), body.get("exp") or query.get("exp")
+        verify_link(deps.signing_key, approval_id, sig, str(exp) if exp is not None else None, now=deps.now())
+        approval = _load(deps, approval_id)
+        _ensure_pending(approval, deps)
+        decision = parse_decision(approval, body)
+        decision["decidedAt"] = deps.now().isoformat().replace("+00:00", "Z")
+        if not deps.store.decide_approval(approval_id, decision):
+            _ensure_pending(_load(deps, approval_id), deps)  # raises 409 or 410
+            raise AlreadyDecided("This approval was decided by someone else a moment ago.")
+        _resume(deps, approval, decision)
+        logger.info("Approval decided", extra={"approvalId": approval_id, "kind": approval.get("kind"),
+                                               "decision": decision["decision"], "taskId": approval.get("taskId")})
+        decided = {**approval, "status": "decided", "decision": decision}
+        if _wants_json(app):
+            return _json(200, public_view(decided, deps.now()))
+        if decision["decision"] == "approve":
+            label = next((o.get("label") for o in approval.get("options") or []
+                          if str(o.get("id")) == decision["choice"]), decision["choice"])
+            title, message = "Approved", f"You chose: {label}. The sync continues; you will be notified of the result."
+        else:
+            title, message = "Rejected", f"The task was rejected ({decision['reason']}); nothing changes in ConnectWise."
+        return _html(200, render_message_page(title, message, approval=decided, now=deps.now()))
+
+    @app.route("/approvals/<approval_id>", method=WRONG_METHODS)
+    def wrong_method(approval_id: str) -> Response:
+        raise BadRequest(f"{app.current_event.http_method} is not supported here: open the link (GET) to see "
+                         "the approval and use its buttons (POST) to decide.", title="Method not supported")
+
+    @app.not_found
+    def not_found(_exception: Exception) -> Response:
+        return _error(app, ApprovalNotFound("There is no page at this address."))
+
+    @app.exception_handler(ApprovalError)
+    def approval_error(error: ApprovalError) -> Response:
+        return _error(app, error)
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response:
+        logger.error("Approvals API failed", extra={"error": type(error).__name__})
+        failure = ApprovalError("Something went wrong on our side; nothing was decided. Try again in a minute.",
+                                title="Something went wrong")
+        failure.status = 500
+        return _error(app, failure)
+
+    return app
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _load(deps, approval_id: str) -> dict:
+    approval = deps.store.get_approval(approval_id)
+    if approval is None:
+        raise ApprovalNotFound("There is no such approval. It may have been removed after it expired.")
+    approval.setdefault("id", approval.get("approvalId"))
+    return approval
+
+
+def _ensure_pending(approval: Mapping[str, Any], deps) -> None:
+    status = effective_status(approval, deps.now())
+    if status == "decided":
+        raise AlreadyDecided("This approval has already been decided; the first decision counts.")
+    if status == "expired":
+        raise LinkExpired("This approval has expired; nothing can be decided here any more.")
+    if status != "pending":
+        raise AlreadyDecided(f"This approval is {status}; nothing more can be decided.")
+    exp = expires_epoch(approval)
+    if exp is not None and int(deps.now().timestamp()) >= exp:
+        raise LinkExpired("This approval has expired; nothing can be decided here any more.")
+
+
+def _resume(deps, approval: Mapping[str, Any], decision: Mapping[str, Any]) -> None:
+    """SendTaskSuccess / SendTaskFailure; a token Step Functions no longer waits for → 410."""
+    from botocore.exceptions import ClientError
+
+    token = approval.get("token")
+    try:
+        if decision["decision"] == "approve":
+            output = {"decision": "approve", "choice": decision["choice"], "changes": decision.get("changes") or {},
+                      "approvalId": approval.get("approvalId")}
+            deps.stepfunctions.send_task_success(taskToken=token, output=json.dumps(output))
+        else:
+            deps.stepfunctions.send_task_failure(taskToken=token, error="ApprovalRejected",
+                                                 cause=decision.get("reason") or "Rejected by the approver")
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        logger.warning("Could not resume the task", extra={"approvalId": approval.get("approvalId"), "code": code})
+        if code in GONE_CODES:
+            raise LinkExpired("The task stopped waiting for this approval (it timed out or was stopped), so "
+                              "the decision was not used. The task is or will be marked expired.") from None
+        failure = ApprovalError("Your decision was recorded but the sync could not be resumed; tell the "
+                                "cwsync operator (the task may need to be synced again).",
+                                title="The sync could not be resumed")
+        failure.status = 503
+        raise failure from None
+
+
+def _body(app: APIGatewayHttpResolver) -> dict:
+    event = app.current_event
+    raw = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            raw = base64.b64decode(raw).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("The request body could not be read.") from None
+    if len(raw.encode("utf-8")) > MAX_BODY_BYTES:
+        raise BadRequest("The request body is too large.")
+    content_type = (_header(event, "content-type") or "").split(";")[0].strip().lower()
+    if content_type == "application/json" or (not content_type and raw.lstrip().startswith("{")):
+        try:
+            body = json.loads(raw or "{}")
+        except ValueError:
+            raise BadRequest("The request body is not valid JSON.") from None
+        if not isinstance(body, dict):
+            raise BadRequest("The request body should be a JSON object.")
+        return body
+    if content_type in ("application/x-www-form-urlencoded", "") :
+        try:
+            return form_to_body(parse_qs(raw, keep_blank_values=True, strict_parsing=bool(raw)))
+        except ValueError:
+            raise BadRequest("The form data could not be read.") from None
+    raise BadRequest(f"Send the decision as a form or as JSON, not {content_type}.")
+
+
+def _header(event, name: str) -> str | None:
+    for key, value in (event.headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _wants_json(app: APIGatewayHttpResolver) -> bool:
+    event = app.current_event
+    query = event.query_string_parameters or {}
+    if query.get("format") == "json":
+        return True
+    accept = (_header(event, "accept") or "").lower()
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(status, "application/json", json.dumps(body, default=str), headers=dict(SECURITY_HEADERS))
+
+
+def _html(status: int, body: str) -> Response:
+    return Response(status, "text/html; charset=utf-8", body, headers=dict(SECURITY_HEADERS))
+
+
+def _error(app: APIGatewayHttpResolver, error: ApprovalError) -> Response:
+    try:
+        wants_json = _wants_json(app)
+    except Exception:
+        wants_json = False
+    if wants_json:
+        return _json(error.status, {"error": {"status": error.status, "title": error.title, "message": str(error)}})
+    return _html(error.status, render_message_page(error.title, str(error), status=error.status))
+
+
+def _shared_deps():
+    from cwsync.services.deps import Dependencies
+
+    return Dependencies.shared()
+
+
+app = create_app(_shared_deps)

@@ -1,0 +1,231 @@
+"""Settings from environment variables, and the secrets they point at.
+
+`Settings.from_environment()` reads every variable the template sets (docs/INTERFACES.md)
+and says clearly which one is wrong. Values a function may not need (a secret ARN, the
+state machine) are optional here and checked where they are used, with `settings.need(...)`,
+so a least-privilege function is not forced to carry settings it never reads.
+Secrets are read with Powertools Parameters (cached for `SECRETS_MAX_AGE_SECONDS`).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from cwsync.errors import ConfigurationError
+
+APPROVAL_POLICIES = ("always", "on_decrease_or_over_threshold", "never")
+PRICE_SOURCES = ("marketplace", "connectwise")
+PRORATIONS = ("marketplace", "connectwise")
+
+# Secret shapes: required keys, in the words of docs/INTERFACES.md.
+CONNECTWISE_SECRET_KEYS = ("companyId", "publicKey", "privateKey", "clientId")
+MARKETPLACE_SECRET_KEYS = ("baseUrl", "username", "password", "subscriptionKey", "marketplace")
+SIGNING_SECRET_KEYS = ("key",)
+MIN_SIGNING_KEY_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    state_machine_arn: str | None = None
+    topic_arn: str | None = None
+    connectwise_secret_arn: str | None = None
+    marketplace_secret_arn: str | None = None
+    signing_secret_arn: str | None = None
+    approvals_base_url: str | None = None
+    approval_policy: str = "always"
+    approval_threshold: Decimal = Decimal("0")
+    approval_timeout_seconds: int = 7 * 24 * 3600
+    price_source: str = "marketplace"
+    proration: str = "marketplace"
+    first_run_lookback_days: int = 7
+    overlap_minutes: int = 30
+    webhook_url: str | None = None
+    service_name: str = "cwsync"
+    log_level: str = "INFO"
+    secrets_max_age_seconds: int = 300
+    # Where "add product to ConnectWise" puts a new catalog item (ConnectWise ids); unset: option disabled.
+    catalog_subcategory_id: int | None = None
+    catalog_type_id: int | None = None
+    # A ConnectWise company custom field holding the marketplace customer id (caption or id).
+    customer_id_field: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+
+        def text(name: str, *, required: bool = False) -> str | None:
+            value = (env.get(name) or "").strip()
+            if not value:
+                if required:
+                    problems.append(f"{name} is not set")
+                return None
+            return value
+
+        def choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+            value = (text(name) or default).lower()
+            if value not in allowed:
+                problems.append(f"{name} is {value!r}; expected one of {', '.join(allowed)}")
+                return default
+            return value
+
+        def number(name: str, default: int | None, *, minimum: int) -> int | None:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                problems.append(f"{name} is {raw!r}; expected a whole number")
+                return default
+            if value < minimum:
+                problems.append(f"{name} is {value}; it must be at least {minimum}")
+                return default
+            return value
+
+        def amount(name: str, default: Decimal) -> Decimal:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                value = Decimal(raw)
+            except InvalidOperation:
+                problems.append(f"{name} is {raw!r}; expected an amount such as 500 or 99.50")
+                return default
+            if not value.is_finite() or value < 0:
+                problems.append(f"{name} is {raw!r}; expected an amount of 0 or more")
+                return default
+            return value
+
+        def url(name: str) -> str | None:
+            raw = text(name)
+            if raw is None:
+                return None
+            parts = urlsplit(raw)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                problems.append(f"{name} is {raw!r}; expected an http(s) URL")
+                return None
+            return raw.rstrip("/")
+
+        def arn(name: str, service: str) -> str | None:
+            raw = text(name)
+            if raw is not None and not raw.startswith("arn:") and service != "secretsmanager":
+                problems.append(f"{name} is {raw!r}; expected an ARN (arn:aws:{service}:...)")
+                return None
+            return raw  # a secret may also be named by its name, which Secrets Manager accepts
+
+        settings = cls(
+            table_name=text("TABLE_NAME", required=True) or "",
+            state_machine_arn=arn("STATE_MACHINE_ARN", "states"),
+            topic_arn=arn("TOPIC_ARN", "sns"),
+            connectwise_secret_arn=arn("CONNECTWISE_SECRET_ARN", "secretsmanager"),
+            marketplace_secret_arn=arn("MARKETPLACE_SECRET_ARN", "secretsmanager"),
+            signing_secret_arn=arn("SIGNING_SECRET_ARN", "secretsmanager"),
+            approvals_base_url=url("APPROVALS_BASE_URL"),
+            approval_policy=choice("APPROVAL_POLICY", APPROVAL_POLICIES, "always"),
+            approval_threshold=amount("APPROVAL_THRESHOLD", Decimal("0")),
+            approval_timeout_seconds=number("APPROVAL_TIMEOUT_SECONDS", 7 * 24 * 3600, minimum=60),
+            price_source=choice("PRICE_SOURCE", PRICE_SOURCES, "marketplace"),
+            proration=choice("PRORATION", PRORATIONS, "marketplace"),
+            first_run_lookback_days=number("FIRST_RUN_LOOKBACK_DAYS", 7, minimum=0),
+            overlap_minutes=number("OVERLAP_MINUTES", 30, minimum=0),
+            webhook_url=url("WEBHOOK_URL"),
+            service_name=text("POWERTOOLS_SERVICE_NAME") or "cwsync",
+            log_level=(text("POWERTOOLS_LOG_LEVEL") or "INFO").upper(),
+            secrets_max_age_seconds=number("SECRETS_MAX_AGE_SECONDS", 300, minimum=0),
+            catalog_subcategory_id=number("CATALOG_SUBCATEGORY_ID", None, minimum=1),
+            catalog_type_id=number("CATALOG_TYPE_ID", None, minimum=1),
+            customer_id_field=text("CUSTOMER_ID_FIELD"),
+        )
+        if problems:
+            raise ConfigurationError("cwsync is not configured correctly: " + "; ".join(problems))
+        return settings
+
+    def need(self, attribute: str) -> Any:
+        """The value of an optional setting a caller cannot work without; ConfigurationError if unset."""
+        value = getattr(self, attribute)
+        if value in (None, ""):
+            raise ConfigurationError(f"{env_name(attribute)} is not set; this function needs it")
+        return value
+
+
+_ENV_NAMES = {
+    "service_name": "POWERTOOLS_SERVICE_NAME",
+    "log_level": "POWERTOOLS_LOG_LEVEL",
+}
+
+
+def env_name(attribute: str) -> str:
+    """The environment variable behind a Settings attribute (for messages)."""
+    if attribute not in {f.name for f in fields(Settings)}:
+        raise AttributeError(attribute)
+    return _ENV_NAMES.get(attribute, attribute.upper())
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+def read_secret(secret_id: str, *, required_keys: tuple[str, ...], what: str,
+                max_age: int = 300) -> dict:
+    """A JSON secret from Secrets Manager (cached by Powertools); names missing keys, never values."""
+    from aws_lambda_powertools.utilities import parameters  # lazy: keeps handler cold starts small
+
+    try:
+        value = parameters.get_secret(secret_id, transform="json", max_age=max_age)
+    except parameters.TransformParameterError:
+        raise ConfigurationError(f"The {what} secret {secret_id} is not valid JSON") from None
+    except parameters.GetParameterError as error:
+        raise ConfigurationError(
+            f"The {what} secret {secret_id} cannot be read ({_reason(error)})") from None
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"The {what} secret {secret_id} should be a JSON object")
+    missing = [key for key in required_keys if value.get(key) in (None, "")]
+    if missing:
+        raise ConfigurationError(
+            f"The {what} secret {secret_id} lacks {', '.join(missing)}")
+    return value
+
+
+def _reason(error: Exception) -> str:
+    cause = error.__cause__ or error.__context__
+    code = getattr(cause, "response", {}).get("Error", {}).get("Code") if cause is not None else None
+    return code or type(cause or error).__name__
+
+
+def connectwise_secret(settings: Settings) -> dict:
+    secret = read_secret(settings.need("connectwise_secret_arn"), required_keys=CONNECTWISE_SECRET_KEYS,
+                         what="ConnectWise", max_age=settings.secrets_max_age_seconds)
+    if not secret.get("siteUrl") and not secret.get("baseUrl"):
+        raise ConfigurationError(
+            f"The ConnectWise secret {settings.connectwise_secret_arn} needs siteUrl or baseUrl")
+    return secret
+
+
+def marketplace_secret(settings: Settings) -> dict:
+    return read_secret(settings.need("marketplace_secret_arn"), required_keys=MARKETPLACE_SECRET_KEYS,
+                       what="marketplace", max_age=settings.secrets_max_age_seconds)
+
+
+def signing_key(settings: Settings) -> bytes:
+    """The approval-link signing key (bytes); too short a key is refused."""
+    secret = read_secret(settings.need("signing_secret_arn"), required_keys=SIGNING_SECRET_KEYS,
+                         what="link-signing", max_age=settings.secrets_max_age_seconds)
+    key = str(secret["key"])
+    if len(key) < MIN_SIGNING_KEY_LENGTH:
+        raise ConfigurationError(
+            f"The link-signing secret {settings.signing_secret_arn} key is shorter than "
+            f"{MIN_SIGNING_KEY_LENGTH} characters; use a long random value")
+    return key.encode("utf-8")
+
+
+def clear_secret_cache() -> None:
+    """Forget cached secrets (tests, or after a rotation)."""
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters import base
+
+    parameters.clear_caches()
+    base.DEFAULT_PROVIDERS.clear()

@@ -1,0 +1,117 @@
+"""What the steps need, built on first use from settings and secrets; tests pass their own.
+
+A Lambda keeps one `Dependencies` per container (`Dependencies.shared()`), so clients,
+secrets and the table handle are built once per cold start, and only the ones a function
+actually touches are built at all (a function never reads a secret it has no right to).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+from cwsync.config import Settings
+
+_UNSET = object()
+
+
+class Dependencies:
+    """`settings`, `store`, `connectwise`, `marketplace`, `notifier`, `workflow`,
+    `stepfunctions` (task tokens), `signing_key`, and `now()`."""
+
+    _shared: Dependencies | None = None
+
+    def __init__(self, settings: Settings, *, store: Any = None, connectwise: Any = None,
+                 marketplace: Any = None, notifier: Any = None, workflow: Any = None,
+                 stepfunctions: Any = None, signing_key: bytes | None = None,
+                 clock: Callable[[], datetime] | None = None):
+        self.settings = settings
+        self._store = store
+        self._connectwise = connectwise
+        self._marketplace = marketplace
+        self._notifier = notifier
+        self._workflow = workflow
+        self._stepfunctions = stepfunctions
+        self._signing_key = signing_key
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Dependencies:
+        return cls(Settings.from_environment(environ), **overrides)
+
+    @classmethod
+    def shared(cls) -> Dependencies:
+        """One instance per Lambda container (built on the first invocation, not at import)."""
+        if cls._shared is None:
+            cls._shared = cls.from_environment()
+        return cls._shared
+
+    @classmethod
+    def reset_shared(cls) -> None:
+        cls._shared = None
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # --- built on first use --------------------------------------------------------------
+    @property
+    def store(self):
+        if self._store is None:
+            from cwsync.adapters.store import Store
+
+            self._store = Store(self.settings.table_name)
+        return self._store
+
+    @property
+    def connectwise(self):
+        if self._connectwise is None:
+            from cwsync.adapters.connectwise import ConnectWiseClient
+            from cwsync.config import connectwise_secret
+
+            self._connectwise = ConnectWiseClient.from_secret(connectwise_secret(self.settings))
+        return self._connectwise
+
+    @property
+    def marketplace(self):
+        if self._marketplace is None:
+            from cwsync.adapters.marketplace import MarketplaceClient
+            from cwsync.config import marketplace_secret
+
+            self._marketplace = MarketplaceClient.from_secret(marketplace_secret(self.settings))
+        return self._marketplace
+
+    @property
+    def notifier(self):
+        if self._notifier is None:
+            from cwsync.adapters.notify import Notifier
+
+            self._notifier = Notifier(self.settings.topic_arn, webhook_url=self.settings.webhook_url)
+        return self._notifier
+
+    @property
+    def workflow(self):
+        if self._workflow is None:
+            from cwsync.services.workflow import SyncTaskWorkflow
+
+            self._workflow = SyncTaskWorkflow(self.settings.need("state_machine_arn"))
+        return self._workflow
+
+    @property
+    def stepfunctions(self):
+        """The Step Functions client that resumes a waiting task (SendTaskSuccess/Failure)."""
+        if self._stepfunctions is None:
+            import boto3
+            from botocore.config import Config
+
+            self._stepfunctions = boto3.client(
+                "stepfunctions", config=Config(connect_timeout=3, read_timeout=10,
+                                               retries={"mode": "standard", "max_attempts": 5}))
+        return self._stepfunctions
+
+    @property
+    def signing_key(self) -> bytes:
+        """Read through Powertools' cache each time, so a rotated key is picked up after max_age."""
+        if self._signing_key is not None:
+            return self._signing_key
+        from cwsync.config import signing_key
+
+        return signing_key(self.settings)

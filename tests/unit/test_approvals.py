@@ -1,0 +1,239 @@
+"""Approval links and pages: signing, verification, decisions, escaping (no AWS)."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from cwsync import approvals
+from cwsync.approvals import (BadRequest, LinkExpired, LinkForged, approval_url, new_approval_id,
+                              parse_decision, render_approval_page, render_message_page, sign, verify_link)
+
+KEY = b"k" * 32
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+LATER = int((NOW + timedelta(days=7)).timestamp())
+EVIL = "<script>alert(1)</script> & \"O'Brien\""
+
+
+def approval(**overrides):
+    record = {
+        "approvalId": "abc123", "id": "abc123", "kind": "customer", "status": "pending",
+        "title": f"Choose the ConnectWise company for {EVIL} (order SO000012)",
+        "explanation": "No company has that name",
+        "task": {"taskId": "T1", "orderNumber": "SO000012", "customerName": EVIL, "customerId": "1000048531",
+                 "taskTypeLabel": "Sales Order (new subscription)", "products": [f"{EVIL} (MPN-1) × 10"]},
+        "options": [
+            {"id": "17", "label": EVIL, "eligible": True, "reason": "Name is 90% similar"},
+            {"id": "18", "label": "Old Green Lane", "eligible": False, "reason": "Company is inactive"},
+        ],
+        "recommended": "17", "plan": None, "expiresAt": "2026-03-08T12:00:00.000Z", "token": "SECRET-TOKEN",
+    }
+    record.update(overrides)
+    return record
+
+
+def confirm_approval():
+    plan = {"currency": "USD", "agreementId": 12, "summary": "10 → 12 licences", "total": "12.00",
+            "operations": [
+                {"key": "create-addition:MP-SUB-1-CH1", "action": "create_addition", "agreementId": 12,
+                 "fields": {"quantity": "12", "unitPrice": "6.00", "unitCost": "4.80", "description": "M365 <b>",
+                            "effectiveDate": "2026-02-15T00:00:00Z"}, "explanation": "New quantity"},
+                {"key": "cancel-addition:5", "action": "cancel_addition", "agreementId": 12,
+                 "fields": {"cancelledDate": "2026-02-15T00:00:00Z"}, "explanation": "Old addition ends"},
+            ]}
+    return approval(kind="confirm", plan=plan, recommended="apply",
+                    options=[{"id": "apply", "label": "Apply these changes", "eligible": True, "reason": ""}])
+
+
+# --- signing -------------------------------------------------------------------------------
+
+def test_a_signed_link_verifies_and_returns_its_expiry():
+    assert verify_link(KEY, "abc123", sign(KEY, "abc123", LATER), str(LATER), now=NOW) == LATER
+
+
+def test_a_link_carries_id_expiry_and_signature_but_no_token():
+    url = approval_url("https://api.example.com/", "abc123", LATER, KEY)
+    parts = urlsplit(url)
+    assert parts.path == "/approvals/abc123"
+    query = parse_qs(parts.query)
+    assert query["exp"] == [str(LATER)]
+    assert query["sig"] == [sign(KEY, "abc123", LATER)]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", query["sig"][0])  # base64url, no padding
+
+
+def test_a_forged_signature_is_refused_with_403():
+    with pytest.raises(LinkForged) as caught:
+        verify_link(KEY, "abc123", sign(b"x" * 32, "abc123", LATER), str(LATER), now=NOW)
+    assert caught.value.status == 403
+
+
+@pytest.mark.parametrize("approval_id, exp", [("abc124", LATER), ("abc123", LATER + 3600)])
+def test_a_link_whose_id_or_expiry_was_changed_is_refused_with_403(approval_id, exp):
+    with pytest.raises(LinkForged):
+        verify_link(KEY, approval_id, sign(KEY, "abc123", LATER), str(exp), now=NOW)
+
+
+@pytest.mark.parametrize("sig, exp", [(None, str(LATER)), ("", str(LATER)), ("abc", None), ("abc", "-5"),
+                                      ("abc", "1e9"), ("abc", "9" * 40)])
+def test_an_incomplete_link_is_refused_with_403(sig, exp):
+    with pytest.raises(LinkForged):
+        verify_link(KEY, "abc123", sig, exp, now=NOW)
+
+
+def test_an_expired_link_is_refused_with_410_only_when_its_signature_holds():
+    past = int((NOW - timedelta(seconds=1)).timestamp())
+    with pytest.raises(LinkExpired) as caught:
+        verify_link(KEY, "abc123", sign(KEY, "abc123", past), str(past), now=NOW)
+    assert caught.value.status == 410
+    with pytest.raises(LinkForged):
+        verify_link(KEY, "abc123", "forged", str(past), now=NOW)
+
+
+def test_approval_ids_are_random_and_url_safe():
+    ids = {new_approval_id() for _ in range(100)}
+    assert len(ids) == 100
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{20,}", i) for i in ids)
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+def test_approving_an_eligible_option_is_accepted():
+    assert parse_decision(approval(), {"decision": "approve", "choice": "17"}) == \
+        {"decision": "approve", "choice": "17", "changes": {}}
+
+
+def test_choosing_an_ineligible_option_is_refused_and_says_why():
+    with pytest.raises(BadRequest, match="Company is inactive"):
+        parse_decision(approval(), {"decision": "approve", "choice": "18"})
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"decision": "approve", "choice": "99"}, "not one of"),
+    ({"decision": "approve"}, "Choose one"),
+    ({"decision": "maybe"}, "approve' or 'reject"),
+    ({}, "approve' or 'reject"),
+])
+def test_unknown_or_missing_choices_are_refused(body, message):
+    with pytest.raises(BadRequest, match=message):
+        parse_decision(approval(), body)
+
+
+def test_a_rejection_carries_the_approvers_reason():
+    assert parse_decision(approval(), {"decision": "reject", "reason": " wrong customer "}) == \
+        {"decision": "reject", "reason": "wrong customer"}
+    assert parse_decision(approval(), {"decision": "reject"})["reason"] == "Rejected by the approver"
+
+
+def test_confirm_edits_keep_only_changed_editable_fields():
+    body = {"decision": "approve", "choice": "apply",
+            "changes": {"create-addition:MP-SUB-1-CH1": {"quantity": "11", "unitPrice": "6.00"}}}
+    assert parse_decision(confirm_approval(), body)["changes"] == {"create-addition:MP-SUB-1-CH1": {"quantity": "11"}}
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"create-addition:MP-SUB-1-CH1": {"quantity": "eleven"}}, "should be a number"),
+    ({"create-addition:MP-SUB-1-CH1": {"quantity": "-1"}}, "0 or more"),
+    ({"create-addition:MP-SUB-1-CH1": {"serialNumber": "X"}}, "cannot be changed"),
+    ({"cancel-addition:5": {"cancelledDate": "2026-01-01"}}, "cannot be changed"),
+    ({"nope": {"quantity": "1"}}, "not in the plan"),
+])
+def test_invalid_confirm_edits_are_refused(changes, message):
+    with pytest.raises(BadRequest, match=message):
+        parse_decision(confirm_approval(), {"decision": "approve", "choice": "apply", "changes": changes})
+
+
+def test_form_fields_become_the_json_decision_shape():
+    form = {"sig": ["s"], "exp": ["1"], "decision": ["approve"], "choice": ["apply"],
+            "changes.create-addition:MP.SUB.1.quantity": ["11"]}
+    assert approvals.form_to_body(form) == {"sig": "s", "exp": "1", "decision": "approve", "choice": "apply",
+                                            "changes": {"create-addition:MP.SUB.1": {"quantity": "11"}}}
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.text, self.tags, self.inputs = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "input":
+            self.inputs.append(dict(attrs))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html):
+    parser = _Text()
+    parser.feed(html)
+    return parser
+
+
+def test_the_page_shows_every_value_escaped():
+    html = render_approval_page(approval(), action="./abc123", sig="SIG", exp=str(LATER), now=NOW)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;O&#39;Brien&#34;" in html
+    page = parse(html)
+    assert "script" not in page.tags
+    assert EVIL in "".join(page.text)  # what the approver reads is the name as typed
+
+
+def test_the_page_offers_options_with_reasons_and_disables_ineligible_ones():
+    page = parse(render_approval_page(approval(), action="./abc123", sig="SIG", exp=str(LATER), now=NOW))
+    radios = {i["value"]: i for i in page.inputs if i.get("type") == "radio"}
+    assert set(radios) == {"17", "18"}
+    assert "disabled" in radios["18"] and "disabled" not in radios["17"]
+    assert "checked" in radios["17"]
+    text = " ".join("".join(page.text).split())
+    assert "Not possible: Company is inactive" in text
+    assert "Name is 90% similar" in text and "recommended" in text
+
+
+def test_the_page_forms_carry_signature_and_expiry_and_never_the_token():
+    html = render_approval_page(approval(), action="./abc123", sig="SIG", exp=str(LATER), now=NOW)
+    hidden = [i for i in parse(html).inputs if i.get("type") == "hidden"]
+    assert {("sig", "SIG"), ("exp", str(LATER))} <= {(i["name"], i["value"]) for i in hidden}
+    assert html.count('method="post"') == 2  # approve and reject
+    assert "SECRET-TOKEN" not in html and "token" not in html.lower()
+
+
+def test_the_page_works_without_javascript():
+    html = render_approval_page(confirm_approval(), action="./abc123", sig="SIG", exp=str(LATER), now=NOW)
+    assert "<script" not in html.lower() and "onclick" not in html.lower() and "javascript:" not in html.lower()
+
+
+def test_the_confirm_page_shows_the_plan_with_editable_fields():
+    html = render_approval_page(confirm_approval(), action="./abc123", sig="SIG", exp=str(LATER), now=NOW)
+    page = parse(html)
+    text = " ".join("".join(page.text).split())
+    for heading in ("Action", "Description", "Quantity", "Unit price", "Unit cost", "Dates"):
+        assert heading in text
+    assert "Add addition" in text and "Cancel addition" in text and "cancelled 2026-02-15" in text
+    fields = {i["name"]: i.get("value") for i in page.inputs if i.get("name", "").startswith("changes.")}
+    assert fields == {"changes.create-addition:MP-SUB-1-CH1.description": "M365 <b>",
+                      "changes.create-addition:MP-SUB-1-CH1.quantity": "12",
+                      "changes.create-addition:MP-SUB-1-CH1.unitPrice": "6.00",
+                      "changes.create-addition:MP-SUB-1-CH1.unitCost": "4.80"}
+    assert "M365 &lt;b&gt;" in html
+
+
+def test_a_decided_approval_page_offers_no_forms():
+    html = render_approval_page(approval(status="decided"), action="./abc123", sig="SIG", exp=str(LATER), now=NOW)
+    assert "<form" not in html and "nothing more can be decided" in html
+
+
+def test_message_pages_escape_too():
+    html = render_message_page("Already decided", EVIL, status=409, approval=approval(status="decided"), now=NOW)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_the_json_view_never_contains_the_token():
+    view = approvals.public_view(approval(), NOW)
+    assert "token" not in view and "SECRET-TOKEN" not in repr(view)
+    assert view["options"][1] == {"id": "18", "label": "Old Green Lane", "eligible": False,
+                                  "reason": "Company is inactive"}

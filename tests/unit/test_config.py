@@ -1,0 +1,100 @@
+"""Settings from the environment and secrets from Secrets Manager (moto)."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from cwsync import config
+from cwsync.config import Settings
+from cwsync.errors import ConfigurationError
+
+FULL = {
+    "TABLE_NAME": "cwsync", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:s",
+    "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t", "CONNECTWISE_SECRET_ARN": "cw",
+    "MARKETPLACE_SECRET_ARN": "mp", "SIGNING_SECRET_ARN": "sign",
+    "APPROVALS_BASE_URL": "https://abc.execute-api.us-east-1.amazonaws.com/", "APPROVAL_POLICY": "never",
+    "APPROVAL_THRESHOLD": "99.50", "APPROVAL_TIMEOUT_SECONDS": "3600", "PRICE_SOURCE": "connectwise",
+    "PRORATION": "connectwise", "FIRST_RUN_LOOKBACK_DAYS": "3", "OVERLAP_MINUTES": "10",
+    "WEBHOOK_URL": "https://hooks.example.com/x", "POWERTOOLS_SERVICE_NAME": "svc", "POWERTOOLS_LOG_LEVEL": "debug",
+}
+
+
+def test_every_documented_variable_is_read():
+    s = Settings.from_environment(FULL)
+    assert (s.table_name, s.approval_policy, s.approval_threshold, s.approval_timeout_seconds) == \
+        ("cwsync", "never", Decimal("99.50"), 3600)
+    assert (s.price_source, s.proration, s.first_run_lookback_days, s.overlap_minutes) == \
+        ("connectwise", "connectwise", 3, 10)
+    assert s.approvals_base_url == "https://abc.execute-api.us-east-1.amazonaws.com"
+    assert (s.webhook_url, s.service_name, s.log_level) == ("https://hooks.example.com/x", "svc", "DEBUG")
+    assert (s.connectwise_secret_arn, s.marketplace_secret_arn, s.signing_secret_arn) == ("cw", "mp", "sign")
+
+
+def test_defaults_apply_when_only_the_table_is_set():
+    s = Settings.from_environment({"TABLE_NAME": "t"})
+    assert (s.approval_policy, s.price_source, s.proration, s.approval_threshold) == \
+        ("always", "marketplace", "marketplace", Decimal(0))
+    assert s.webhook_url is None and s.topic_arn is None
+
+
+def test_every_problem_is_named_at_once():
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_environment({"APPROVAL_POLICY": "sometimes", "APPROVAL_TIMEOUT_SECONDS": "soon",
+                                   "APPROVAL_THRESHOLD": "-1", "APPROVALS_BASE_URL": "ftp://x",
+                                   "TOPIC_ARN": "my-topic"})
+    message = str(caught.value)
+    for expected in ("TABLE_NAME is not set", "APPROVAL_POLICY is 'sometimes'", "APPROVAL_TIMEOUT_SECONDS is 'soon'",
+                     "APPROVAL_THRESHOLD is '-1'", "APPROVALS_BASE_URL", "TOPIC_ARN is 'my-topic'"):
+        assert expected in message
+
+
+def test_a_setting_a_function_needs_says_which_variable_to_set():
+    with pytest.raises(ConfigurationError, match="APPROVALS_BASE_URL is not set"):
+        Settings.from_environment({"TABLE_NAME": "t"}).need("approvals_base_url")
+
+
+@pytest.fixture
+def secrets(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    config.clear_secret_cache()
+    with mock_aws():
+        yield boto3.client("secretsmanager")
+    config.clear_secret_cache()
+
+
+def test_secrets_are_read_as_json_and_cached(secrets):
+    arn = secrets.create_secret(Name="sign", SecretString=json.dumps({"key": "x" * 40}))["ARN"]
+    settings = Settings.from_environment({"TABLE_NAME": "t", "SIGNING_SECRET_ARN": arn})
+    assert config.signing_key(settings) == b"x" * 40
+    secrets.put_secret_value(SecretId=arn, SecretString=json.dumps({"key": "y" * 40}))
+    assert config.signing_key(settings) == b"x" * 40  # cached for max_age
+    config.clear_secret_cache()
+    assert config.signing_key(settings) == b"y" * 40
+
+
+def test_a_secret_missing_keys_is_named_without_its_values(secrets):
+    arn = secrets.create_secret(Name="cw", SecretString=json.dumps({"siteUrl": "https://x", "publicKey": "PUB",
+                                                                    "privateKey": "PRIVATE"}))["ARN"]
+    settings = Settings.from_environment({"TABLE_NAME": "t", "CONNECTWISE_SECRET_ARN": arn})
+    with pytest.raises(ConfigurationError) as caught:
+        config.connectwise_secret(settings)
+    assert "companyId, clientId" in str(caught.value) and "PRIVATE" not in str(caught.value)
+
+
+@pytest.mark.parametrize("value, message", [("not json", "not valid JSON"), (json.dumps({"key": "short"}), "shorter")])
+def test_a_bad_signing_secret_is_refused(secrets, value, message):
+    arn = secrets.create_secret(Name="s", SecretString=value)["ARN"]
+    with pytest.raises(ConfigurationError, match=message):
+        config.signing_key(Settings.from_environment({"TABLE_NAME": "t", "SIGNING_SECRET_ARN": arn}))
+
+
+def test_a_missing_secret_is_a_configuration_error(secrets):
+    settings = Settings.from_environment({"TABLE_NAME": "t", "MARKETPLACE_SECRET_ARN": "nope"})
+    with pytest.raises(ConfigurationError, match="cannot be read \\(ResourceNotFoundException\\)"):
+        config.marketplace_secret(settings)

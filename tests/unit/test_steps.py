@@ -1,0 +1,395 @@
+"""The SyncTask steps against the real store on moto DynamoDB, with fake API clients."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from cwsync.adapters.store import Store, create_table
+from cwsync.approvals import sign, verify_link
+from cwsync.config import Settings
+from cwsync.errors import ApprovalRejected, SyncFailed
+from cwsync.services import steps
+from cwsync.services.deps import Dependencies
+
+KEY = b"s" * 32
+NOW = datetime(2026, 2, 15, 9, 0, tzinfo=timezone.utc)
+CUSTOMER = {"id": "1000048531", "name": "Green Lane LLC"}
+
+
+def sales_order(order_id="5000012", number="SO000012", mpn="M365-BB", customer_id="1000048531", sub="SUB-1"):
+    money = lambda amount: {"amount": amount, "currency": "USD"}  # noqa: E731
+    return {
+        "id": order_id, "orderNumber": number, "type": "sales", "customerId": customer_id,
+        "creationDate": "2026-02-15T08:00:00Z", "status": "completed", "total": money("60.00"),
+        "subscriptionId": sub,
+        "products": [{"mpn": mpn, "name": "Microsoft 365 Business Basic", "quantity": 10, "subscriptionId": sub,
+                      "billingPeriod": {"type": "month", "duration": 1}, "type": "CREATE"}],
+        "details": [{"type": "recurring", "mpn": mpn, "description": "M365 BB", "quantity": 10,
+                     "unitPrice": money("4.80"), "salesUnitPrice": money("6.00")}],
+    }
+
+
+def agreement(agreement_id, *, company=17, cycle="Monthly", currency="USD", status="Active", name="Managed services"):
+    return {"id": agreement_id, "name": name, "company": {"id": company}, "agreementStatus": status,
+            "billingCycle": {"name": cycle}, "currency": {"currencyCode": currency}}
+
+
+class FakeMarketplace:
+    def __init__(self, customers):
+        self.customers = {c["id"]: c for c in customers}
+        self.calls = []
+
+    def customer(self, customer_id):
+        self.calls.append(("customer", customer_id))
+        return self.customers[customer_id]
+
+    def order(self, order_id):
+        raise AssertionError("the order is stored with the task")
+
+
+class FakeConnectWise:
+    def __init__(self, companies=(), catalog=(), agreements=(), additions=()):
+        self.companies_list, self.catalog, self.agreement_list = list(companies), list(catalog), list(agreements)
+        self.addition_list = list(additions)
+        self.calls = []
+
+    def companies(self, *args, **kwargs):
+        self.calls.append("companies")
+        return list(self.companies_list)
+
+    def catalog_items(self, *args, **kwargs):
+        self.calls.append("catalog")
+        return list(self.catalog)
+
+    def agreements(self, company_id=None, *args, **kwargs):
+        self.calls.append("agreements")
+        return [a for a in self.agreement_list if str(a["company"]["id"]) == str(company_id)]
+
+    def agreement(self, agreement_id, *args, **kwargs):
+        return next(a for a in self.agreement_list if str(a["id"]) == str(agreement_id))
+
+    def additions(self, agreement_id, *args, **kwargs):
+        return list(self.addition_list)
+
+    def get(self, path, *args, **kwargs):
+        if path.startswith("/procurement/catalog/"):
+            wanted = path.rsplit("/", 1)[1]
+            return next(i for i in self.catalog if str(i["id"]) == wanted)
+        if path.startswith("/company/companies/"):
+            wanted = path.rsplit("/", 1)[1]
+            return next(c for c in self.companies_list if str(c["id"]) == wanted)
+        raise KeyError(path)
+
+
+class FakeNotifier:
+    def __init__(self):
+        self.sent = []
+
+    def publish(self, subject, message, links=None):
+        self.sent.append({"subject": subject, "message": message, "links": list(links or [])})
+        return {"messageId": str(len(self.sent))}
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_table(client, "cwsync-test")
+        yield client
+
+
+def make_deps(aws, *, connectwise, marketplace=None, env=None):
+    settings = Settings.from_environment({"TABLE_NAME": "cwsync-test", "APPROVALS_BASE_URL": "https://approve.example",
+                                          "APPROVAL_TIMEOUT_SECONDS": "3600", **(env or {})})
+    return Dependencies(settings, store=Store("cwsync-test", client=aws), connectwise=connectwise,
+                        marketplace=marketplace or FakeMarketplace([CUSTOMER]), notifier=FakeNotifier(),
+                        signing_key=KEY, clock=lambda: NOW)
+
+
+def add_task(deps, order, task_type="sales"):
+    deps.store.create_task({"taskId": order["id"], "orderId": order["id"], "orderNumber": order["orderNumber"],
+                            "customerId": order["customerId"], "taskType": task_type, "order": order})
+    return order["id"]
+
+
+COMPANY = {"id": 17, "identifier": "GreenLane", "name": "Green Lane LLC"}
+ITEM = {"id": 7, "identifier": "M365-BB", "description": "Microsoft 365 Business Basic",
+        "manufacturerPartNumber": "M365-BB", "price": 6, "cost": 4.8}
+
+
+# --- LoadTask --------------------------------------------------------------------------------
+
+def test_loading_a_task_marks_it_in_progress(aws):
+    deps = make_deps(aws, connectwise=FakeConnectWise())
+    task_id = add_task(deps, sales_order())
+    assert steps.load_task(deps, task_id)["outcome"] == "loaded"
+    task = deps.store.get_task(task_id)
+    assert task["status"] == "in_progress" and task["history"][-1]["reason"].startswith("Sync started")
+
+
+def test_a_finished_task_is_left_alone(aws):
+    deps = make_deps(aws, connectwise=FakeConnectWise())
+    task_id = add_task(deps, sales_order())
+    deps.store.update_task(task_id, "synced", "done")
+    assert steps.load_task(deps, task_id)["outcome"] == "already_finished"
+    assert deps.store.get_task(task_id)["status"] == "synced"
+
+
+def test_an_unknown_task_fails_with_a_reason(aws):
+    with pytest.raises(SyncFailed, match="not in the cwsync table"):
+        steps.load_task(make_deps(aws, connectwise=FakeConnectWise()), "nope")
+
+
+# --- LinkCustomer ----------------------------------------------------------------------------
+
+def test_a_customer_linked_once_is_remembered_and_the_step_skipped_next_time(aws):
+    connectwise = FakeConnectWise(companies=[COMPANY])
+    deps = make_deps(aws, connectwise=connectwise)
+    first = add_task(deps, sales_order())
+    assert steps.link_customer(deps, first) == {"outcome": "linked", "companyId": "17", "source": "match"}
+    assert deps.store.get_customer_link("1000048531")["companyId"] == "17"
+
+    connectwise.calls.clear()
+    deps.marketplace.calls.clear()
+    second = add_task(deps, sales_order(order_id="5000013", number="SO000013"))
+    result = steps.link_customer(deps, second)
+    assert result["skipped"] is True and result["companyId"] == "17" and result["source"] == "remembered"
+    assert connectwise.calls == [] and deps.marketplace.calls == []  # no API call at all
+    assert deps.store.get_task(second)["companyId"] == "17"
+
+
+def test_an_unsure_customer_match_asks_a_person_and_remembers_the_answer(aws):
+    companies = [{"id": 21, "identifier": "GLANE", "name": "Green Lane Landscaping"},
+                 {"id": 22, "identifier": "GLH", "name": "Green Lane Holdings"}]
+    deps = make_deps(aws, connectwise=FakeConnectWise(companies=companies))
+    task_id = add_task(deps, sales_order())
+
+    asked = steps.link_customer(deps, task_id)
+    assert asked["outcome"] == "needs_approval"
+    approval = asked["approval"]
+    assert approval["kind"] == "customer"
+    assert approval["title"] == "Choose the ConnectWise company for Green Lane LLC (order SO000012)"
+    assert {o["id"] for o in approval["options"]} == {"21", "22"}
+
+    requested = steps.request_approval(deps, task_id, approval, "TOKEN-123")
+    stored = deps.store.get_approval(requested["approvalId"])
+    assert stored["token"] == "TOKEN-123" and stored["status"] == "pending" and stored["kind"] == "customer"
+    assert stored["task"]["customerName"] == "Green Lane LLC" and stored["task"]["orderNumber"] == "SO000012"
+    assert deps.store.get_task(task_id)["status"] == "waiting_approval"
+
+    decided = steps.link_customer(deps, task_id, decision={"decision": "approve", "choice": "22", "changes": {},
+                                                           "approvalId": requested["approvalId"]})
+    assert decided == {"outcome": "linked", "companyId": "22", "source": "approval"}
+    link = deps.store.get_customer_link("1000048531")
+    assert (link["companyId"], link["linkedBy"]) == ("22", "approval")
+    task = deps.store.get_task(task_id)
+    assert task["status"] == "in_progress" and "chosen by the approver" in task["history"][-1]["reason"]
+
+
+def test_no_company_at_all_fails_with_what_to_fix(aws):
+    deps = make_deps(aws, connectwise=FakeConnectWise(companies=[{"id": 1, "name": "Zebra Corp"}]))
+    with pytest.raises(SyncFailed, match="Add the company in ConnectWise"):
+        steps.link_customer(deps, add_task(deps, sales_order()))
+
+
+def test_a_rejection_reaching_a_step_is_an_approval_rejected_error(aws):
+    deps = make_deps(aws, connectwise=FakeConnectWise(companies=[COMPANY]))
+    with pytest.raises(ApprovalRejected):
+        steps.link_customer(deps, add_task(deps, sales_order()), decision={"decision": "reject", "reason": "no"})
+
+
+# --- RequestApproval -------------------------------------------------------------------------
+
+def test_the_approval_notification_has_a_signed_expiring_link_and_never_the_token(aws):
+    deps = make_deps(aws, connectwise=FakeConnectWise())
+    task_id = add_task(deps, sales_order())
+    deps.store.set_task_attributes(task_id, customerName="Green Lane LLC")
+    approval = {"kind": "customer", "title": "Choose the ConnectWise company for Green Lane LLC (order SO000012)",
+                "options": [{"id": "21", "label": "Green Lane Landscaping (GLANE)", "eligible": True, "reason": "80%"},
+                            {"id": "23", "label": "Old Green Lane", "eligible": False, "reason": "Company is deleted"}],
+                "recommended": "21", "explanation": "No exact match"}
+    result = steps.request_approval(deps, task_id, approval, "TOKEN-SECRET-XYZ")
+    [sent] = deps.notifier.sent
+    assert sent["subject"] == "Choose the ConnectWise company for Green Lane LLC (order SO000012)"
+    assert "TOKEN-SECRET-XYZ" not in json.dumps(sent) and "TOKEN-SECRET-XYZ" not in json.dumps(result)
+    assert "Green Lane Landscaping (GLANE) (recommended)" in sent["message"]
+    assert "Old Green Lane — cannot be chosen: Company is deleted" in sent["message"]
+    [(label, url)] = sent["links"]
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert parts.netloc == "approve.example" and parts.path == f"/approvals/{result['approvalId']}"
+    assert int(query["exp"]) == int(NOW.timestamp()) + 3600
+    assert verify_link(KEY, result["approvalId"], query["sig"], query["exp"], now=NOW) == int(query["exp"])
+
+
+# --- LinkProduct -----------------------------------------------------------------------------
+
+def test_a_product_with_a_matching_mpn_is_linked_and_remembered(aws):
+    connectwise = FakeConnectWise(catalog=[ITEM])
+    deps = make_deps(aws, connectwise=connectwise)
+    result = steps.link_product(deps, add_task(deps, sales_order()))
+    assert result["outcome"] == "linked" and result["products"] == {"M365-BB": "7"}
+    connectwise.calls.clear()
+    again = steps.link_product(deps, add_task(deps, sales_order(order_id="5000013", number="SO000013")))
+    assert again["skipped"] is True and connectwise.calls == []
+
+
+def test_an_unknown_product_can_be_added_to_connectwise_from_the_approval(aws):
+    connectwise = FakeConnectWise(catalog=[{"id": 9, "identifier": "M365-E3", "description": "Microsoft 365 E3",
+                                            "manufacturerPartNumber": "M365-E3"}],
+                                  agreements=[agreement(12)])
+    deps = make_deps(aws, connectwise=connectwise, env={"CATALOG_SUBCATEGORY_ID": "3", "CATALOG_TYPE_ID": "4",
+                                                        "APPROVAL_POLICY": "never"})
+    task_id = add_task(deps, sales_order())
+    asked = steps.link_product(deps, task_id)
+    assert asked["outcome"] == "needs_approval"
+    options = {o["id"]: o for o in asked["approval"]["options"]}
+    assert options["add-to-connectwise"]["eligible"] is True
+    assert asked["approval"]["title"].startswith("Choose the ConnectWise product for Microsoft 365 Business Basic")
+    requested = steps.request_approval(deps, task_id, asked["approval"], "T")
+    done = steps.link_product(deps, task_id, decision={"decision": "approve", "choice": "add-to-connectwise",
+                                                       "approvalId": requested["approvalId"]})
+    assert done["outcome"] == "linked" and done["newProducts"] == ["M365-BB"]
+
+    deps.store.set_task_attributes(task_id, companyId="17", agreementId="12")
+    planned = steps.plan_changes(deps, task_id)
+    assert planned["outcome"] == "planned" and planned["needsConfirmation"] is False
+    plan = deps.store.get_task(task_id)["plan"]
+    assert plan["operations"][0]["action"] == "create_catalog_item"
+    assert plan["operations"][0]["fields"]["identifier"] == "M365-BB"
+    assert plan["operations"][1]["fields"]["product"] == {"identifier": "M365-BB"}
+
+
+def test_without_catalog_settings_adding_a_product_is_offered_but_not_possible(aws):
+    deps = make_deps(aws, connectwise=FakeConnectWise(catalog=[]))
+    asked = steps.link_product(deps, add_task(deps, sales_order()))
+    add = next(o for o in asked["approval"]["options"] if o["id"] == "add-to-connectwise")
+    assert add["eligible"] is False and "CATALOG_SUBCATEGORY_ID" in add["reason"]
+
+
+# --- SelectAgreement -------------------------------------------------------------------------
+
+def test_the_agreement_chosen_by_a_person_is_remembered_for_the_subscription(aws):
+    connectwise = FakeConnectWise(agreements=[agreement(12), agreement(13, name="Second"),
+                                              agreement(14, cycle="Yearly")])
+    deps = make_deps(aws, connectwise=connectwise)
+    task_id = add_task(deps, sales_order())
+    deps.store.set_task_attributes(task_id, companyId="17", companyName="Green Lane LLC")
+    asked = steps.select_agreement(deps, task_id)
+    assert asked["outcome"] == "needs_approval"
+    options = {o["id"]: o for o in asked["approval"]["options"]}
+    assert options["14"]["eligible"] is False and "Yearly" in options["14"]["reason"]
+    requested = steps.request_approval(deps, task_id, asked["approval"], "T")
+
+    with pytest.raises(SyncFailed, match="cannot be used"):
+        steps.select_agreement(deps, task_id, decision={"decision": "approve", "choice": "14",
+                                                        "approvalId": requested["approvalId"]})
+    chosen = steps.select_agreement(deps, task_id, decision={"decision": "approve", "choice": "13",
+                                                             "approvalId": requested["approvalId"]})
+    assert chosen == {"outcome": "linked", "agreementId": "13", "source": "approval"}
+    assert deps.store.get_subscription_link("SUB-1")["agreementId"] == "13"
+
+    next_task = add_task(deps, sales_order(order_id="5000013", number="SO000013"))
+    deps.store.set_task_attributes(next_task, companyId="17")
+    again = steps.select_agreement(deps, next_task)
+    assert again == {"outcome": "linked", "agreementId": "13", "source": "remembered", "skipped": True}
+
+
+def test_no_eligible_agreement_fails_with_what_to_add(aws):
+    deps = make_deps(aws, connectwise=FakeConnectWise(agreements=[agreement(14, currency="EUR")]))
+    task_id = add_task(deps, sales_order())
+    deps.store.set_task_attributes(task_id, companyId="17")
+    with pytest.raises(SyncFailed, match="add an Active Monthly agreement in USD"):
+        steps.select_agreement(deps, task_id)
+
+
+# --- PlanChanges -----------------------------------------------------------------------------
+
+def planned_task(aws, policy):
+    deps = make_deps(aws, connectwise=FakeConnectWise(catalog=[ITEM], agreements=[agreement(12)]),
+                     env={"APPROVAL_POLICY": policy})
+    task_id = add_task(deps, sales_order())
+    deps.store.put_product_link("M365-BB", 7, "M365-BB")
+    deps.store.set_task_attributes(task_id, companyId="17", companyName="Green Lane LLC", agreementId="12")
+    return deps, task_id
+
+
+def test_policy_always_asks_to_confirm_the_plan(aws):
+    deps, task_id = planned_task(aws, "always")
+    result = steps.plan_changes(deps, task_id)
+    assert result["outcome"] == "planned" and result["needsConfirmation"] is True
+    assert result["approval"]["kind"] == "confirm"
+    assert result["approval"]["title"] == "Confirm the ConnectWise changes for Green Lane LLC (order SO000012)"
+    requested = steps.request_approval(deps, task_id, result["approval"], "T")
+    stored = deps.store.get_approval(requested["approvalId"])
+    assert stored["plan"]["operations"][0]["action"] == "create_addition"
+    assert "Planned changes in ConnectWise" in deps.notifier.sent[-1]["message"]
+
+
+def test_policy_never_applies_without_asking(aws):
+    deps, task_id = planned_task(aws, "never")
+    result = steps.plan_changes(deps, task_id)
+    assert result["needsConfirmation"] is False and "approval" not in result
+
+
+def test_the_approvers_edits_are_what_gets_applied(aws):
+    deps, task_id = planned_task(aws, "always")
+    steps.plan_changes(deps, task_id)
+    key = deps.store.get_task(task_id)["plan"]["operations"][0]["key"]
+    requested = steps.request_approval(deps, task_id, steps.plan_changes(deps, task_id)["approval"], "T")
+    result = steps.plan_changes(deps, task_id, decision={"decision": "approve", "choice": "apply",
+                                                         "changes": {key: {"quantity": "11"}},
+                                                         "approvalId": requested["approvalId"]})
+    assert result == {"outcome": "planned", "needsConfirmation": False, "confirmed": True, "operations": 1}
+    operation = deps.store.get_task(task_id)["plan"]["operations"][0]
+    assert operation["fields"]["quantity"] == "11" and "changed by the approver" in operation["explanation"]
+
+
+# --- FinishTask ------------------------------------------------------------------------------
+
+def test_a_failed_task_says_what_went_wrong_and_what_to_do(aws):
+    deps = make_deps(aws, connectwise=FakeConnectWise())
+    task_id = add_task(deps, sales_order())
+    cause = json.dumps({"errorMessage": "No price for M365-BB", "errorType": "SyncFailed",
+                        "stackTrace": ["  File \"/var/task/app.py\", line 1"]})
+    result = steps.finish_task(deps, task_id, "failed", {"Error": "SyncFailed", "Cause": cause})
+    task = deps.store.get_task(task_id)
+    assert task["status"] == "failed" and task["reason"] == "No price for M365-BB"
+    [sent] = deps.notifier.sent
+    assert sent["subject"] == "Sync failed: order SO000012 for customer 1000048531"
+    assert "What to do: Fix what the message names" in sent["message"] and "app.py" not in sent["message"]
+    assert result["outcome"] == "failed"
+
+
+def test_a_rejected_task_records_the_approvers_reason(aws):
+    deps = make_deps(aws, connectwise=FakeConnectWise())
+    task_id = add_task(deps, sales_order())
+    steps.finish_task(deps, task_id, "rejected", {"Error": "ApprovalRejected", "Cause": "wrong customer"})
+    assert deps.store.get_task(task_id)["reason"] == "Rejected by the approver: wrong customer"
+
+
+def test_a_synced_task_lists_what_changed(aws):
+    deps, task_id = planned_task(aws, "never")
+    steps.plan_changes(deps, task_id)
+    steps.finish_task(deps, task_id, "synced")
+    assert deps.store.get_task(task_id)["status"] == "synced"
+    [sent] = deps.notifier.sent
+    assert sent["subject"].startswith("Synced: order SO000012 for Green Lane LLC")
+    assert "Add addition: Microsoft 365 Business Basic, quantity 10, unit price 6.00 USD" in sent["message"]
+
+
+def test_expired_and_nothing_to_change_are_recorded(aws):
+    deps = make_deps(aws, connectwise=FakeConnectWise())
+    task_id = add_task(deps, sales_order())
+    steps.finish_task(deps, task_id, "expired", {"Error": "States.Timeout", "Cause": ""})
+    assert deps.store.get_task(task_id)["status"] == "expired"
+    other = add_task(deps, sales_order(order_id="5000099", number="RN000099"))
+    assert steps.finish_task(deps, other, "nothing_to_change")["notified"] is False
