@@ -19,6 +19,13 @@ from cwsync.errors import ConfigurationError
 APPROVAL_POLICIES = ("always", "on_decrease_or_over_threshold", "never")
 PRICE_SOURCES = ("marketplace", "connectwise")
 PRORATIONS = ("marketplace", "connectwise")
+# Plan settings (the domain's PlanSettings defaults and allowed values, see cwsync.domain.planning).
+MONEY_FIELDS = ("unitPrice", "salesUnitPrice", "extendedPrice", "salesExtendedPrice")
+DEFAULT_COST_FIELD = "unitPrice"
+DEFAULT_PRICE_FIELD = "salesUnitPrice"
+DEFAULT_TAG_FORMAT = "MP-{subscription_id}-{order_number}"
+BILL_CUSTOMER_VALUES = ("Billable", "DoNotBill", "NoCharge")
+_TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 
 # Secret shapes: required keys, in the words of docs/INTERFACES.md.
 CONNECTWISE_SECRET_KEYS = ("companyId", "publicKey", "privateKey", "clientId")
@@ -47,11 +54,19 @@ class Settings:
     service_name: str = "cwsync"
     log_level: str = "INFO"
     secrets_max_age_seconds: int = 300
+    # How long a product link's remembered catalog item (price, cost, taxable flag) is trusted.
+    catalog_snapshot_max_age_seconds: int = 86400
     # Where "add product to ConnectWise" puts a new catalog item (ConnectWise ids); unset: option disabled.
     catalog_subcategory_id: int | None = None
     catalog_type_id: int | None = None
     # A ConnectWise company custom field holding the marketplace customer id (caption or id).
     customer_id_field: str | None = None
+    # How plans read marketplace charge lines and what additions carry (cwsync.domain.planning.PlanSettings).
+    cost_field: str = DEFAULT_COST_FIELD
+    price_field: str = DEFAULT_PRICE_FIELD
+    tag_format: str = DEFAULT_TAG_FORMAT
+    bill_customer: str = "Billable"
+    taxable: bool | None = None  # None: each catalog item's own taxableFlag
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -112,6 +127,39 @@ class Settings:
                 return None
             return raw.rstrip("/")
 
+        def exact(name: str, allowed: tuple[str, ...], default: str) -> str:
+            """One of `allowed`, spelled as there (any case is accepted)."""
+            raw = text(name)
+            if raw is None:
+                return default
+            value = next((a for a in allowed if a.casefold() == raw.casefold()), None)
+            if value is None:
+                problems.append(f"{name} is {raw!r}; expected one of {', '.join(allowed)}")
+                return default
+            return value
+
+        def flag(name: str) -> bool | None:
+            raw = text(name)
+            if raw is None:
+                return None
+            if raw.lower() in _TRUE or raw.lower() in _FALSE:
+                return raw.lower() in _TRUE
+            problems.append(f"{name} is {raw!r}; expected true or false (or unset: the catalog item decides)")
+            return None
+
+        def tag_format(name: str) -> str:
+            from cwsync.domain.operations import check_tag_format
+
+            raw = text(name)
+            if raw is None:
+                return DEFAULT_TAG_FORMAT
+            try:
+                check_tag_format(raw)
+            except ConfigurationError as error:
+                problems.append(f"{name}: {error}")
+                return DEFAULT_TAG_FORMAT
+            return raw
+
         def arn(name: str, service: str) -> str | None:
             raw = text(name)
             if raw is not None and not raw.startswith("arn:") and service != "secretsmanager":
@@ -138,9 +186,15 @@ class Settings:
             service_name=text("POWERTOOLS_SERVICE_NAME") or "cwsync",
             log_level=(text("POWERTOOLS_LOG_LEVEL") or "INFO").upper(),
             secrets_max_age_seconds=number("SECRETS_MAX_AGE_SECONDS", 300, minimum=0),
+            catalog_snapshot_max_age_seconds=number("CATALOG_SNAPSHOT_MAX_AGE_SECONDS", 86400, minimum=0),
             catalog_subcategory_id=number("CATALOG_SUBCATEGORY_ID", None, minimum=1),
             catalog_type_id=number("CATALOG_TYPE_ID", None, minimum=1),
             customer_id_field=text("CUSTOMER_ID_FIELD"),
+            cost_field=exact("COST_FIELD", MONEY_FIELDS, DEFAULT_COST_FIELD),
+            price_field=exact("PRICE_FIELD", MONEY_FIELDS, DEFAULT_PRICE_FIELD),
+            tag_format=tag_format("TAG_FORMAT"),
+            bill_customer=exact("BILL_CUSTOMER", BILL_CUSTOMER_VALUES, "Billable"),
+            taxable=flag("TAXABLE"),
         )
         if problems:
             raise ConfigurationError("cwsync is not configured correctly: " + "; ".join(problems))

@@ -393,3 +393,122 @@ def test_expired_and_nothing_to_change_are_recorded(aws):
     assert deps.store.get_task(task_id)["status"] == "expired"
     other = add_task(deps, sales_order(order_id="5000099", number="RN000099"))
     assert steps.finish_task(deps, other, "nothing_to_change")["notified"] is False
+
+
+# --- Plan settings from the environment --------------------------------------------------------
+
+def sales_order_with_extended_amounts():
+    order = sales_order()
+    order["details"][0].update({"extendedPrice": {"amount": "48.00", "currency": "USD"},
+                                "salesExtendedPrice": {"amount": "60.00", "currency": "USD"}})
+    return order
+
+
+def planned_addition(aws, env=None, *, item=ITEM):
+    """The create_addition operation plan_changes stores for a one-product sales order."""
+    connectwise = FakeConnectWise(catalog=[item], agreements=[agreement(12)])
+    deps = make_deps(aws, connectwise=connectwise, env={"APPROVAL_POLICY": "never", **(env or {})})
+    task_id = add_task(deps, sales_order_with_extended_amounts())
+    deps.store.put_product_link("M365-BB", 7, "M365-BB")
+    deps.store.set_task_attributes(task_id, companyId="17", companyName="Green Lane LLC", agreementId="12")
+    assert steps.plan_changes(deps, task_id)["outcome"] == "planned"
+    [operation] = deps.store.get_task(task_id)["plan"]["operations"]
+    return operation
+
+
+def test_by_default_the_plan_uses_the_documented_fields_and_tag(aws):
+    operation = planned_addition(aws)
+    fields = operation["fields"]
+    assert (fields["unitCost"], fields["unitPrice"]) == ("4.80", "6.00")
+    assert fields["serialNumber"] == "MP-SUB-1-SO000012" and operation["match"] == {"serialNumber": "MP-SUB-1-SO000012"}
+    assert fields["billCustomer"] == "Billable" and fields["taxableFlag"] is True
+    assert operation["agreementId"] == 12
+
+
+def test_cost_field_chooses_the_charge_line_field_read_as_cost(aws):
+    assert planned_addition(aws, {"COST_FIELD": "extendedPrice"})["fields"]["unitCost"] == "48.00"
+
+
+def test_price_field_chooses_the_charge_line_field_read_as_price(aws):
+    assert planned_addition(aws, {"PRICE_FIELD": "salesExtendedPrice"})["fields"]["unitPrice"] == "60.00"
+
+
+def test_tag_format_shapes_the_ownership_tag(aws):
+    operation = planned_addition(aws, {"TAG_FORMAT": "CW-{subscription_id}/{order_id}"})
+    assert operation["fields"]["serialNumber"] == "CW-SUB-1/5000012"
+    assert operation["match"] == {"serialNumber": "CW-SUB-1/5000012"}
+    assert operation["key"] == "create-addition:CW-SUB-1/5000012"
+
+
+def test_bill_customer_is_what_additions_carry(aws):
+    assert planned_addition(aws, {"BILL_CUSTOMER": "DoNotBill"})["fields"]["billCustomer"] == "DoNotBill"
+
+
+def test_taxable_overrides_the_catalog_items_flag_and_unset_follows_it(aws):
+    assert planned_addition(aws, {"TAXABLE": "false"})["fields"]["taxableFlag"] is False
+    assert planned_addition(aws, {"TAXABLE": "true"}, item={**ITEM, "taxableFlag": False})["fields"]["taxableFlag"] is True
+    assert planned_addition(aws, item={**ITEM, "taxableFlag": False})["fields"]["taxableFlag"] is False
+
+
+@pytest.mark.parametrize("name, value", [("COST_FIELD", "cost"), ("PRICE_FIELD", "listPrice"),
+                                         ("TAG_FORMAT", "{order_number}-{subscription_id}"),
+                                         ("BILL_CUSTOMER", "Free"), ("TAXABLE", "sometimes")])
+def test_an_invalid_plan_setting_stops_with_the_variable_named(name, value):
+    from cwsync.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=name):
+        Settings.from_environment({"TABLE_NAME": "t", name: value})
+
+
+def test_plan_setting_defaults_are_the_domains():
+    from cwsync import config
+    from cwsync.domain import models, operations, planning
+
+    settings = Settings.from_environment({"TABLE_NAME": "t"})
+    assert steps.plan_settings(settings) == planning.PlanSettings()
+    assert config.MONEY_FIELDS == models.MONEY_FIELDS and config.BILL_CUSTOMER_VALUES == planning.BILL_CUSTOMER
+    assert config.DEFAULT_TAG_FORMAT == operations.DEFAULT_TAG_FORMAT
+
+
+# --- Request economy of the agreement and plan steps -------------------------------------------
+
+def test_a_remembered_agreement_is_checked_alone_and_all_are_offered_once_it_no_longer_qualifies(aws):
+    connectwise = FakeConnectWise(agreements=[agreement(12), agreement(13, name="Second")])
+    deps = make_deps(aws, connectwise=connectwise)
+    deps.store.put_subscription_link("SUB-1", "12", linkedBy="approval")
+    task_id = add_task(deps, sales_order())
+    deps.store.set_task_attributes(task_id, companyId="17")
+    assert steps.select_agreement(deps, task_id)["source"] == "remembered"
+    assert "agreements" not in connectwise.calls  # the company's list was not read
+
+    connectwise.agreement_list[0]["agreementStatus"] = "Inactive"
+    asked = steps.select_agreement(deps, task_id)
+    assert connectwise.calls.count("agreements") == 1
+    assert asked["outcome"] == "needs_approval" and asked["approval"]["recommended"] == "13"
+    assert {o["id"]: o["eligible"] for o in asked["approval"]["options"]} == {"13": True, "12": False}
+
+
+# --- "Nothing to change" said once --------------------------------------------------------------
+
+def test_nothing_to_change_is_said_once_in_the_history_and_the_final_reason(aws):
+    deps = make_deps(aws, connectwise=FakeConnectWise(agreements=[agreement(12)]))
+    order = sales_order(order_id="5000090", number="CL000090")
+    order["type"] = "cancellation"
+    order["details"] = []
+    task_id = add_task(deps, order, task_type="cancellation")
+    deps.store.set_task_attributes(task_id, companyId="17", agreementId="12")
+    result = steps.plan_changes(deps, task_id)
+    assert result["outcome"] == "nothing_to_change"
+    assert result["summary"].startswith("Nothing to change: subscription SUB-1 has no active addition")
+    planned = deps.store.get_task(task_id)["history"][-1]["reason"]
+    assert planned == result["summary"]
+    finished = steps.finish_task(deps, task_id, "nothing_to_change")
+    assert finished["reason"] == result["summary"]
+    for text in (planned, finished["reason"], deps.store.get_task(task_id)["reason"]):
+        assert text.count("Nothing to change") == 1, text
+
+
+def test_a_summary_without_the_words_gets_them_once():
+    assert steps.nothing_to_change_reason("renewal keeps 10 × 6.00") == "Nothing to change: renewal keeps 10 × 6.00"
+    assert steps.nothing_to_change_reason("nothing to change: x") == "nothing to change: x"
+    assert steps.nothing_to_change_reason(None) == "Nothing to change: ConnectWise already matches the order"

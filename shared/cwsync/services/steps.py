@@ -11,7 +11,8 @@ docs/INTERFACES.md. A step that needs a person returns
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from cwsync.domain.models import Order, TaskStatus, TaskType
@@ -291,8 +292,9 @@ def link_product(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
         match = match_product(mpn, catalog, name=line.name)
         if match.chosen:
             label = next((o.label for o in match.options if o.id == match.chosen), match.chosen)
+            item = next((i for i in catalog if str(i.get("id")) == str(match.chosen)), None)
             deps.store.put_product_link(mpn, match.chosen, _identifier(label), linkedBy="match",
-                                        evidence=match.explanation)
+                                        evidence=match.explanation, **_catalog_snapshot(deps, item))
             linked[mpn] = match.chosen
             _progress(deps, task_id, f"Product {mpn} linked to catalog item {label}: {match.explanation}")
             continue
@@ -320,7 +322,12 @@ def _identifier(label: str | None) -> str | None:
 # --- SelectAgreement -------------------------------------------------------------------------
 
 def select_agreement(deps, task_id: str, decision: Mapping[str, Any] | None = None) -> dict:
-    """Same company, Active, same billing cycle, same currency; remembered per subscription."""
+    """Same company, Active, same billing cycle, same currency; remembered per subscription.
+
+    A remembered agreement costs one request: that agreement alone (`AGREEMENT_FIELDS`),
+    checked with the same rules; only when it no longer qualifies (or for a person's
+    decision) are all of the company's agreements read, to offer them.
+    """
     from cwsync.domain.agreements import select_agreement as choose
 
     task = _task(deps, task_id)
@@ -330,9 +337,20 @@ def select_agreement(deps, task_id: str, decision: Mapping[str, Any] | None = No
         raise SyncFailed(f"Customer {order.customer_id} is not linked to a ConnectWise company yet")
     subscription = order.subscription_id
     remembered = (deps.store.get_subscription_link(subscription) or {}).get("agreementId") if subscription else None
-    agreements = deps.connectwise.agreements(company_id)
-    match = choose(agreements, company_id=company_id, period=order.billing_period, currency=order.currency,
-                   remembered_id=remembered)
+
+    def match_among(agreements):
+        return choose(agreements, company_id=company_id, period=order.billing_period, currency=order.currency,
+                      remembered_id=remembered)
+
+    match = None
+    if remembered and not decision:
+        only = _remembered_agreement(deps, remembered)
+        if only is not None:
+            match = match_among([only])
+            if not match.chosen:
+                match = None  # no longer eligible: offer every agreement of the company
+    if match is None:
+        match = match_among(deps.connectwise.agreements(company_id, fields=AGREEMENT_FIELDS))
 
     if decision:
         choice, approval = _decision(deps, task, decision, "agreement")
@@ -354,6 +372,26 @@ def select_agreement(deps, task_id: str, decision: Mapping[str, Any] | None = No
     return _needs_approval("agreement", f"Choose the ConnectWise agreement for {name} (order {order.number})", match)
 
 
+# What the agreement rules (and the option labels) read; nothing else is fetched.
+AGREEMENT_FIELDS = ("id", "name", "company/id", "agreementStatus", "cancelledFlag", "billingCycle/id",
+                    "billingCycle/name", "currency/id", "currency/currencyCode")
+
+
+def _remembered_agreement(deps, agreement_id: Any) -> dict | None:
+    from cwsync.adapters.http import NotFound
+
+    try:
+        return deps.connectwise.agreement(_cw_id(agreement_id), AGREEMENT_FIELDS)
+    except (NotFound, ValueError):  # deleted, or not a ConnectWise id: choose again among the company's
+        return None
+
+
+def _cw_id(value: Any) -> Any:
+    """A ConnectWise id as the API has it (an int) when it is one."""
+    text = str(value).strip()
+    return int(text) if text.isdigit() else value
+
+
 def _use_agreement(deps, task_id: str, subscription: str | None, option, *, source: str, why: str,
                    skipped: bool = False) -> dict:
     if subscription and source != "remembered":
@@ -367,26 +405,122 @@ def _use_agreement(deps, task_id: str, subscription: str | None, option, *, sour
 
 # --- PlanChanges -----------------------------------------------------------------------------
 
+# Task types whose plan reads the subscription's current additions (sales and billing plans do not).
+NEEDS_ADDITIONS = {TaskType.CHANGE, TaskType.CANCELLATION, TaskType.RENEWAL}
+# What the planner reads of an addition and of a catalog item.
+ADDITION_FIELDS = ("id", "serialNumber", "product", "quantity", "unitPrice", "unitCost", "effectiveDate",
+                   "cancelledDate", "billCustomer", "taxableFlag", "description", "agreementId")
+CATALOG_FIELDS = ("id", "identifier", "description", "price", "cost", "taxableFlag", "inactiveFlag")
+# Characters a subscription tag prefix may hold and still be sent as a `like` pattern whose
+# matches include every tag with that prefix (others: every addition is read and filtered here).
+_LIKE_SAFE = re.compile(r"[A-Za-z0-9 ._:/%*_-]*")
+
+
+def plan_settings(settings):
+    """The domain's PlanSettings from cwsync's settings (validated there too)."""
+    from cwsync.domain.planning import PlanSettings
+
+    return PlanSettings(price_source=settings.price_source, proration=settings.proration,
+                        cost_field=settings.cost_field, price_field=settings.price_field,
+                        tag_format=settings.tag_format, bill_customer=settings.bill_customer,
+                        taxable=settings.taxable)
+
+
 def _plan_context(deps, task: Mapping[str, Any], order: Order):
-    from cwsync.domain.planning import PlanContext, PlanSettings
+    """What the planner needs from ConnectWise, in as few requests as the task type allows.
+
+    The agreement is the one `select_agreement` just checked (the plan only names its id), so
+    it is not read again; the catalog items of every product come in one request; the
+    subscription's additions are read only for task types that change existing ones, and
+    only those carrying the subscription's tag prefix.
+    """
+    from cwsync.domain.planning import PlanContext
 
     agreement_id = task.get("agreementId")
     if not agreement_id:
         raise SyncFailed(f"Order {order.number} has no ConnectWise agreement selected yet")
-    connectwise = deps.connectwise
-    catalog_items = {}
-    for mpn, _line in _product_mpns(order, _task_type(task)):
-        link = deps.store.get_product_link(mpn)
-        if link:
-            catalog_items[mpn] = connectwise.get(f"/procurement/catalog/{int(link['catalogItemId'])}")
+    settings = plan_settings(deps.settings)
+    task_type = _task_type(task)
+    additions = _subscription_additions(deps, agreement_id, order, settings.tag_format) \
+        if task_type in NEEDS_ADDITIONS else []
     return PlanContext(
-        agreement=connectwise.agreement(agreement_id),
-        additions=connectwise.additions(agreement_id),
-        settings=PlanSettings(price_source=deps.settings.price_source, proration=deps.settings.proration),
+        agreement={"id": _cw_id(agreement_id)},
+        additions=additions,
+        settings=settings,
         now=deps.now(),
-        catalog_items=catalog_items,
+        catalog_items=_linked_catalog_items(deps, order, task_type),
         catalog_proposals=_plain(task.get("catalogProposals") or {}),
     )
+
+
+def _catalog_snapshot(deps, item: Mapping[str, Any] | None) -> dict:
+    """What the planner reads of a catalog item, remembered on the product link with its time."""
+    if not item:
+        return {}
+    return {"catalogItem": {k: item[k] for k in CATALOG_FIELDS if k in item},
+            "snapshotAt": deps.now().isoformat()}
+
+
+def _fresh_snapshot(deps, link: Mapping[str, Any]) -> dict | None:
+    """The link's remembered catalog item while younger than CATALOG_SNAPSHOT_MAX_AGE_SECONDS."""
+    snapshot, taken = link.get("catalogItem"), link.get("snapshotAt")
+    if not snapshot or not taken:
+        return None
+    age = (deps.now() - datetime.fromisoformat(str(taken))).total_seconds()
+    return _plain(snapshot) if 0 <= age < deps.settings.catalog_snapshot_max_age_seconds else None
+
+
+def _linked_catalog_items(deps, order: Order, task_type: TaskType) -> dict[str, dict]:
+    """{MPN: catalog item} of the order's linked products: remembered on the link while fresh,
+    the rest read in one request and remembered again."""
+    from cwsync.adapters.conditions import field
+
+    links: dict[str, dict] = {}
+    found: dict[str, dict] = {}
+    for mpn, _line in _product_mpns(order, task_type):
+        link = deps.store.get_product_link(mpn)
+        if not link:
+            continue
+        snapshot = _fresh_snapshot(deps, link)
+        if snapshot is not None:
+            found[mpn] = snapshot
+        else:
+            links[mpn] = _plain(link)
+    if not links:
+        return found
+    ids = sorted({_cw_id(link["catalogItemId"]) for link in links.values()}, key=str)
+    items = {str(item.get("id")): item
+             for item in deps.connectwise.catalog_items(field("id").in_(ids), fields=CATALOG_FIELDS)}
+    missing = sorted(mpn for mpn, link in links.items() if str(link["catalogItemId"]) not in items)
+    if missing:
+        raise SyncFailed("The ConnectWise catalog item linked to " + ", ".join(
+            f"{mpn} (#{links[mpn]['catalogItemId']})" for mpn in missing) + " no longer exists; link the product "
+            "again (remove the product link) and sync the task again")
+    for mpn, link in links.items():
+        item = items[str(link["catalogItemId"])]
+        kept = {k: v for k, v in link.items() if k not in ("mpn", "catalogItemId", "identifier", "linkedAt")}
+        deps.store.put_product_link(mpn, link["catalogItemId"], link.get("identifier"),
+                                    **{**kept, **_catalog_snapshot(deps, item)})
+        found[mpn] = item
+    return found
+
+
+def _subscription_additions(deps, agreement_id: Any, order: Order, tag_format: str) -> list[dict]:
+    """The agreement's additions that may carry a tag of the order's subscriptions, in one request."""
+    from cwsync.adapters.conditions import any_of, field
+    from cwsync.domain.operations import subscription_tag_prefix
+
+    subscriptions = sorted({s for s in [order.subscription_id, *(l.subscription_id for l in order.lines)] if s})
+    conditions = []
+    for subscription in subscriptions:
+        prefix = subscription_tag_prefix(tag_format, subscription)
+        if not prefix or not _LIKE_SAFE.fullmatch(prefix):
+            conditions = []
+            break
+        conditions.append(field("serialNumber").like(prefix + "*"))
+        if prefix[-1:] in "-_:/ ":  # a tag typed by hand without the order part ("MP-SUB-1")
+            conditions.append(field("serialNumber").eq(prefix[:-1]))
+    return deps.connectwise.additions(_cw_id(agreement_id), any_of(*conditions), fields=ADDITION_FIELDS)
 
 
 def plan_changes(deps, task_id: str, decision: Mapping[str, Any] | None = None) -> dict:
@@ -408,7 +542,7 @@ def plan_changes(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
     order = _order(deps, task)
     plan = plan_task(_task_type(task), order, _plan_context(deps, task, order)).to_dict()
     if plan.get("nothingToChange") or not plan.get("operations"):
-        _progress(deps, task_id, f"Nothing to change: {plan.get('summary')}", plan=plan)
+        _progress(deps, task_id, nothing_to_change_reason(plan.get("summary")), plan=plan)
         return {"outcome": "nothing_to_change", "needsConfirmation": False, "summary": plan.get("summary")}
 
     needed, why = needs_confirmation(deps.settings.approval_policy, plan, deps.settings.approval_threshold)
@@ -426,6 +560,19 @@ def plan_changes(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
             "explanation": f"{why}. {plan.get('summary') or ''}".strip(),
         }
     return result
+
+
+NOTHING_TO_CHANGE = "Nothing to change"
+
+
+def nothing_to_change_reason(summary: str | None) -> str:
+    """"Nothing to change: …" once, whether or not the plan's summary already says it."""
+    text = (summary or "").strip()
+    if not text:
+        return f"{NOTHING_TO_CHANGE}: ConnectWise already matches the order"
+    if text.casefold().startswith(NOTHING_TO_CHANGE.casefold()):
+        return text
+    return f"{NOTHING_TO_CHANGE}: {text}"
 
 
 def apply_edits(plan: dict, changes: Mapping[str, Mapping[str, Any]]) -> dict:
@@ -635,7 +782,7 @@ def finish_task(deps, task_id: str, outcome: str, error: Mapping[str, Any] | Non
                 + (f" (agreement {task.get('agreementName') or plan.get('agreementId')}):" if plan else ":")]
         body += [f"  - {operation_text(op, plan.get('currency'))}" for op in plan.get("operations") or []]
     elif status == TaskStatus.NOTHING_TO_CHANGE:
-        reason = f"Nothing to change: {plan.get('summary') or 'ConnectWise already matches the order'}"
+        reason = nothing_to_change_reason(plan.get("summary"))
         subject, body = None, []
     elif status == TaskStatus.EXPIRED:
         kind = task.get("approvalKind") or "approval"
