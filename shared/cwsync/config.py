@@ -48,7 +48,8 @@ class Settings:
     approval_timeout_seconds: int = 7 * 24 * 3600
     price_source: str = "marketplace"
     proration: str = "marketplace"
-    first_run_lookback_days: int = 7
+    first_run_lookback_days: int = 30
+    check_concurrency: int = 8  # new orders read and stored at once by one check
     overlap_minutes: int = 30
     webhook_url: str | None = None
     service_name: str = "cwsync"
@@ -180,8 +181,9 @@ class Settings:
             approval_timeout_seconds=number("APPROVAL_TIMEOUT_SECONDS", 7 * 24 * 3600, minimum=60),
             price_source=choice("PRICE_SOURCE", PRICE_SOURCES, "marketplace"),
             proration=choice("PRORATION", PRORATIONS, "marketplace"),
-            first_run_lookback_days=number("FIRST_RUN_LOOKBACK_DAYS", 7, minimum=0),
+            first_run_lookback_days=number("FIRST_RUN_LOOKBACK_DAYS", 30, minimum=0),
             overlap_minutes=number("OVERLAP_MINUTES", 30, minimum=0),
+            check_concurrency=number("CHECK_CONCURRENCY", 8, minimum=1),
             webhook_url=url("WEBHOOK_URL"),
             service_name=text("POWERTOOLS_SERVICE_NAME") or "cwsync",
             log_level=(text("POWERTOOLS_LOG_LEVEL") or "INFO").upper(),

@@ -98,3 +98,10 @@ def test_a_missing_secret_is_a_configuration_error(secrets):
     settings = Settings.from_environment({"TABLE_NAME": "t", "MARKETPLACE_SECRET_ARN": "nope"})
     with pytest.raises(ConfigurationError, match="cannot be read \\(ResourceNotFoundException\\)"):
         config.marketplace_secret(settings)
+
+
+def test_a_first_check_looks_back_thirty_days_and_reads_eight_new_orders_at_once_by_default():
+    settings = Settings.from_environment({"TABLE_NAME": "t"})
+    assert settings.first_run_lookback_days == 30
+    assert settings.check_concurrency == 8
+    assert Settings.from_environment({"TABLE_NAME": "t", "CHECK_CONCURRENCY": "2"}).check_concurrency == 2

@@ -1,0 +1,447 @@
+"""The sync's memory: one DynamoDB table, single-table design (docs/ARCHITECTURE.md).
+
+| item                | PK                          | SK          |
+|---------------------|-----------------------------|-------------|
+| task                | TASK#<taskId>               | TASK        |  + GSI1PK/GSI1SK
+| applied operation   | TASK#<taskId>               | OP#<opKey>  |  + ttl
+| customer link       | CUSTOMER#<mpCustomerId>     | LINK        |
+| product link        | PRODUCT#<mpn>               | LINK        |
+| subscription link   | SUBSCRIPTION#<subscription> | AGREEMENT   |
+| approval            | APPROVAL#<approvalId>       | APPROVAL    |  + ttl
+| orders watermark    | WATERMARK                   | ORDERS      |
+
+GSI1 (projection ALL): GSI1PK = `STATUS#<status>`, GSI1SK = `<updatedAt>#<taskId>`.
+Every check that must hold under concurrency (task created once, approval decided once,
+watermark never moves back, an operation recorded once) is a DynamoDB condition, so two
+Lambdas racing each other cannot both win.
+
+Times are stored as ISO 8601 UTC strings of one fixed width (`2026-01-31T10:00:00.000Z`)
+so that string order is time order; money is Decimal (DynamoDB Number).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Iterable, Iterator, Mapping
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from cwsync.errors import CwsyncError
+
+logger = logging.getLogger(__name__)
+
+PK, SK = "PK", "SK"
+GSI1, GSI1PK, GSI1SK = "GSI1", "GSI1PK", "GSI1SK"
+TTL_ATTRIBUTE = "ttl"
+
+TASK_SK = "TASK"
+OP_PREFIX = "OP#"
+LINK_SK = "LINK"
+AGREEMENT_SK = "AGREEMENT"
+APPROVAL_SK = "APPROVAL"
+WATERMARK_KEY = {PK: "WATERMARK", SK: "ORDERS"}
+
+# Statuses list_tasks() walks when no status is given (GSI1 is partitioned by status).
+TASK_STATUSES = ("new", "in_progress", "waiting_approval", "synced", "nothing_to_change",
+                 "failed", "expired", "rejected", "invalid", "ignored")
+APPROVAL_PENDING = "pending"
+APPROVAL_DECIDED = "decided"
+
+APPLIED_TTL = timedelta(days=90)  # long enough for any retry of a task
+APPROVAL_TTL_GRACE = timedelta(days=30)  # an expired link still says "expired" for a while
+
+_BATCH_GET_LIMIT = 100
+_INTERNAL = (PK, SK, GSI1PK, GSI1SK)
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class TaskNotFound(CwsyncError):
+    """The task does not exist in the table."""
+
+
+# --- values -----------------------------------------------------------------------------
+
+def format_time(value: datetime | str) -> str:
+    """Aware datetime (or ISO string) → fixed-width ISO UTC string, sortable as text."""
+    if isinstance(value, str):
+        value = parse_time(value)
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: times must be timezone-aware")
+    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: str) -> datetime:
+    """ISO 8601 → aware UTC datetime (a value without a zone is taken as UTC)."""
+    parsed = datetime.fromisoformat(value.strip().replace("z", "Z").replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def to_dynamo(value: Any) -> Any:
+    """Plain Python → what DynamoDB stores: floats as Decimal, datetimes as ISO, tuples as lists."""
+    if isinstance(value, bool) or value is None or isinstance(value, (str, Decimal)):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value)) if math.isfinite(value) else repr(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, datetime):
+        return format_time(value)
+    if isinstance(value, Mapping):
+        return {str(k): to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_dynamo(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return [to_dynamo(v) for v in sorted(value)]
+    if hasattr(value, "to_dict"):
+        return to_dynamo(value.to_dict())
+    return str(value)  # StrEnum and friends
+
+
+def _serialize(item: Mapping[str, Any]) -> dict:
+    return {k: _serializer.serialize(to_dynamo(v)) for k, v in item.items()}
+
+
+def _deserialize(item: Mapping[str, Any]) -> dict:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _public(item: Mapping[str, Any]) -> dict:
+    """An item without its table keys (callers see business fields only)."""
+    return {k: v for k, v in item.items() if k not in _INTERNAL}
+
+
+def _condition_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _task_key(task_id: str) -> dict:
+    return {PK: f"TASK#{task_id}", SK: TASK_SK}
+
+
+def _gsi1(status: str, updated_at: str, task_id: str) -> dict:
+    return {GSI1PK: f"STATUS#{status}", GSI1SK: f"{updated_at}#{task_id}"}
+
+
+# --- table ------------------------------------------------------------------------------
+
+def table_definition(name: str) -> dict:
+    """`CreateTable` arguments: the same schema infra/template.yaml declares."""
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": PK, "AttributeType": "S"},
+            {"AttributeName": SK, "AttributeType": "S"},
+            {"AttributeName": GSI1PK, "AttributeType": "S"},
+            {"AttributeName": GSI1SK, "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": PK, "KeyType": "HASH"}, {"AttributeName": SK, "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [{
+            "IndexName": GSI1,
+            "KeySchema": [{"AttributeName": GSI1PK, "KeyType": "HASH"},
+                          {"AttributeName": GSI1SK, "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }],
+    }
+
+
+def create_table(client, name: str) -> None:
+    """Create the table (tests, the embedded runtime) with TTL on `ttl`; waits until active."""
+    client.create_table(**table_definition(name))
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    client.update_time_to_live(TableName=name,
+                               TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+
+
+# --- store ------------------------------------------------------------------------------
+
+class Store:
+    """All reads and writes of the cwsync table. Thread-safe when given its own client per thread."""
+
+    def __init__(self, table_name: str, *, client=None, resource=None):
+        if client is None and resource is not None:
+            client = resource.meta.client
+        if client is None:
+            import boto3  # the one place the store builds its client
+            client = boto3.client("dynamodb", config=Config(connect_timeout=3, read_timeout=10,
+                                                             retries={"mode": "standard", "max_attempts": 5}))
+        self.table_name = table_name
+        self.client = client
+
+    # -- low level --
+    def _get(self, key: Mapping[str, str], *, consistent: bool = True) -> dict | None:
+        answer = self.client.get_item(TableName=self.table_name, Key=_serialize(key), ConsistentRead=consistent)
+        item = answer.get("Item")
+        return _deserialize(item) if item else None
+
+    def _put_new(self, item: Mapping[str, Any]) -> bool:
+        """Put only if no item has this key; False when one exists."""
+        try:
+            self.client.put_item(TableName=self.table_name, Item=_serialize(item),
+                                 ConditionExpression="attribute_not_exists(PK)")
+            return True
+        except ClientError as error:
+            if _condition_failed(error):
+                return False
+            raise
+
+    def _put(self, item: Mapping[str, Any]) -> None:
+        self.client.put_item(TableName=self.table_name, Item=_serialize(item))
+
+    def _query(self, **kwargs) -> Iterator[dict]:
+        paginator = self.client.get_paginator("query")
+        for page in paginator.paginate(TableName=self.table_name, **kwargs):
+            for item in page.get("Items", []):
+                yield _deserialize(item)
+
+    # -- tasks --
+    def create_task(self, task: Mapping[str, Any], *, now: datetime | None = None) -> bool:
+        """Store a new task (`taskId` required; status defaults to `new`). False when it exists."""
+        task_id = str(task["taskId"])
+        at = format_time(now or _now())
+        status = str(task.get("status") or "new")
+        item = dict(task)
+        item.update(taskId=task_id, status=status, createdAt=at, updatedAt=at,
+                    history=[{"status": status, "at": at, "reason": task.get("reason")}])
+        item.update(_task_key(task_id))
+        item.update(_gsi1(status, at, task_id))
+        return self._put_new(item)
+
+    def get_task(self, task_id: str) -> dict | None:
+        item = self._get(_task_key(task_id))
+        return _public(item) if item else None
+
+    def update_task(self, task_id: str, status: str, reason: str | None = None, *,
+                    expected_status: str | Iterable[str] | None = None, now: datetime | None = None,
+                    **attrs: Any) -> dict | None:
+        """Move a task to `status`, append {status, at, reason} to its history, set `attrs`.
+
+        Returns the updated task. With `expected_status`, the update happens only while the
+        task is in (one of) those statuses and None is returned otherwise (someone else
+        moved it). Raises TaskNotFound when there is no such task.
+        """
+        status = str(status)
+        at = format_time(now or _now())
+        names = {"#status": "status", "#updatedAt": "updatedAt", "#history": "history",
+                 "#reason": "reason", "#g1pk": GSI1PK, "#g1sk": GSI1SK}
+        values: dict[str, Any] = {":status": status, ":at": at, ":reason": reason,
+                                  ":entry": [{"status": status, "at": at, "reason": reason}],
+                                  ":g1pk": f"STATUS#{status}", ":g1sk": f"{at}#{task_id}", ":empty": []}
+        sets = ["#status = :status", "#updatedAt = :at", "#reason = :reason", "#g1pk = :g1pk",
+                "#g1sk = :g1sk", "#history = list_append(if_not_exists(#history, :empty), :entry)"]
+        for index, (name, value) in enumerate(attrs.items()):
+            if name in _INTERNAL or name in ("taskId", "status", "history", "updatedAt", "reason"):
+                raise ValueError(f"update_task cannot set {name!r} directly")
+            names[f"#a{index}"] = name
+            values[f":a{index}"] = value
+            sets.append(f"#a{index} = :a{index}")
+        condition = "attribute_exists(PK)"
+        if expected_status is not None:
+            expected = [expected_status] if isinstance(expected_status, str) else list(expected_status)
+            keys = []
+            for index, value in enumerate(expected):
+                values[f":e{index}"] = str(value)
+                keys.append(f":e{index}")
+            condition += f" AND #status IN ({', '.join(keys)})"
+        try:
+            answer = self.client.update_item(
+                TableName=self.table_name, Key=_serialize(_task_key(task_id)),
+                UpdateExpression="SET " + ", ".join(sets), ConditionExpression=condition,
+                ExpressionAttributeNames=names, ExpressionAttributeValues=_serialize(values),
+                ReturnValues="ALL_NEW")
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+            if expected_status is not None and self.get_task(task_id) is not None:
+                return None
+            raise TaskNotFound(f"Task {task_id} does not exist") from None
+        return _public(_deserialize(answer["Attributes"]))
+
+    def set_task_attributes(self, task_id: str, **attrs: Any) -> None:
+        """Set attributes of an existing task without a status change (no history entry)."""
+        if not attrs:
+            return
+        names, values, sets = {}, {}, []
+        for index, (name, value) in enumerate(attrs.items()):
+            if name in _INTERNAL or name in ("taskId", "status", "history", "updatedAt"):
+                raise ValueError(f"set_task_attributes cannot set {name!r}")
+            names[f"#a{index}"] = name
+            values[f":a{index}"] = value
+            sets.append(f"#a{index} = :a{index}")
+        try:
+            self.client.update_item(
+                TableName=self.table_name, Key=_serialize(_task_key(task_id)),
+                UpdateExpression="SET " + ", ".join(sets), ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames=names, ExpressionAttributeValues=_serialize(values))
+        except ClientError as error:
+            if _condition_failed(error):
+                raise TaskNotFound(f"Task {task_id} does not exist") from None
+            raise
+
+    def list_tasks(self, status: str | None = None, *, limit: int | None = None) -> list[dict]:
+        """Tasks newest first (by last update); one status via GSI1, else every status merged."""
+        statuses = [str(status)] if status else list(TASK_STATUSES)
+        found: list[dict] = []
+        for one in statuses:
+            query = self._query(IndexName=GSI1, KeyConditionExpression="#pk = :pk",
+                                ExpressionAttributeNames={"#pk": GSI1PK},
+                                ExpressionAttributeValues=_serialize({":pk": f"STATUS#{one}"}),
+                                ScanIndexForward=False, **({"Limit": min(limit, 1000)} if limit else {}))
+            for count, item in enumerate(query, 1):
+                found.append(item)
+                if limit and count >= limit:
+                    break
+        found.sort(key=lambda item: item.get(GSI1SK, ""), reverse=True)
+        if limit:
+            found = found[:limit]
+        return [_public(item) for item in found]
+
+    def known_tasks(self, task_ids: Iterable[str]) -> dict[str, dict]:
+        """Which of these tasks exist: {taskId: {status, workflowStartedAt?}} via BatchGetItem."""
+        ids = list(dict.fromkeys(str(t) for t in task_ids))
+        found: dict[str, dict] = {}
+        for start in range(0, len(ids), _BATCH_GET_LIMIT):
+            keys = [_serialize(_task_key(t)) for t in ids[start:start + _BATCH_GET_LIMIT]]
+            request = {self.table_name: {
+                "Keys": keys, "ConsistentRead": True,
+                "ProjectionExpression": "taskId, #status, workflowStartedAt",
+                "ExpressionAttributeNames": {"#status": "status"}}}
+            attempt = 0
+            while request:
+                answer = self.client.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self.table_name, []):
+                    task = _deserialize(item)
+                    found[str(task["taskId"])] = task
+                request = answer.get("UnprocessedKeys") or None
+                if request:  # throttled: back off with jitter, as the SDK advises
+                    attempt += 1
+                    time.sleep(min(2.0, 0.05 * 2 ** attempt) * random.random())
+        return found
+
+    # -- links (remembered decisions) --
+    def get_customer_link(self, customer_id: str) -> dict | None:
+        item = self._get({PK: f"CUSTOMER#{customer_id}", SK: LINK_SK})
+        return _public(item) if item else None
+
+    def put_customer_link(self, customer_id: str, company_id: str | int, company_name: str | None = None,
+                          **attrs: Any) -> dict:
+        item = {**attrs, "customerId": str(customer_id), "companyId": str(company_id),
+                "companyName": company_name, "linkedAt": format_time(_now())}
+        self._put({PK: f"CUSTOMER#{customer_id}", SK: LINK_SK, **item})
+        return item
+
+    def get_product_link(self, mpn: str) -> dict | None:
+        item = self._get({PK: f"PRODUCT#{mpn}", SK: LINK_SK})
+        return _public(item) if item else None
+
+    def put_product_link(self, mpn: str, catalog_item_id: str | int, identifier: str | None = None,
+                         **attrs: Any) -> dict:
+        item = {**attrs, "mpn": mpn, "catalogItemId": str(catalog_item_id), "identifier": identifier,
+                "linkedAt": format_time(_now())}
+        self._put({PK: f"PRODUCT#{mpn}", SK: LINK_SK, **item})
+        return item
+
+    def get_subscription_link(self, subscription_id: str) -> dict | None:
+        item = self._get({PK: f"SUBSCRIPTION#{subscription_id}", SK: AGREEMENT_SK})
+        return _public(item) if item else None
+
+    def put_subscription_link(self, subscription_id: str, agreement_id: str | int, **attrs: Any) -> dict:
+        item = {**attrs, "subscriptionId": str(subscription_id), "agreementId": str(agreement_id),
+                "linkedAt": format_time(_now())}
+        self._put({PK: f"SUBSCRIPTION#{subscription_id}", SK: AGREEMENT_SK, **item})
+        return item
+
+    # -- approvals --
+    def put_approval(self, approval: Mapping[str, Any]) -> bool:
+        """Store a new approval (`approvalId`, `expiresAt` required; status `pending`).
+
+        `ttl` is set to expiry + 30 days so an old link still finds "expired" for a while.
+        False when an approval with this id exists already.
+        """
+        approval_id = str(approval["approvalId"])
+        expires = approval["expiresAt"]
+        expires_at = parse_time(expires) if isinstance(expires, str) else expires
+        item = dict(approval)
+        item.update({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK, "approvalId": approval_id,
+                     "status": approval.get("status") or APPROVAL_PENDING,
+                     "expiresAt": format_time(expires_at), "createdAt": format_time(_now()),
+                     TTL_ATTRIBUTE: int((expires_at + APPROVAL_TTL_GRACE).timestamp())})
+        return self._put_new(item)
+
+    def get_approval(self, approval_id: str) -> dict | None:
+        item = self._get({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK})
+        return _public(item) if item else None
+
+    def decide_approval(self, approval_id: str, decision: Mapping[str, Any] | str, *,
+                        now: datetime | None = None) -> bool:
+        """`pending → decided`, once; False when already decided, expired or unknown."""
+        at = format_time(now or _now())
+        try:
+            self.client.update_item(
+                TableName=self.table_name, Key=_serialize({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK}),
+                UpdateExpression="SET #status = :decided, #decision = :decision, #decidedAt = :at",
+                ConditionExpression="attribute_exists(PK) AND #status = :pending AND #expiresAt > :at",
+                ExpressionAttributeNames={"#status": "status", "#decision": "decision",
+                                          "#decidedAt": "decidedAt", "#expiresAt": "expiresAt"},
+                ExpressionAttributeValues=_serialize({":decided": APPROVAL_DECIDED, ":pending": APPROVAL_PENDING,
+                                                      ":decision": decision, ":at": at}))
+            return True
+        except ClientError as error:
+            if _condition_failed(error):
+                return False
+            raise
+
+    # -- orders watermark --
+    def get_watermark(self) -> datetime | None:
+        """Creation time of the newest order stored so far (None before the first run)."""
+        item = self._get(WATERMARK_KEY)
+        return parse_time(item["value"]) if item and item.get("value") else None
+
+    def advance_watermark(self, ts: datetime) -> bool:
+        """Move the watermark forward to `ts`; never back (False when it is already at or past)."""
+        value = format_time(ts)
+        try:
+            self.client.update_item(
+                TableName=self.table_name, Key=_serialize(WATERMARK_KEY),
+                UpdateExpression="SET #value = :value, #updatedAt = :now",
+                ConditionExpression="attribute_not_exists(#value) OR #value < :value",
+                ExpressionAttributeNames={"#value": "value", "#updatedAt": "updatedAt"},
+                ExpressionAttributeValues=_serialize({":value": value, ":now": format_time(_now())}))
+            return True
+        except ClientError as error:
+            if _condition_failed(error):
+                return False
+            raise
+
+    # -- applied operations (idempotent writes to ConnectWise) --
+    def get_applied(self, task_id: str, key: str) -> dict | None:
+        """The record of an applied operation: {taskId, key, result, appliedAt}, or None."""
+        item = self._get({PK: f"TASK#{task_id}", SK: f"{OP_PREFIX}{key}"})
+        return _public(item) if item else None
+
+    def record_applied(self, task_id: str, key: str, result: Mapping[str, Any] | None = None, *,
+                       now: datetime | None = None) -> bool:
+        """Record that an operation was applied; the first record wins (False for a second one)."""
+        at = now or _now()
+        return self._put_new({PK: f"TASK#{task_id}", SK: f"{OP_PREFIX}{key}", "taskId": str(task_id),
+                              "key": key, "result": result or {}, "appliedAt": format_time(at),
+                              TTL_ATTRIBUTE: int((at + APPLIED_TTL).timestamp())})
+
+    def list_applied(self, task_id: str) -> list[dict]:
+        """Every applied-operation record of a task, by key."""
+        return [_public(item) for item in self._query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :op)", ConsistentRead=True,
+            ExpressionAttributeValues=_serialize({":pk": f"TASK#{task_id}", ":op": OP_PREFIX}))]

@@ -1,0 +1,402 @@
+"""Check Changes: read new marketplace orders into sync tasks, one task per order, once.
+
+The marketplace has no webhooks, so each run lists `/orders` created since the watermark
+(the newest stored order's creation time) minus an overlap window — the first run looks
+back `first_run_lookback_days` — and de-duplicates by order id:
+
+- ids already in the table (one BatchGetItem per 100 orders) cost no detail call;
+- every other order costs one `GET /orders/{id}`, is classified, and is stored with a
+  conditional put keyed by the order id, so racing runs create it once;
+- `pending` orders (not completed yet) are not stored: they are read again next run, and
+  the watermark never moves past the oldest of them;
+- a malformed order is stored as an `invalid` task with the reason; `ignored` orders are
+  stored as `ignored` so they are not fetched again; one bad order never fails the run;
+- each new task gets one SyncTask execution (named by the task id). A task stored by a
+  run that died before starting its execution is started by the next run.
+"""
+from __future__ import annotations
+
+import json
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Iterator, Mapping, Protocol
+
+from cwsync.adapters.store import format_time
+from cwsync.domain.classify import IGNORED, INVALID, PENDING, TASK, Classification, classify_order
+from cwsync.errors import CwsyncError, ExternalApiError, TransientError
+from cwsync.observability import logger
+
+PAGE_SIZE = 500  # the marketplace's largest page
+BATCH_SIZE = 100  # BatchGetItem's limit
+DEFAULT_LOOKBACK_DAYS = 30
+DEFAULT_OVERLAP_MINUTES = 30
+DEFAULT_CONCURRENCY = 8  # new orders handled at once (detail call + put + start are I/O waits)
+MAX_STORED_ORDER_BYTES = 300_000  # DynamoDB items stop at 400 KB; beyond this keep the summary only
+_AUTH_STATUSES = (401, 403)  # the whole run is misconfigured, not this one order
+
+
+# --- what check_changes needs (cwsync.services.deps.Dependencies provides it) ---------------
+
+class _Store(Protocol):
+    def get_watermark(self) -> datetime | None: ...
+    def advance_watermark(self, ts: datetime) -> bool: ...
+    def known_tasks(self, task_ids: Iterable[str]) -> dict[str, dict]: ...
+    def create_task(self, task: Mapping[str, Any]) -> bool: ...
+    def set_task_attributes(self, task_id: str, **attrs: Any) -> None: ...
+
+
+class _Marketplace(Protocol):
+    def orders(self, created_from: datetime | None = None, created_to: datetime | None = None,
+               status: str | None = None, page_size: int = PAGE_SIZE) -> Iterator[dict]: ...
+    def order(self, order_id: str) -> dict: ...
+
+
+class _Workflow(Protocol):
+    def start(self, task_id: str) -> bool: ...
+
+
+class CheckDeps(Protocol):
+    store: _Store
+    marketplace: _Marketplace
+    workflow: _Workflow
+    settings: Any  # first_run_lookback_days, overlap_minutes
+
+
+# --- result ------------------------------------------------------------------------------------
+
+@dataclass
+class CheckResult:
+    window_from: datetime
+    window_to: datetime
+    watermark_before: datetime | None
+    watermark_after: datetime | None = None
+    listed: int = 0  # distinct orders the marketplace listed in the window
+    new_tasks: list[str] = field(default_factory=list)  # stored as `new`, execution started
+    pending: list[str] = field(default_factory=list)  # not completed yet: read again next run
+    invalid: list[str] = field(default_factory=list)  # stored as `invalid` this run
+    ignored: list[str] = field(default_factory=list)  # stored as `ignored` this run
+    already_known: list[str] = field(default_factory=list)  # stored before (by any run)
+    deferred: list[str] = field(default_factory=list)  # detail unreadable now (transient): next run
+    restarted: list[str] = field(default_factory=list)  # stored earlier without an execution; started now
+    not_started: list[str] = field(default_factory=list)  # stored, execution start failed: next run retries
+    unreadable: int = 0  # list entries without an order id (cannot be stored; logged)
+    details_fetched: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {"listed": self.listed, "new": len(self.new_tasks), "pending": len(self.pending),
+                "invalid": len(self.invalid), "ignored": len(self.ignored),
+                "alreadyKnown": len(self.already_known), "deferred": len(self.deferred),
+                "restarted": len(self.restarted), "notStarted": len(self.not_started),
+                "unreadable": self.unreadable, "detailsFetched": self.details_fetched}
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable (the handler's return value, `cwsync check --json`)."""
+        return {"windowFrom": format_time(self.window_from), "windowTo": format_time(self.window_to),
+                "watermarkBefore": format_time(self.watermark_before) if self.watermark_before else None,
+                "watermarkAfter": format_time(self.watermark_after) if self.watermark_after else None,
+                "counts": self.counts(), "newTasks": self.new_tasks, "pending": self.pending,
+                "invalid": self.invalid, "ignored": self.ignored, "alreadyKnown": self.already_known,
+                "deferred": self.deferred, "restarted": self.restarted, "notStarted": self.not_started}
+
+    def summary(self) -> str:
+        """One sentence a billing person reads: what this run found."""
+        since = self.window_from.strftime("%Y-%m-%d %H:%M UTC")
+        parts = [_count(len(self.new_tasks), "new task")]
+        if self.pending:
+            parts.append(f"{len(self.pending)} not completed yet (read again next run)")
+        if self.invalid:
+            parts.append(f"{len(self.invalid)} invalid (see the task for the reason)")
+        if self.ignored:
+            parts.append(f"{len(self.ignored)} ignored")
+        if self.already_known:
+            parts.append(f"{len(self.already_known)} already known")
+        if self.deferred:
+            parts.append(f"{len(self.deferred)} could not be read now (tried again next run)")
+        if self.restarted:
+            parts.append(f"{_count(len(self.restarted), 'earlier task')} started")
+        if self.not_started:
+            parts.append(f"{len(self.not_started)} not started (retried next run)")
+        if self.unreadable:
+            parts.append(f"{self.unreadable} unreadable list entries skipped")
+        return f"Checked {_count(self.listed, 'order')} created since {since}: {', '.join(parts)}."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+# --- the use case -----------------------------------------------------------------------------
+
+def check_changes(deps: CheckDeps, now: datetime | None = None, *, concurrency: int | None = None) -> CheckResult:
+    """One Check Changes run; safe to run twice at once and to re-run after a crash.
+
+    New orders of a batch are handled by up to `concurrency` threads (settings
+    `check_concurrency`, default 8): each waits on one detail call and two DynamoDB writes.
+    """
+    if now is None:
+        clock = getattr(deps, "now", None)
+        now = clock() if callable(clock) else datetime.now(timezone.utc)
+    now = now.astimezone(timezone.utc)
+    settings = deps.settings
+    lookback = timedelta(days=_setting(settings, "first_run_lookback_days", DEFAULT_LOOKBACK_DAYS))
+    overlap = timedelta(minutes=_setting(settings, "overlap_minutes", DEFAULT_OVERLAP_MINUTES))
+
+    watermark = deps.store.get_watermark()
+    window_from = now - lookback if watermark is None else min(watermark - overlap, now)
+    result = CheckResult(window_from=window_from, window_to=now, watermark_before=watermark)
+    workers = max(1, concurrency or _setting(settings, "check_concurrency", DEFAULT_CONCURRENCY))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check-changes") as pool:
+        run = _Run(deps, result, pool if workers > 1 else None)
+        _read_window(deps, run, result, window_from, now)
+
+    target = run.watermark_target(now)
+    if target is not None and (watermark is None or target > watermark):
+        deps.store.advance_watermark(target)
+    result.watermark_after = deps.store.get_watermark() if target is not None else watermark
+    logger.info(result.summary(), extra={"counts": result.counts()})
+    return result
+
+
+def _read_window(deps: CheckDeps, run: "_Run", result: CheckResult, window_from: datetime, now: datetime) -> None:
+    """List the window page by page; hand each 100 distinct orders to the run."""
+    seen: set[str] = set()
+    batch: list[tuple[str, dict]] = []
+    # created_to pins the window, so orders arriving meanwhile do not shift the offset pages.
+    for summary in deps.marketplace.orders(created_from=window_from, created_to=now, page_size=PAGE_SIZE):
+        order_id = _order_id(summary)
+        if order_id is None:
+            result.unreadable += 1
+            logger.warning("Skipped a listed order without an id", extra={"entry": _preview(summary)})
+            continue
+        if order_id in seen:  # newest-first offset paging can repeat an order across pages
+            continue
+        seen.add(order_id)
+        batch.append((order_id, summary))
+        if len(batch) >= BATCH_SIZE:
+            run.process(batch)
+            batch = []
+    if batch:
+        run.process(batch)
+    result.listed = len(seen)
+
+
+class _Run:
+    """The state of one run: which orders were stored and which hold the watermark back."""
+
+    def __init__(self, deps: CheckDeps, result: CheckResult, pool: ThreadPoolExecutor | None = None):
+        self.deps = deps
+        self.result = result
+        self.pool = pool
+        self.lock = threading.Lock()  # guards counters; list.append is atomic in CPython
+        self.stored_times: list[datetime] = []  # creation times of orders now in the table
+        self.held_times: list[datetime] = []  # pending or deferred orders: read again next run
+        self.held_without_time = False
+
+    def process(self, batch: list[tuple[str, dict]]) -> None:
+        known = self.deps.store.known_tasks(order_id for order_id, _ in batch)
+        new = []
+        for order_id, summary in batch:
+            task = known.get(order_id)
+            if task is not None:
+                self._already_known(order_id, task, _created_at(summary))
+            else:
+                new.append((order_id, summary))
+        if self.pool is None:
+            for order_id, summary in new:
+                self._new_order(order_id, summary, _created_at(summary))
+            return
+        futures = [self.pool.submit(self._new_order, order_id, summary, _created_at(summary))
+                   for order_id, summary in new]
+        for future in futures:
+            future.result()  # re-raises what must stop the run (an auth failure, the table gone)
+
+    def _already_known(self, order_id: str, task: Mapping, created: datetime | None) -> None:
+        self.result.already_known.append(order_id)
+        self._stored(created)
+        if task.get("status") == "new" and not task.get("workflowStartedAt"):
+            # Stored by a run that stopped before starting its execution (or whose start failed).
+            if self._start(order_id):
+                self.result.restarted.append(order_id)
+
+    def _new_order(self, order_id: str, summary: dict, created: datetime | None) -> None:
+        # The list already says whether an order is unfinished or never completed: no detail needed.
+        if summary.get("status") != "completed":
+            early = _classify(summary)
+            if early.outcome == PENDING:
+                return self._hold(order_id, created, self.result.pending)
+            if early.outcome == IGNORED:
+                return self._store(order_id, summary, early, created, detail=None)
+        try:
+            with self.lock:
+                self.result.details_fetched += 1
+            detail = self.deps.marketplace.order(order_id)
+        except TransientError as error:
+            logger.warning("Order detail not readable now; trying again next run",
+                           extra={"orderId": order_id, "error": str(error)})
+            return self._hold(order_id, created, self.result.deferred)
+        except ExternalApiError as error:
+            if error.status in _AUTH_STATUSES:
+                raise
+            classification = Classification(
+                INVALID, None, f"Order {_number(summary, order_id)}: the marketplace refused its detail: {error}")
+            return self._store(order_id, summary, classification, created, detail=None)
+        classification = _classify(detail)
+        if classification.outcome == PENDING:
+            return self._hold(order_id, created, self.result.pending)
+        self._store(order_id, summary, classification, created, detail=detail)
+
+    def _hold(self, order_id: str, created: datetime | None, into: list[str]) -> None:
+        into.append(order_id)
+        if created is None:
+            self.held_without_time = True
+        else:
+            self.held_times.append(created)
+
+    def _store(self, order_id: str, summary: dict, classification: Classification,
+               created: datetime | None, *, detail: Mapping | None) -> None:
+        status = {TASK: "new", INVALID: "invalid", IGNORED: "ignored"}[classification.outcome]
+        task = _task_item(order_id, summary, detail, classification, status)
+        if not self._create(task):
+            self.result.already_known.append(order_id)  # a concurrent run stored it first
+            self._stored(created)
+            return
+        self._stored(created)
+        if status == "new":
+            self.result.new_tasks.append(order_id)
+            self._start(order_id)
+        elif status == "invalid":
+            logger.warning("Stored an invalid order", extra={"orderId": order_id, "reason": classification.reason})
+            self.result.invalid.append(order_id)
+        else:
+            self.result.ignored.append(order_id)
+
+    def _create(self, task: dict) -> bool:
+        try:
+            return self.deps.store.create_task(task)
+        except Exception as error:  # noqa: BLE001 - the order detail itself may be unstorable
+            if "order" not in task or not _is_item_problem(error):
+                raise
+            logger.warning("Order detail could not be stored; keeping the task without it",
+                           extra={"orderId": task["taskId"], "error": str(error)})
+            slim = {k: v for k, v in task.items() if k != "order"}
+            slim["orderOmitted"] = True
+            return self.deps.store.create_task(slim)
+
+    def _start(self, task_id: str) -> bool:
+        """Start the task's execution and remember that it was started; a failure waits for next run."""
+        try:
+            self.deps.workflow.start(task_id)  # False = it exists already, which is as good
+            self.deps.store.set_task_attributes(task_id, workflowStartedAt=format_time(datetime.now(timezone.utc)))
+            return True
+        except Exception as error:  # noqa: BLE001 - one task's start must not fail the run
+            logger.exception("Could not start the SyncTask execution; the next run tries again",
+                             extra={"taskId": task_id, "error": str(error)})
+            self.result.not_started.append(task_id)
+            return False
+
+    def _stored(self, created: datetime | None) -> None:
+        if created is not None:
+            self.stored_times.append(created)
+
+    def watermark_target(self, now: datetime) -> datetime | None:
+        """The newest stored creation time not past the oldest order still to be read again."""
+        if self.held_without_time:
+            return None
+        limit = min(self.held_times) if self.held_times else now
+        limit = min(limit, now)
+        eligible = [t for t in self.stored_times if t <= limit]
+        return max(eligible) if eligible else None
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def _setting(settings: Any, name: str, default: int) -> int:
+    value = getattr(settings, name, None)
+    return default if value is None else int(value)
+
+
+def _classify(detail: Any) -> Classification:
+    try:
+        return classify_order(detail)
+    except Exception as error:  # noqa: BLE001 - a classifier bug on one odd order must not stop the run
+        logger.exception("Classifying an order failed")
+        return Classification(INVALID, None, f"The order could not be read: {type(error).__name__}: {error}")
+
+
+def _order_id(summary: Any) -> str | None:
+    if not isinstance(summary, Mapping):
+        return None
+    value = summary.get("id")
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+        return None
+    return str(value).strip()
+
+
+def _created_at(order: Mapping) -> datetime | None:
+    value = order.get("creationDate")
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    return str(value)
+
+
+def _number(order: Mapping, order_id: str) -> str:
+    return _text(order.get("orderNumber")) or order_id
+
+
+def _task_item(order_id: str, summary: Mapping, detail: Mapping | None, classification: Classification,
+               status: str) -> dict:
+    source = detail if isinstance(detail, Mapping) else summary
+    created = _created_at(source) or _created_at(summary)
+    task: dict[str, Any] = {
+        "taskId": order_id,
+        "orderId": order_id,
+        "orderNumber": _text(source.get("orderNumber")),
+        "orderType": _text(source.get("type")),
+        "orderStatus": _text(source.get("status")),
+        "customerId": _text(source.get("customerId")),
+        "subscriptionId": _text(source.get("subscriptionId")),
+        "orderCreatedAt": format_time(created) if created else None,
+        "taskType": str(classification.task_type) if classification.task_type else None,
+        "status": status,
+        "reason": classification.reason,
+    }
+    if isinstance(detail, Mapping) and _size(detail) <= MAX_STORED_ORDER_BYTES:
+        task["order"] = detail  # LoadTask reads the order as it was when the task was made
+    elif detail is not None:
+        task["orderOmitted"] = True
+    return task
+
+
+def _size(detail: Mapping) -> int:
+    try:
+        return len(json.dumps(detail, default=str))
+    except (TypeError, ValueError):
+        return math.inf  # type: ignore[return-value]
+
+
+def _is_item_problem(error: Exception) -> bool:
+    """The item itself was refused (too big, an unstorable value), not the table."""
+    if isinstance(error, (TypeError, ValueError)):
+        return True
+    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    return code == "ValidationException"
+
+
+def _preview(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,0 +1,218 @@
+"""check_changes against an in-memory marketplace and the real store on moto (in process)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from cwsync.adapters.store import Store, create_table
+from cwsync.errors import ExternalApiError, TransientError
+from cwsync.services.check_changes import check_changes
+
+NOW = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def order(number: int, created: datetime, *, status="completed", kind="sales", **changes) -> dict:
+    detail = {
+        "id": f"ORD-{number}", "orderNumber": f"SO{number:06d}", "type": kind, "customerId": "1000048531",
+        "creationDate": iso(created), "status": status, "subscriptionId": f"SUB-{number}",
+        "total": {"currency": "USD", "amount": 12.0},
+        "products": [{"mpn": "MS-365-BB", "name": "Microsoft 365 Business Basic", "quantity": 2,
+                      "billingPeriod": {"type": "month", "duration": 1}, "subscriptionId": f"SUB-{number}",
+                      "type": "CREATE"}],
+        "details": [{"type": "recurring", "mpn": "MS-365-BB", "quantity": 2,
+                     "unitPrice": {"amount": 4.8, "currency": "USD"},
+                     "salesUnitPrice": {"amount": 6.0, "currency": "USD"}}],
+    }
+    detail.update(changes)
+    return detail
+
+
+class FakeMarketplace:
+    """Newest-first offset paging like the SimpleAPI; counts list and detail calls."""
+
+    def __init__(self, orders=()):
+        self.details = {o["id"]: o for o in orders}
+        self.list_calls = 0
+        self.detail_calls: list[str] = []
+        self.failing: dict[str, Exception] = {}
+
+    def add(self, detail: dict) -> None:
+        self.details[detail["id"]] = detail
+
+    def orders(self, created_from=None, created_to=None, status=None, page_size=500):
+        chosen = sorted((o for o in self.details.values()
+                         if (created_from is None or o["creationDate"] >= iso(created_from))
+                         and (created_to is None or o["creationDate"] <= iso(created_to))),
+                        key=lambda o: o["creationDate"], reverse=True)
+        offset = 0
+        while True:
+            self.list_calls += 1
+            page = chosen[offset:offset + page_size]
+            for item in page:
+                yield {k: v for k, v in item.items() if k not in ("products", "details")}
+            offset += page_size
+            if offset >= len(chosen):
+                return
+
+    def order(self, order_id):
+        self.detail_calls.append(order_id)
+        if order_id in self.failing:
+            raise self.failing[order_id]
+        return self.details[order_id]
+
+
+@dataclass
+class Workflow:
+    started: list
+
+    def start(self, task_id):
+        self.started.append(task_id)
+        return True
+
+
+@pytest.fixture
+def deps(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_table(client, "t")
+        yield SimpleNamespace(store=Store("t", client=client), marketplace=FakeMarketplace(),
+                              workflow=Workflow([]),
+                              settings=SimpleNamespace(first_run_lookback_days=30, overlap_minutes=30))
+
+
+def test_first_run_reads_thirty_days_and_makes_one_task_per_completed_order(deps):
+    deps.marketplace.add(order(1, NOW - timedelta(days=2)))
+    deps.marketplace.add(order(2, NOW - timedelta(days=31)))  # before the first-run window
+    result = check_changes(deps, now=NOW)
+    assert result.window_from == NOW - timedelta(days=30)
+    assert result.new_tasks == ["ORD-1"] and deps.workflow.started == ["ORD-1"]
+    task = deps.store.get_task("ORD-1")
+    assert task["status"] == "new" and task["taskType"] == "sales" and task["order"]["orderNumber"] == "SO000001"
+    assert task["workflowStartedAt"]
+    assert deps.store.get_watermark() == NOW - timedelta(days=2)
+    assert "1 new task" in result.summary()
+
+
+def test_second_run_reads_from_the_watermark_minus_the_overlap_and_fetches_nothing_again(deps):
+    deps.marketplace.add(order(1, NOW - timedelta(hours=1)))
+    check_changes(deps, now=NOW)
+    calls = len(deps.marketplace.detail_calls)
+    again = check_changes(deps, now=NOW + timedelta(minutes=15))
+    assert again.window_from == NOW - timedelta(hours=1, minutes=30)
+    assert again.already_known == ["ORD-1"] and again.new_tasks == []
+    assert len(deps.marketplace.detail_calls) == calls and deps.workflow.started == ["ORD-1"]
+
+
+def test_pending_orders_are_not_stored_and_hold_the_watermark(deps):
+    deps.marketplace.add(order(1, NOW - timedelta(hours=5)))
+    deps.marketplace.add(order(2, NOW - timedelta(hours=4), status="processing"))
+    deps.marketplace.add(order(3, NOW - timedelta(hours=3)))
+    result = check_changes(deps, now=NOW)
+    assert result.pending == ["ORD-2"] and sorted(result.new_tasks) == ["ORD-1", "ORD-3"]
+    assert "ORD-2" not in deps.marketplace.detail_calls  # the list said it is unfinished
+    assert deps.store.get_task("ORD-2") is None
+    assert deps.store.get_watermark() == NOW - timedelta(hours=5)
+
+    deps.marketplace.add(order(2, NOW - timedelta(hours=4)))  # it completes
+    later = check_changes(deps, now=NOW + timedelta(minutes=15))
+    assert later.new_tasks == ["ORD-2"] and sorted(later.already_known) == ["ORD-1", "ORD-3"]
+    assert deps.store.get_watermark() == NOW - timedelta(hours=3)
+
+
+def test_a_malformed_order_becomes_an_invalid_task_and_the_rest_goes_on(deps):
+    deps.marketplace.add(order(1, NOW - timedelta(hours=3)))
+    deps.marketplace.add(order(2, NOW - timedelta(hours=2), products=[{"mpn": "X", "billingPeriod": "monthly"}]))
+    deps.marketplace.add(order(3, NOW - timedelta(hours=1)))
+    result = check_changes(deps, now=NOW)
+    assert result.invalid == ["ORD-2"] and sorted(result.new_tasks) == ["ORD-1", "ORD-3"]
+    task = deps.store.get_task("ORD-2")
+    assert task["status"] == "invalid" and "billingPeriod" in task["reason"]
+    assert "ORD-2" not in deps.workflow.started
+    assert deps.store.get_watermark() == NOW - timedelta(hours=1)
+    deps.settings.overlap_minutes = 180
+    calls = len(deps.marketplace.detail_calls)
+    assert "ORD-2" in check_changes(deps, now=NOW).already_known
+    assert len(deps.marketplace.detail_calls) == calls  # not fetched again
+
+
+def test_cancelled_and_migration_orders_are_stored_as_ignored(deps):
+    deps.marketplace.add(order(1, NOW - timedelta(hours=2), status="cancelled"))
+    deps.marketplace.add(order(2, NOW - timedelta(hours=1), kind="migration"))
+    result = check_changes(deps, now=NOW)
+    assert sorted(result.ignored) == ["ORD-1", "ORD-2"] and result.new_tasks == []
+    assert deps.marketplace.detail_calls == ["ORD-2"]  # the list already said "cancelled"
+    assert deps.store.get_task("ORD-1")["status"] == "ignored"
+
+
+def test_a_detail_that_fails_for_now_is_read_again_next_run(deps):
+    deps.marketplace.add(order(1, NOW - timedelta(hours=2)))
+    deps.marketplace.add(order(2, NOW - timedelta(hours=1)))
+    deps.marketplace.failing["ORD-1"] = TransientError("503 from the marketplace")
+    result = check_changes(deps, now=NOW)
+    assert result.deferred == ["ORD-1"] and result.new_tasks == ["ORD-2"]
+    assert deps.store.get_watermark() is None  # nothing stored at or before ORD-1
+    del deps.marketplace.failing["ORD-1"]
+    assert check_changes(deps, now=NOW).new_tasks == ["ORD-1"]
+
+
+def test_a_refused_detail_is_an_invalid_task_but_an_auth_failure_stops_the_run(deps):
+    deps.marketplace.add(order(1, NOW - timedelta(hours=1)))
+    deps.marketplace.failing["ORD-1"] = ExternalApiError("404 no such order", status=404)
+    assert check_changes(deps, now=NOW).invalid == ["ORD-1"]
+    deps.marketplace.add(order(2, NOW - timedelta(minutes=30)))
+    deps.marketplace.failing["ORD-2"] = ExternalApiError("401 bad credentials", status=401)
+    with pytest.raises(ExternalApiError):
+        check_changes(deps, now=NOW)
+
+
+def test_a_list_entry_without_an_id_is_skipped(deps):
+    deps.marketplace.add(order(1, NOW - timedelta(hours=1)))
+    deps.marketplace.details["weird"] = {"creationDate": iso(NOW - timedelta(hours=2)), "status": "completed"}
+    result = check_changes(deps, now=NOW)
+    assert result.unreadable == 1 and result.new_tasks == ["ORD-1"]
+
+
+def test_a_task_stored_without_its_execution_is_started_by_the_next_run(deps):
+    class Broken:
+        def start(self, task_id):
+            raise RuntimeError("Step Functions throttled")
+
+    deps.marketplace.add(order(1, NOW - timedelta(hours=1)))
+    working = deps.workflow
+    deps.workflow = Broken()
+    first = check_changes(deps, now=NOW)
+    assert first.new_tasks == ["ORD-1"] and first.not_started == ["ORD-1"]
+    deps.workflow = working
+    second = check_changes(deps, now=NOW)
+    assert second.restarted == ["ORD-1"] and working.started == ["ORD-1"]
+    assert check_changes(deps, now=NOW).restarted == []
+
+
+def test_the_watermark_never_moves_back_when_an_old_run_finishes_late(deps):
+    deps.marketplace.add(order(1, NOW - timedelta(hours=1)))
+    check_changes(deps, now=NOW)
+    deps.store.advance_watermark(NOW)  # a newer run got further meanwhile
+    check_changes(deps, now=NOW)
+    assert deps.store.get_watermark() == NOW
+
+
+def test_the_result_is_json_and_words(deps):
+    deps.marketplace.add(order(1, NOW - timedelta(hours=1)))
+    deps.marketplace.add(order(2, NOW - timedelta(hours=2), status="submitted"))
+    result = check_changes(deps, now=NOW)
+    data = result.to_dict()
+    assert data["counts"]["new"] == 1 and data["counts"]["pending"] == 1 and data["newTasks"] == ["ORD-1"]
+    assert result.summary() == ("Checked 2 orders created since 2026-01-02 12:00 UTC: 1 new task, "
+                                "1 not completed yet (read again next run).")
