@@ -303,12 +303,33 @@ def test_the_agreement_chosen_by_a_person_is_remembered_for_the_subscription(aws
     assert again == {"outcome": "linked", "agreementId": "13", "source": "remembered", "skipped": True}
 
 
-def test_no_eligible_agreement_fails_with_what_to_add(aws):
-    deps = make_deps(aws, connectwise=FakeConnectWise(agreements=[agreement(14, currency="EUR")]))
+def test_no_eligible_agreement_asks_a_person_to_fix_connectwise_and_check_again(aws):
+    connectwise = FakeConnectWise(agreements=[agreement(14, currency="EUR")])
+    deps = make_deps(aws, connectwise=connectwise)
     task_id = add_task(deps, sales_order())
-    deps.store.set_task_attributes(task_id, companyId="17")
-    with pytest.raises(SyncFailed, match="add an Active Monthly agreement in USD"):
-        steps.select_agreement(deps, task_id)
+    deps.store.set_task_attributes(task_id, companyId="17", companyName="Green Lane LLC")
+    asked = steps.select_agreement(deps, task_id)
+    assert asked["outcome"] == "needs_approval"
+    approval = asked["approval"]
+    assert approval["title"] == "No ConnectWise agreement of Green Lane LLC can take order SO000012: add or correct one"
+    assert "add an Active Monthly agreement in USD" in approval["explanation"]
+    assert approval["recommended"] is None
+    options = {o["id"]: o for o in approval["options"]}
+    assert options["14"]["eligible"] is False and "EUR" in options["14"]["reason"]
+    assert options[steps.CHECK_AGAIN]["eligible"] is True
+    requested = steps.request_approval(deps, task_id, approval, "T")
+
+    # Still nothing eligible: asked again, nothing linked.
+    still = steps.select_agreement(deps, task_id, decision={"decision": "approve", "choice": steps.CHECK_AGAIN,
+                                                            "approvalId": requested["approvalId"]})
+    assert still["outcome"] == "needs_approval" and deps.store.get_subscription_link("SUB-1") is None
+
+    # The billing person adds a USD agreement in ConnectWise and checks again: it is used.
+    connectwise.agreement_list.append(agreement(15, name="Managed services USD"))
+    fixed = steps.select_agreement(deps, task_id, decision={"decision": "approve", "choice": steps.CHECK_AGAIN,
+                                                            "approvalId": requested["approvalId"]})
+    assert fixed == {"outcome": "linked", "agreementId": "15", "source": "match"}
+    assert deps.store.get_subscription_link("SUB-1")["agreementId"] == "15"
 
 
 # --- PlanChanges -----------------------------------------------------------------------------

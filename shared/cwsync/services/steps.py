@@ -354,6 +354,9 @@ def select_agreement(deps, task_id: str, decision: Mapping[str, Any] | None = No
 
     if decision:
         choice, approval = _decision(deps, task, decision, "agreement")
+        if choice == CHECK_AGAIN:
+            _progress(deps, task_id, "The approver asked to read the company's agreements again")
+            return _agreement_outcome(deps, task, task_id, order, match, remembered)
         option = next((o for o in match.options if o.id == choice), None)
         if option is None or not option.eligible:
             why = option.reason if option else "it is not an agreement of this company"
@@ -361,15 +364,34 @@ def select_agreement(deps, task_id: str, decision: Mapping[str, Any] | None = No
         return _use_agreement(deps, task_id, subscription, option, source="approval",
                               why="chosen by the approver")
 
+    return _agreement_outcome(deps, task, task_id, order, match, remembered)
+
+
+# The option offered when no agreement of the company can take the order: fix ConnectWise, then read again.
+CHECK_AGAIN = "check-again"
+
+
+def _agreement_outcome(deps, task: Mapping[str, Any], task_id: str, order: Order, match, remembered) -> dict:
+    """Use the chosen agreement, or ask a person: to choose among eligible ones, or, when none
+    is eligible, to add or correct one in ConnectWise and have cwsync check again."""
+    from cwsync.domain.matching import Option
+
     if match.chosen:
         option = next(o for o in match.options if o.id == match.chosen)
         source = "remembered" if str(remembered) == match.chosen else "match"
-        return _use_agreement(deps, task_id, subscription, option, source=source, why=match.explanation,
+        return _use_agreement(deps, task_id, order.subscription_id, option, source=source, why=match.explanation,
                               skipped=source == "remembered")
-    if not any(o.eligible for o in match.options):
-        raise SyncFailed(f"No ConnectWise agreement can take order {order.number}: {match.explanation}")
     name = task.get("companyName") or _customer_name(deps, task, order)
-    return _needs_approval("agreement", f"Choose the ConnectWise agreement for {name} (order {order.number})", match)
+    if any(o.eligible for o in match.options):
+        return _needs_approval("agreement", f"Choose the ConnectWise agreement for {name} (order {order.number})",
+                               match)
+    again = Option(CHECK_AGAIN, "Check again: I have added or corrected an agreement in ConnectWise", True,
+                   "Reads the company's agreements again; an ineligible agreement is never written to")
+    return _needs_approval(
+        "agreement", f"No ConnectWise agreement of {name} can take order {order.number}: add or correct one",
+        match, options=[o.to_dict() for o in match.options] + [again.to_dict()], recommended=None,
+        explanation=f"{match.explanation}. Reject to stop this task, or fix the agreement in ConnectWise "
+                    "and choose Check again.")
 
 
 # What the agreement rules (and the option labels) read; nothing else is fetched.
