@@ -1,0 +1,71 @@
+"""Arguments and output shared by `cwsync run`, `cwsync check` and `cwsync tasks`."""
+from __future__ import annotations
+
+import argparse
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+DEFAULT_DATA_DIR = ".cwsync"
+STATUSES = ("new", "in_progress", "waiting_approval", "synced", "nothing_to_change", "failed",
+            "expired", "rejected", "invalid", "ignored")
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR, metavar="DIR",
+                        help="where state, outbox and logs are kept (default: %(default)s)")
+
+
+def parse_parameters(pairs: Iterable[str] | None) -> dict[str, str]:
+    """`NAME=VALUE` strings to a dict; a malformed one is a usage error."""
+    values: dict[str, str] = {}
+    for pair in pairs or ():
+        name, separator, value = pair.partition("=")
+        if not separator or not name.strip():
+            raise SystemExit(f"--parameter expects NAME=VALUE, got {pair!r}")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def saved_tasks(data_dir: str | Path, status: str | None = None) -> list[dict] | None:
+    """Tasks from `<data-dir>/dynamodb.json` (no runtime needed); None when there is no saved state."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    path = Path(data_dir) / "dynamodb.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    deserializer = TypeDeserializer()
+    tasks = []
+    for raw in data.get("items", []):
+        item = {key: deserializer.deserialize(value) for key, value in raw.items()}
+        if item.get("SK") != "TASK" or not str(item.get("PK", "")).startswith("TASK#"):
+            continue
+        if status and item.get("status") != status:
+            continue
+        tasks.append(item)
+    tasks.sort(key=lambda task: str(task.get("updatedAt", "")), reverse=True)
+    return tasks
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    return value
+
+
+def print_tasks(summaries: list[Mapping[str, Any]], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"tasks": [{k: _plain(v) for k, v in s.items()} for s in summaries]}, indent=2, default=str))
+        return
+    if not summaries:
+        print("No tasks.")
+        return
+    rows = [(str(s.get("order") or s.get("id")), str(s.get("type") or ""), str(s.get("customer") or ""),
+             str(s.get("status") or ""), str(s.get("reason") or "")) for s in summaries]
+    headers = ("ORDER", "TYPE", "CUSTOMER", "STATUS", "REASON")
+    widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(4)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers[:4], widths)) + "  " + headers[4])
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4])

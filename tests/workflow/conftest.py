@@ -1,0 +1,33 @@
+"""Fixtures for tests that run cwsync through the embedded runtime (docs/INTERFACES.md, "Embedded runtime").
+
+`make_runtime(**kwargs)` starts an `EmbeddedRuntime` in a fresh data folder (kwargs go to the
+constructor: seed, parameters, faults, auto_approve, ...) and stops it after the test. moto is
+process-wide: one runtime runs at a time, so start the next only after stopping the previous
+(`rt.stop()`), as the state save/load tests do.
+"""
+from __future__ import annotations
+
+import pytest
+
+from cwsync_local.runtime.embedded import EmbeddedRuntime
+
+
+@pytest.fixture
+def make_runtime(tmp_path):
+    started: list[EmbeddedRuntime] = []
+
+    def make(data_dir=None, **kwargs) -> EmbeddedRuntime:
+        runtime = EmbeddedRuntime(data_dir or tmp_path / f"data{len(started)}", **kwargs)
+        started.append(runtime)
+        return runtime.start()
+
+    yield make
+    for runtime in reversed(started):
+        if runtime.started:
+            runtime.stop()
+
+
+@pytest.fixture
+def runtime(make_runtime):
+    """A started runtime with the demo data and the template's default parameters (local retry timings)."""
+    return make_runtime()
