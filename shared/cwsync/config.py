@@ -178,7 +178,7 @@ class Settings:
             approvals_base_url=url("APPROVALS_BASE_URL"),
             approval_policy=choice("APPROVAL_POLICY", APPROVAL_POLICIES, "always"),
             approval_threshold=amount("APPROVAL_THRESHOLD", Decimal("0")),
-            approval_timeout_seconds=number("APPROVAL_TIMEOUT_SECONDS", 7 * 24 * 3600, minimum=60),
+            approval_timeout_seconds=number("APPROVAL_TIMEOUT_SECONDS", 7 * 24 * 3600, minimum=1),
             price_source=choice("PRICE_SOURCE", PRICE_SOURCES, "marketplace"),
             proration=choice("PRORATION", PRORATIONS, "marketplace"),
             first_run_lookback_days=number("FIRST_RUN_LOOKBACK_DAYS", 30, minimum=0),

@@ -41,6 +41,10 @@ from .translate import TEMPLATE, translate
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # Short waits for a machine on a desk; `parameters=` (or --parameter) overrides any of them.
 LOCAL_PARAMETERS = {"RetryIntervalSeconds": "1", "RetryBackoffRate": "1.5", "RetryMaxAttempts": "3"}
+# With the ConnectWise simulator: where its demo catalog keeps cloud licences (subcategory
+# "Cloud Licensing", type "Subscription"), so "add product to ConnectWise" can be offered.
+SIMULATOR_PARAMETERS = {"CatalogSubcategoryId": "11", "CatalogTypeId": "3"}
+AUTO_APPROVE_ROUNDS = 2  # auto-answers per (task, kind, subject) before a question is left to a person
 FINAL_STATUSES = frozenset({"synced", "nothing_to_change", "failed", "expired", "rejected", "invalid", "ignored"})
 SETTLED_STATUSES = FINAL_STATUSES | {"waiting_approval"}
 STEP_FUNCTIONS = {"check": "CheckChangesFunction", "approvals": "ApprovalsApiFunction"}
@@ -117,6 +121,8 @@ class EmbeddedRuntime:
         self._watcher: threading.Thread | None = None
         self._stopping = threading.Event()
         self._seen: dict[str, tuple] = {}
+        self._auto_decided: set[str] = set()
+        self._auto_rounds: dict[tuple, int] = {}
         self._signing_key: bytes | None = None
         self._save_lock = threading.Lock()
         self._check_lock = threading.Lock()
@@ -141,7 +147,8 @@ class EmbeddedRuntime:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         settings = endpoints.resolve(self.config_path)
-        parameters = {**LOCAL_PARAMETERS, **settings["parameters"], **self.requested_parameters}
+        simulated = SIMULATOR_PARAMETERS if settings["connectwise"] is None else {}
+        parameters = {**LOCAL_PARAMETERS, **simulated, **settings["parameters"], **self.requested_parameters}
         self._start_simulators(settings)
 
         self._mock = mock_aws(config=MOTO_CONFIG)
@@ -389,11 +396,21 @@ class EmbeddedRuntime:
         """Auto-approve: each pending approval gets its recommended option, else it is rejected."""
         count = 0
         for approval in self.approvals("pending"):
+            if approval["approvalId"] in self._auto_decided:
+                continue  # answered once already (a refused answer is not retried)
+            asked = (str(approval.get("taskId")), str(approval.get("kind")), str(approval.get("subject")))
+            if self._auto_rounds.get(asked, 0) >= AUTO_APPROVE_ROUNDS:
+                continue  # the same question again: the recommended answer does not help; leave it to a person
+            self._auto_rounds[asked] = self._auto_rounds.get(asked, 0) + 1
+            self._auto_decided.add(approval["approvalId"])
             choice = recommended_choice(approval)
             if choice is not None:
-                self.approve(approval["approvalId"], choice)
+                status, body = self.approve(approval["approvalId"], choice)
             else:
-                self.reject(approval["approvalId"], "auto-approve: no recommended option, left for a person to redo")
+                status, body = self.reject(approval["approvalId"], "auto-approve: no recommended option; "
+                                                                   "decide it yourself and sync again")
+            if status >= 400:
+                self._say(f"(auto-approve: the approvals API answered {status} for {approval['approvalId']})")
             count += 1
         return count
 
@@ -431,13 +448,8 @@ class EmbeddedRuntime:
         """Wait until `settled()` (auto-approving on the way if enabled); TimeoutError if not in time."""
         deadline = time.monotonic() + timeout
         while True:
-            if self.auto_approve and self.approve_pending():
-                time.sleep(poll)
-                continue
-            if self.settled():
-                if self.auto_approve and self.approve_pending():  # asked while we looked
-                    time.sleep(poll)
-                    continue
+            answered = self.auto_approve and self.approve_pending()
+            if not answered and self.settled() and not (self.auto_approve and self.approve_pending()):
                 if self.save_state:
                     self.save()
                 return self.tasks()
