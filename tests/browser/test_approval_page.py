@@ -9,15 +9,13 @@ from __future__ import annotations
 import json
 import os
 import select
-import shutil
 import socketserver
 import subprocess
-import tempfile
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import boto3

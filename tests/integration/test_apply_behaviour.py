@@ -8,9 +8,7 @@ from __future__ import annotations
 import itertools
 import logging
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from cwsync.adapters.connectwise import ConnectWiseClient
 from cwsync.adapters.http import RetryPolicy
@@ -25,21 +23,11 @@ CREDENTIALS = simulator.DEFAULT_CREDENTIALS
 _tables = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def dynamodb():
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in (("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "testing"),
-                            ("AWS_SECRET_ACCESS_KEY", "testing")):
-            patch.setenv(name, value)
-        with mock_aws():
-            yield boto3.client("dynamodb")
-
-
 @pytest.fixture
-def store(dynamodb):
+def store(module_dynamodb):
     name = f"cwsync-behaviour-{next(_tables)}"
-    create_table(dynamodb, name)
-    return Store(name, client=dynamodb)
+    create_table(module_dynamodb, name)
+    return Store(name, client=module_dynamodb)
 
 
 @pytest.fixture

@@ -14,9 +14,7 @@ import json
 import logging
 from collections import Counter
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from cwsync.adapters.connectwise import ConnectWiseClient
 from cwsync.adapters.http import RetryPolicy
@@ -117,22 +115,12 @@ class CrashingStore(Store):
         return result
 
 
-@pytest.fixture(scope="module")
-def dynamodb():
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in (("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "testing"),
-                            ("AWS_SECRET_ACCESS_KEY", "testing")):
-            patch.setenv(name, value)
-        with mock_aws():
-            yield boto3.client("dynamodb")
-
-
 _tables = itertools.count()
 
 
-def new_table(dynamodb) -> str:
+def new_table(module_dynamodb) -> str:
     name = f"cwsync-apply-{next(_tables)}"
-    create_table(dynamodb, name)
+    create_table(module_dynamodb, name)
     return name
 
 
@@ -173,11 +161,11 @@ def run_until_done(sim, dynamodb_client, table: str, *, crash_after: int | None 
 
 
 @pytest.fixture(scope="module")
-def expected(dynamodb):
+def expected(module_dynamodb):
     """ConnectWise after one clean run without faults."""
     with simulator.start(sample_seed()) as sim:
         before = state(sim)
-        (result,) = run_until_done(sim, dynamodb, new_table(dynamodb), max_runs=1)
+        (result,) = run_until_done(sim, module_dynamodb, new_table(module_dynamodb), max_runs=1)
         assert [change["status"] for change in result.changes] == ["created"] * 3 + ["updated", "created"]
         after = state(sim)
     assert len(after["catalog"]) == len(before["catalog"]) + 1
@@ -210,11 +198,11 @@ def test_a_clean_run_writes_what_the_plan_says(expected):
 # 5 ConnectWise writes + 5 records in a clean run; failed writes add a few more.
 @pytest.mark.parametrize("crash_after", range(1, 2 * OPERATIONS + 3))
 def test_a_crash_after_any_write_with_commit_then_fail_faults_ends_in_the_same_state(
-        dynamodb, expected, crash_after):
+        module_dynamodb, expected, crash_after):
     faults = Faults(commit_then_fail_rate=0.3, random_seed=1000 + crash_after)
     interruptions: list = []
     with simulator.start(sample_seed(), faults=faults) as sim:
-        results = run_until_done(sim, dynamodb, new_table(dynamodb), crash_after=crash_after,
+        results = run_until_done(sim, module_dynamodb, new_table(module_dynamodb), crash_after=crash_after,
                                  interruptions=interruptions)
         final = state(sim)
     if crash_after <= 2 * OPERATIONS:  # a run has at least this many writes, so the crash happened
@@ -227,12 +215,12 @@ def test_a_crash_after_any_write_with_commit_then_fail_faults_ends_in_the_same_s
 
 
 @pytest.mark.parametrize("random_seed", [1, 2, 3, 4])
-def test_every_write_answered_500_after_saving_is_confirmed_by_its_tag_and_never_repeated(dynamodb, expected,
+def test_every_write_answered_500_after_saving_is_confirmed_by_its_tag_and_never_repeated(module_dynamodb, expected,
                                                                                         random_seed, tmp_path):
     log = tmp_path / "requests.jsonl"
     with simulator.start(sample_seed(), faults=Faults(commit_then_fail_rate=1.0, random_seed=random_seed),
                          request_log=log) as sim:
-        (result,) = run_until_done(sim, dynamodb, new_table(dynamodb), max_runs=1)
+        (result,) = run_until_done(sim, module_dynamodb, new_table(module_dynamodb), max_runs=1)
         final = state(sim)
         posts = [entry for entry in sim.requests() if entry["method"] == "POST"]
     assert final == expected
@@ -240,13 +228,13 @@ def test_every_write_answered_500_after_saving_is_confirmed_by_its_tag_and_never
     assert [change["status"] for change in result.changes] == ["created"] * 3 + ["updated", "created"]
 
 
-def test_running_a_finished_plan_again_writes_nothing_and_reports_it(dynamodb, expected):
+def test_running_a_finished_plan_again_writes_nothing_and_reports_it(module_dynamodb, expected):
     with simulator.start(sample_seed()) as sim:
-        table = new_table(dynamodb)
-        run_until_done(sim, dynamodb, table, max_runs=1)
+        table = new_table(module_dynamodb)
+        run_until_done(sim, module_dynamodb, table, max_runs=1)
         crasher = Crasher()
         client = connectwise(sim, crasher)
-        again = Applier(client, Store(table, client=dynamodb)).apply(TASK, copy.deepcopy(PLAN))
+        again = Applier(client, Store(table, client=module_dynamodb)).apply(TASK, copy.deepcopy(PLAN))
         assert state(sim) == expected
     assert client.write_requests == 0 and client.requests_sent == 0
     assert [change["status"] for change in again.changes] == ["skipped_already_applied"] * OPERATIONS
@@ -254,12 +242,12 @@ def test_running_a_finished_plan_again_writes_nothing_and_reports_it(dynamodb, e
     assert json.dumps(again.to_dict())  # a Step Functions output: JSON-safe
 
 
-def test_writes_already_in_connectwise_but_not_recorded_are_reported_as_already_present(dynamodb, expected):
+def test_writes_already_in_connectwise_but_not_recorded_are_reported_as_already_present(module_dynamodb, expected):
     with simulator.start(sample_seed()) as sim:
-        run_until_done(sim, dynamodb, new_table(dynamodb), max_runs=1)
+        run_until_done(sim, module_dynamodb, new_table(module_dynamodb), max_runs=1)
         client = connectwise(sim, Crasher())
         # A new table: the records are gone (or were never written), ConnectWise has everything.
-        result = Applier(client, Store(new_table(dynamodb), client=dynamodb)).apply(TASK, copy.deepcopy(PLAN))
+        result = Applier(client, Store(new_table(module_dynamodb), client=module_dynamodb)).apply(TASK, copy.deepcopy(PLAN))
         assert state(sim) == expected
     assert client.write_requests == 0
     assert [change["status"] for change in result.changes] == ["already_present"] * OPERATIONS

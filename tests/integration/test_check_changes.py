@@ -12,15 +12,14 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from cwsync.adapters.http import RetryPolicy
 from cwsync.adapters.marketplace import MarketplaceClient
-from cwsync.adapters.store import Store, create_table
+from cwsync.adapters.store import Store
 from cwsync.services.check_changes import check_changes
 from cwsync_local.simulators import marketplace as marketplace_sim
 
-TABLE = "cwsync-check"
+TABLE = "cwsync-test"  # the shared `dynamodb` fixture's table
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
@@ -68,33 +67,6 @@ class CountingWorkflow:
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        create_table(boto3.client("dynamodb"), TABLE)
-        yield
-
-
-@pytest.fixture
-def atomic_dynamodb(monkeypatch):
-    """moto applies a ConditionExpression without a lock, so two threads can both pass the
-    check; real DynamoDB makes each item write atomic. Serialising moto's DynamoDB actions
-    restores that guarantee for the race tests (the code under test is unchanged)."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.RLock()
-    original = DynamoHandler.call_action
-
-    def call_action(self):
-        with lock:
-            return original(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
-
-
-@pytest.fixture
 def sim(tmp_path):
     running = marketplace_sim.start({"marketplace": {"orders": []}}, request_log=tmp_path / "requests.jsonl")
     yield running
@@ -121,7 +93,7 @@ def calls(sim, since: int = 0) -> tuple[int, int]:
     return lists, details
 
 
-def test_checking_twice_over_the_same_window_creates_each_task_once(aws, sim, workflow):
+def test_checking_twice_over_the_same_window_creates_each_task_once(dynamodb, sim, workflow):
     sim.add_orders(orders_between(12))
     deps = make_deps(sim, workflow)
     first = check_changes(deps)
@@ -132,7 +104,7 @@ def test_checking_twice_over_the_same_window_creates_each_task_once(aws, sim, wo
     assert len(deps.store.list_tasks("new")) == 12
 
 
-def test_two_concurrent_runs_create_each_task_once(aws, atomic_dynamodb, sim, workflow):
+def test_two_concurrent_runs_create_each_task_once(dynamodb, atomic_dynamodb, sim, workflow):
     orders = orders_between(300)
     sim.add_orders(orders)
     results, errors = [], []
@@ -157,7 +129,7 @@ def test_two_concurrent_runs_create_each_task_once(aws, atomic_dynamodb, sim, wo
     assert all(len(t["history"]) == 1 for t in store.list_tasks())
 
 
-def test_a_malformed_order_becomes_an_invalid_task_and_the_others_are_still_created(aws, sim, workflow):
+def test_a_malformed_order_becomes_an_invalid_task_and_the_others_are_still_created(dynamodb, sim, workflow):
     good = orders_between(4)
     bad = make_order(50, NOW - timedelta(minutes=2, seconds=30),
                      products=[{"mpn": "MS-365-BB", "quantity": "many", "billingPeriod": {"type": "month",
@@ -173,7 +145,7 @@ def test_a_malformed_order_becomes_an_invalid_task_and_the_others_are_still_crea
     assert "1 invalid" in result.summary()
 
 
-def test_a_pending_order_is_not_stored_and_is_picked_up_after_it_completes(aws, sim, workflow):
+def test_a_pending_order_is_not_stored_and_is_picked_up_after_it_completes(dynamodb, sim, workflow):
     early, late = make_order(1, NOW - timedelta(hours=3)), make_order(3, NOW - timedelta(hours=1))
     pending = make_order(2, NOW - timedelta(hours=2), status="processing")
     sim.add_orders([early, pending, late])
@@ -196,7 +168,7 @@ def test_a_pending_order_is_not_stored_and_is_picked_up_after_it_completes(aws, 
     assert deps.store.get_watermark() == NOW - timedelta(hours=1)
 
 
-def test_the_watermark_never_moves_back(aws, sim, workflow):
+def test_the_watermark_never_moves_back(dynamodb, sim, workflow):
     sim.add_orders(orders_between(3))
     deps = make_deps(sim, workflow)
     check_changes(deps)
@@ -209,7 +181,7 @@ def test_the_watermark_never_moves_back(aws, sim, workflow):
 
 
 @pytest.mark.parametrize("count", [1, 500, 501, 1001])
-def test_a_run_over_n_new_orders_makes_few_list_calls_and_one_detail_call_each(aws, sim, workflow, count):
+def test_a_run_over_n_new_orders_makes_few_list_calls_and_one_detail_call_each(dynamodb, sim, workflow, count):
     sim.add_orders(orders_between(count))
     deps = make_deps(sim, workflow, overlap_minutes=24 * 60)
     first = check_changes(deps)
@@ -226,7 +198,7 @@ def test_a_run_over_n_new_orders_makes_few_list_calls_and_one_detail_call_each(a
     assert details == 0  # nothing it already has is fetched again
 
 
-def test_only_new_orders_cost_a_detail_call(aws, sim, workflow):
+def test_only_new_orders_cost_a_detail_call(dynamodb, sim, workflow):
     sim.add_orders(orders_between(40))
     deps = make_deps(sim, workflow, overlap_minutes=24 * 60)
     check_changes(deps)

@@ -17,14 +17,12 @@ import logging
 from datetime import datetime, timezone
 from decimal import Decimal
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from cwsync.adapters.connectwise import ConnectWiseClient
 from cwsync.adapters.http import RetryPolicy
 from cwsync.adapters.marketplace import MarketplaceClient
-from cwsync.adapters.store import Store, create_table
+from cwsync.adapters.store import Store
 from cwsync.config import Settings
 from cwsync.domain.classify import classify_order
 from cwsync.services import steps
@@ -35,7 +33,7 @@ from cwsync_local.simulators import marketplace as mp_simulator
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
-TABLE = "cwsync-economy"
+TABLE = "cwsync-test"  # the shared `dynamodb` fixture's table
 DISCOVERY = "/login/companyinfo/"
 REFERENCE = ("/finance/billingCycles", "/finance/currencies", "/finance/agreements/types")
 MAX_TASK_REQUESTS = 3
@@ -80,17 +78,6 @@ class Notifications:
     def publish(self, subject, message, links=None):
         self.sent.append({"subject": subject, "message": message})
         return {"messageId": str(len(self.sent))}
-
-
-@pytest.fixture
-def dynamodb(monkeypatch):
-    for name, value in (("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "testing"),
-                        ("AWS_SECRET_ACCESS_KEY", "testing")):
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_table(client, TABLE)
-        yield client
 
 
 @pytest.fixture

@@ -7,56 +7,27 @@ from decimal import Decimal
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from cwsync.adapters.store import Store, TaskNotFound, create_table, format_time, table_definition
+from cwsync.adapters.store import Store, TaskNotFound, format_time, table_definition
 
 TABLE = "cwsync-test"
 T0 = datetime(2026, 1, 15, 9, 30, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_table(client, TABLE)
-        yield client
+def store(dynamodb):
+    return Store(TABLE, client=dynamodb)
 
 
-@pytest.fixture
-def atomic_dynamodb(monkeypatch):
-    """moto applies a ConditionExpression without a lock, so two threads can both pass the
-    check; real DynamoDB makes each item write atomic. Serialising moto's DynamoDB actions
-    restores that guarantee for the race tests (the code under test is unchanged)."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.RLock()
-    original = DynamoHandler.call_action
-
-    def call_action(self):
-        with lock:
-            return original(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
-
-
-@pytest.fixture
-def store(aws):
-    return Store(TABLE, client=aws)
-
-
-def test_table_has_the_keys_gsi_and_ttl_the_template_declares(aws):
-    described = aws.describe_table(TableName=TABLE)["Table"]
+def test_table_has_the_keys_gsi_and_ttl_the_template_declares(dynamodb):
+    described = dynamodb.describe_table(TableName=TABLE)["Table"]
     assert described["KeySchema"] == [{"AttributeName": "PK", "KeyType": "HASH"},
                                       {"AttributeName": "SK", "KeyType": "RANGE"}]
     (gsi,) = described["GlobalSecondaryIndexes"]
     assert gsi["IndexName"] == "GSI1" and gsi["Projection"] == {"ProjectionType": "ALL"}
     assert [k["AttributeName"] for k in gsi["KeySchema"]] == ["GSI1PK", "GSI1SK"]
     assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    ttl = aws.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    ttl = dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
     assert table_definition(TABLE)["TableName"] == TABLE
 
@@ -72,7 +43,7 @@ def test_a_task_is_created_once_and_a_second_create_says_false(store):
     assert "PK" not in stored and "GSI1PK" not in stored
 
 
-def test_racing_creates_of_one_task_have_exactly_one_winner(aws, atomic_dynamodb):
+def test_racing_creates_of_one_task_have_exactly_one_winner(dynamodb, atomic_dynamodb):
     results = []
 
     def create():
@@ -167,8 +138,8 @@ def test_an_expired_approval_cannot_be_decided(store):
     assert store.get_approval("ap-old")["status"] == "pending"
 
 
-def test_racing_decisions_have_exactly_one_winner(aws, atomic_dynamodb):
-    Store(TABLE, client=aws).put_approval({"approvalId": "ap-race", "token": "t",
+def test_racing_decisions_have_exactly_one_winner(dynamodb, atomic_dynamodb):
+    Store(TABLE, client=dynamodb).put_approval({"approvalId": "ap-race", "token": "t",
                                             "expiresAt": datetime.now(timezone.utc) + timedelta(hours=1)})
     results = []
 
@@ -193,7 +164,7 @@ def test_the_watermark_never_moves_back(store):
     assert store.get_watermark() == T0 + timedelta(milliseconds=5)
 
 
-def test_racing_watermark_advances_end_at_the_newest(aws, atomic_dynamodb):
+def test_racing_watermark_advances_end_at_the_newest(dynamodb, atomic_dynamodb):
     times = [T0 + timedelta(minutes=i) for i in range(10)]
 
     def advance(ts):
@@ -204,7 +175,7 @@ def test_racing_watermark_advances_end_at_the_newest(aws, atomic_dynamodb):
         thread.start()
     for thread in threads:
         thread.join()
-    assert Store(TABLE, client=aws).get_watermark() == times[-1]
+    assert Store(TABLE, client=dynamodb).get_watermark() == times[-1]
 
 
 def test_an_applied_operation_is_recorded_once(store):

@@ -5,12 +5,10 @@ import json
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from cwsync.adapters.store import Store, create_table
-from cwsync.approvals import sign, verify_link
+from cwsync.adapters.store import Store
+from cwsync.approvals import verify_link
 from cwsync.config import Settings
 from cwsync.errors import ApprovalRejected, SyncFailed
 from cwsync.services import steps
@@ -95,21 +93,10 @@ class FakeNotifier:
         return {"messageId": str(len(self.sent))}
 
 
-@pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_table(client, "cwsync-test")
-        yield client
-
-
-def make_deps(aws, *, connectwise, marketplace=None, env=None):
+def make_deps(dynamodb, *, connectwise, marketplace=None, env=None):
     settings = Settings.from_environment({"TABLE_NAME": "cwsync-test", "APPROVALS_BASE_URL": "https://approve.example",
                                           "APPROVAL_TIMEOUT_SECONDS": "3600", **(env or {})})
-    return Dependencies(settings, store=Store("cwsync-test", client=aws), connectwise=connectwise,
+    return Dependencies(settings, store=Store("cwsync-test", client=dynamodb), connectwise=connectwise,
                         marketplace=marketplace or FakeMarketplace([CUSTOMER]), notifier=FakeNotifier(),
                         signing_key=KEY, clock=lambda: NOW)
 
@@ -127,32 +114,32 @@ ITEM = {"id": 7, "identifier": "M365-BB", "description": "Microsoft 365 Business
 
 # --- LoadTask --------------------------------------------------------------------------------
 
-def test_loading_a_task_marks_it_in_progress(aws):
-    deps = make_deps(aws, connectwise=FakeConnectWise())
+def test_loading_a_task_marks_it_in_progress(dynamodb):
+    deps = make_deps(dynamodb, connectwise=FakeConnectWise())
     task_id = add_task(deps, sales_order())
     assert steps.load_task(deps, task_id)["outcome"] == "loaded"
     task = deps.store.get_task(task_id)
     assert task["status"] == "in_progress" and task["history"][-1]["reason"].startswith("Sync started")
 
 
-def test_a_finished_task_is_left_alone(aws):
-    deps = make_deps(aws, connectwise=FakeConnectWise())
+def test_a_finished_task_is_left_alone(dynamodb):
+    deps = make_deps(dynamodb, connectwise=FakeConnectWise())
     task_id = add_task(deps, sales_order())
     deps.store.update_task(task_id, "synced", "done")
     assert steps.load_task(deps, task_id)["outcome"] == "already_finished"
     assert deps.store.get_task(task_id)["status"] == "synced"
 
 
-def test_an_unknown_task_fails_with_a_reason(aws):
+def test_an_unknown_task_fails_with_a_reason(dynamodb):
     with pytest.raises(SyncFailed, match="not in the cwsync table"):
-        steps.load_task(make_deps(aws, connectwise=FakeConnectWise()), "nope")
+        steps.load_task(make_deps(dynamodb, connectwise=FakeConnectWise()), "nope")
 
 
 # --- LinkCustomer ----------------------------------------------------------------------------
 
-def test_a_customer_linked_once_is_remembered_and_the_step_skipped_next_time(aws):
+def test_a_customer_linked_once_is_remembered_and_the_step_skipped_next_time(dynamodb):
     connectwise = FakeConnectWise(companies=[COMPANY])
-    deps = make_deps(aws, connectwise=connectwise)
+    deps = make_deps(dynamodb, connectwise=connectwise)
     first = add_task(deps, sales_order())
     assert steps.link_customer(deps, first) == {"outcome": "linked", "companyId": "17", "source": "match"}
     assert deps.store.get_customer_link("1000048531")["companyId"] == "17"
@@ -166,10 +153,10 @@ def test_a_customer_linked_once_is_remembered_and_the_step_skipped_next_time(aws
     assert deps.store.get_task(second)["companyId"] == "17"
 
 
-def test_an_unsure_customer_match_asks_a_person_and_remembers_the_answer(aws):
+def test_an_unsure_customer_match_asks_a_person_and_remembers_the_answer(dynamodb):
     companies = [{"id": 21, "identifier": "GLANE", "name": "Green Lane Landscaping"},
                  {"id": 22, "identifier": "GLH", "name": "Green Lane Holdings"}]
-    deps = make_deps(aws, connectwise=FakeConnectWise(companies=companies))
+    deps = make_deps(dynamodb, connectwise=FakeConnectWise(companies=companies))
     task_id = add_task(deps, sales_order())
 
     asked = steps.link_customer(deps, task_id)
@@ -194,22 +181,22 @@ def test_an_unsure_customer_match_asks_a_person_and_remembers_the_answer(aws):
     assert task["status"] == "in_progress" and "chosen by the approver" in task["history"][-1]["reason"]
 
 
-def test_no_company_at_all_fails_with_what_to_fix(aws):
-    deps = make_deps(aws, connectwise=FakeConnectWise(companies=[{"id": 1, "name": "Zebra Corp"}]))
+def test_no_company_at_all_fails_with_what_to_fix(dynamodb):
+    deps = make_deps(dynamodb, connectwise=FakeConnectWise(companies=[{"id": 1, "name": "Zebra Corp"}]))
     with pytest.raises(SyncFailed, match="Add the company in ConnectWise"):
         steps.link_customer(deps, add_task(deps, sales_order()))
 
 
-def test_a_rejection_reaching_a_step_is_an_approval_rejected_error(aws):
-    deps = make_deps(aws, connectwise=FakeConnectWise(companies=[COMPANY]))
+def test_a_rejection_reaching_a_step_is_an_approval_rejected_error(dynamodb):
+    deps = make_deps(dynamodb, connectwise=FakeConnectWise(companies=[COMPANY]))
     with pytest.raises(ApprovalRejected):
         steps.link_customer(deps, add_task(deps, sales_order()), decision={"decision": "reject", "reason": "no"})
 
 
 # --- RequestApproval -------------------------------------------------------------------------
 
-def test_the_approval_notification_has_a_signed_expiring_link_and_never_the_token(aws):
-    deps = make_deps(aws, connectwise=FakeConnectWise())
+def test_the_approval_notification_has_a_signed_expiring_link_and_never_the_token(dynamodb):
+    deps = make_deps(dynamodb, connectwise=FakeConnectWise())
     task_id = add_task(deps, sales_order())
     deps.store.set_task_attributes(task_id, customerName="Green Lane LLC")
     approval = {"kind": "customer", "title": "Choose the ConnectWise company for Green Lane LLC (order SO000012)",
@@ -232,9 +219,9 @@ def test_the_approval_notification_has_a_signed_expiring_link_and_never_the_toke
 
 # --- LinkProduct -----------------------------------------------------------------------------
 
-def test_a_product_with_a_matching_mpn_is_linked_and_remembered(aws):
+def test_a_product_with_a_matching_mpn_is_linked_and_remembered(dynamodb):
     connectwise = FakeConnectWise(catalog=[ITEM])
-    deps = make_deps(aws, connectwise=connectwise)
+    deps = make_deps(dynamodb, connectwise=connectwise)
     result = steps.link_product(deps, add_task(deps, sales_order()))
     assert result["outcome"] == "linked" and result["products"] == {"M365-BB": "7"}
     connectwise.calls.clear()
@@ -242,11 +229,11 @@ def test_a_product_with_a_matching_mpn_is_linked_and_remembered(aws):
     assert again["skipped"] is True and connectwise.calls == []
 
 
-def test_an_unknown_product_can_be_added_to_connectwise_from_the_approval(aws):
+def test_an_unknown_product_can_be_added_to_connectwise_from_the_approval(dynamodb):
     connectwise = FakeConnectWise(catalog=[{"id": 9, "identifier": "M365-E3", "description": "Microsoft 365 E3",
                                             "manufacturerPartNumber": "M365-E3"}],
                                   agreements=[agreement(12)])
-    deps = make_deps(aws, connectwise=connectwise, env={"CATALOG_SUBCATEGORY_ID": "3", "CATALOG_TYPE_ID": "4",
+    deps = make_deps(dynamodb, connectwise=connectwise, env={"CATALOG_SUBCATEGORY_ID": "3", "CATALOG_TYPE_ID": "4",
                                                         "APPROVAL_POLICY": "never"})
     task_id = add_task(deps, sales_order())
     asked = steps.link_product(deps, task_id)
@@ -268,8 +255,8 @@ def test_an_unknown_product_can_be_added_to_connectwise_from_the_approval(aws):
     assert plan["operations"][1]["fields"]["product"] == {"identifier": "M365-BB"}
 
 
-def test_without_catalog_settings_adding_a_product_is_offered_but_not_possible(aws):
-    deps = make_deps(aws, connectwise=FakeConnectWise(catalog=[]))
+def test_without_catalog_settings_adding_a_product_is_offered_but_not_possible(dynamodb):
+    deps = make_deps(dynamodb, connectwise=FakeConnectWise(catalog=[]))
     asked = steps.link_product(deps, add_task(deps, sales_order()))
     add = next(o for o in asked["approval"]["options"] if o["id"] == "add-to-connectwise")
     assert add["eligible"] is False and "CATALOG_SUBCATEGORY_ID" in add["reason"]
@@ -277,10 +264,10 @@ def test_without_catalog_settings_adding_a_product_is_offered_but_not_possible(a
 
 # --- SelectAgreement -------------------------------------------------------------------------
 
-def test_the_agreement_chosen_by_a_person_is_remembered_for_the_subscription(aws):
+def test_the_agreement_chosen_by_a_person_is_remembered_for_the_subscription(dynamodb):
     connectwise = FakeConnectWise(agreements=[agreement(12), agreement(13, name="Second"),
                                               agreement(14, cycle="Yearly")])
-    deps = make_deps(aws, connectwise=connectwise)
+    deps = make_deps(dynamodb, connectwise=connectwise)
     task_id = add_task(deps, sales_order())
     deps.store.set_task_attributes(task_id, companyId="17", companyName="Green Lane LLC")
     asked = steps.select_agreement(deps, task_id)
@@ -303,9 +290,9 @@ def test_the_agreement_chosen_by_a_person_is_remembered_for_the_subscription(aws
     assert again == {"outcome": "linked", "agreementId": "13", "source": "remembered", "skipped": True}
 
 
-def test_no_eligible_agreement_asks_a_person_to_fix_connectwise_and_check_again(aws):
+def test_no_eligible_agreement_asks_a_person_to_fix_connectwise_and_check_again(dynamodb):
     connectwise = FakeConnectWise(agreements=[agreement(14, currency="EUR")])
-    deps = make_deps(aws, connectwise=connectwise)
+    deps = make_deps(dynamodb, connectwise=connectwise)
     task_id = add_task(deps, sales_order())
     deps.store.set_task_attributes(task_id, companyId="17", companyName="Green Lane LLC")
     asked = steps.select_agreement(deps, task_id)
@@ -334,8 +321,8 @@ def test_no_eligible_agreement_asks_a_person_to_fix_connectwise_and_check_again(
 
 # --- PlanChanges -----------------------------------------------------------------------------
 
-def planned_task(aws, policy):
-    deps = make_deps(aws, connectwise=FakeConnectWise(catalog=[ITEM], agreements=[agreement(12)]),
+def planned_task(dynamodb, policy):
+    deps = make_deps(dynamodb, connectwise=FakeConnectWise(catalog=[ITEM], agreements=[agreement(12)]),
                      env={"APPROVAL_POLICY": policy})
     task_id = add_task(deps, sales_order())
     deps.store.put_product_link("M365-BB", 7, "M365-BB")
@@ -343,8 +330,8 @@ def planned_task(aws, policy):
     return deps, task_id
 
 
-def test_policy_always_asks_to_confirm_the_plan(aws):
-    deps, task_id = planned_task(aws, "always")
+def test_policy_always_asks_to_confirm_the_plan(dynamodb):
+    deps, task_id = planned_task(dynamodb, "always")
     result = steps.plan_changes(deps, task_id)
     assert result["outcome"] == "planned" and result["needsConfirmation"] is True
     assert result["approval"]["kind"] == "confirm"
@@ -355,14 +342,14 @@ def test_policy_always_asks_to_confirm_the_plan(aws):
     assert "Planned changes in ConnectWise" in deps.notifier.sent[-1]["message"]
 
 
-def test_policy_never_applies_without_asking(aws):
-    deps, task_id = planned_task(aws, "never")
+def test_policy_never_applies_without_asking(dynamodb):
+    deps, task_id = planned_task(dynamodb, "never")
     result = steps.plan_changes(deps, task_id)
     assert result["needsConfirmation"] is False and "approval" not in result
 
 
-def test_the_approvers_edits_are_what_gets_applied(aws):
-    deps, task_id = planned_task(aws, "always")
+def test_the_approvers_edits_are_what_gets_applied(dynamodb):
+    deps, task_id = planned_task(dynamodb, "always")
     steps.plan_changes(deps, task_id)
     key = deps.store.get_task(task_id)["plan"]["operations"][0]["key"]
     requested = steps.request_approval(deps, task_id, steps.plan_changes(deps, task_id)["approval"], "T")
@@ -376,8 +363,8 @@ def test_the_approvers_edits_are_what_gets_applied(aws):
 
 # --- FinishTask ------------------------------------------------------------------------------
 
-def test_a_failed_task_says_what_went_wrong_and_what_to_do(aws):
-    deps = make_deps(aws, connectwise=FakeConnectWise())
+def test_a_failed_task_says_what_went_wrong_and_what_to_do(dynamodb):
+    deps = make_deps(dynamodb, connectwise=FakeConnectWise())
     task_id = add_task(deps, sales_order())
     cause = json.dumps({"errorMessage": "No price for M365-BB", "errorType": "SyncFailed",
                         "stackTrace": ["  File \"/var/task/app.py\", line 1"]})
@@ -390,15 +377,15 @@ def test_a_failed_task_says_what_went_wrong_and_what_to_do(aws):
     assert result["outcome"] == "failed"
 
 
-def test_a_rejected_task_records_the_approvers_reason(aws):
-    deps = make_deps(aws, connectwise=FakeConnectWise())
+def test_a_rejected_task_records_the_approvers_reason(dynamodb):
+    deps = make_deps(dynamodb, connectwise=FakeConnectWise())
     task_id = add_task(deps, sales_order())
     steps.finish_task(deps, task_id, "rejected", {"Error": "ApprovalRejected", "Cause": "wrong customer"})
     assert deps.store.get_task(task_id)["reason"] == "Rejected by the approver: wrong customer"
 
 
-def test_a_synced_task_lists_what_changed(aws):
-    deps, task_id = planned_task(aws, "never")
+def test_a_synced_task_lists_what_changed(dynamodb):
+    deps, task_id = planned_task(dynamodb, "never")
     steps.plan_changes(deps, task_id)
     steps.finish_task(deps, task_id, "synced")
     assert deps.store.get_task(task_id)["status"] == "synced"
@@ -407,8 +394,8 @@ def test_a_synced_task_lists_what_changed(aws):
     assert "Add addition: Microsoft 365 Business Basic, quantity 10, unit price 6.00 USD" in sent["message"]
 
 
-def test_expired_and_nothing_to_change_are_recorded(aws):
-    deps = make_deps(aws, connectwise=FakeConnectWise())
+def test_expired_and_nothing_to_change_are_recorded(dynamodb):
+    deps = make_deps(dynamodb, connectwise=FakeConnectWise())
     task_id = add_task(deps, sales_order())
     steps.finish_task(deps, task_id, "expired", {"Error": "States.Timeout", "Cause": ""})
     assert deps.store.get_task(task_id)["status"] == "expired"
@@ -425,10 +412,10 @@ def sales_order_with_extended_amounts():
     return order
 
 
-def planned_addition(aws, env=None, *, item=ITEM):
+def planned_addition(dynamodb, env=None, *, item=ITEM):
     """The create_addition operation plan_changes stores for a one-product sales order."""
     connectwise = FakeConnectWise(catalog=[item], agreements=[agreement(12)])
-    deps = make_deps(aws, connectwise=connectwise, env={"APPROVAL_POLICY": "never", **(env or {})})
+    deps = make_deps(dynamodb, connectwise=connectwise, env={"APPROVAL_POLICY": "never", **(env or {})})
     task_id = add_task(deps, sales_order_with_extended_amounts())
     deps.store.put_product_link("M365-BB", 7, "M365-BB")
     deps.store.set_task_attributes(task_id, companyId="17", companyName="Green Lane LLC", agreementId="12")
@@ -437,8 +424,8 @@ def planned_addition(aws, env=None, *, item=ITEM):
     return operation
 
 
-def test_by_default_the_plan_uses_the_documented_fields_and_tag(aws):
-    operation = planned_addition(aws)
+def test_by_default_the_plan_uses_the_documented_fields_and_tag(dynamodb):
+    operation = planned_addition(dynamodb)
     fields = operation["fields"]
     assert (fields["unitCost"], fields["unitPrice"]) == ("4.80", "6.00")
     assert fields["serialNumber"] == "MP-SUB-1-SO000012" and operation["match"] == {"serialNumber": "MP-SUB-1-SO000012"}
@@ -446,29 +433,29 @@ def test_by_default_the_plan_uses_the_documented_fields_and_tag(aws):
     assert operation["agreementId"] == 12
 
 
-def test_cost_field_chooses_the_charge_line_field_read_as_cost(aws):
-    assert planned_addition(aws, {"COST_FIELD": "extendedPrice"})["fields"]["unitCost"] == "48.00"
+def test_cost_field_chooses_the_charge_line_field_read_as_cost(dynamodb):
+    assert planned_addition(dynamodb, {"COST_FIELD": "extendedPrice"})["fields"]["unitCost"] == "48.00"
 
 
-def test_price_field_chooses_the_charge_line_field_read_as_price(aws):
-    assert planned_addition(aws, {"PRICE_FIELD": "salesExtendedPrice"})["fields"]["unitPrice"] == "60.00"
+def test_price_field_chooses_the_charge_line_field_read_as_price(dynamodb):
+    assert planned_addition(dynamodb, {"PRICE_FIELD": "salesExtendedPrice"})["fields"]["unitPrice"] == "60.00"
 
 
-def test_tag_format_shapes_the_ownership_tag(aws):
-    operation = planned_addition(aws, {"TAG_FORMAT": "CW-{subscription_id}/{order_id}"})
+def test_tag_format_shapes_the_ownership_tag(dynamodb):
+    operation = planned_addition(dynamodb, {"TAG_FORMAT": "CW-{subscription_id}/{order_id}"})
     assert operation["fields"]["serialNumber"] == "CW-SUB-1/5000012"
     assert operation["match"] == {"serialNumber": "CW-SUB-1/5000012"}
     assert operation["key"] == "create-addition:CW-SUB-1/5000012"
 
 
-def test_bill_customer_is_what_additions_carry(aws):
-    assert planned_addition(aws, {"BILL_CUSTOMER": "DoNotBill"})["fields"]["billCustomer"] == "DoNotBill"
+def test_bill_customer_is_what_additions_carry(dynamodb):
+    assert planned_addition(dynamodb, {"BILL_CUSTOMER": "DoNotBill"})["fields"]["billCustomer"] == "DoNotBill"
 
 
-def test_taxable_overrides_the_catalog_items_flag_and_unset_follows_it(aws):
-    assert planned_addition(aws, {"TAXABLE": "false"})["fields"]["taxableFlag"] is False
-    assert planned_addition(aws, {"TAXABLE": "true"}, item={**ITEM, "taxableFlag": False})["fields"]["taxableFlag"] is True
-    assert planned_addition(aws, item={**ITEM, "taxableFlag": False})["fields"]["taxableFlag"] is False
+def test_taxable_overrides_the_catalog_items_flag_and_unset_follows_it(dynamodb):
+    assert planned_addition(dynamodb, {"TAXABLE": "false"})["fields"]["taxableFlag"] is False
+    assert planned_addition(dynamodb, {"TAXABLE": "true"}, item={**ITEM, "taxableFlag": False})["fields"]["taxableFlag"] is True
+    assert planned_addition(dynamodb, item={**ITEM, "taxableFlag": False})["fields"]["taxableFlag"] is False
 
 
 @pytest.mark.parametrize("name, value", [("COST_FIELD", "cost"), ("PRICE_FIELD", "listPrice"),
@@ -493,9 +480,9 @@ def test_plan_setting_defaults_are_the_domains():
 
 # --- Request economy of the agreement and plan steps -------------------------------------------
 
-def test_a_remembered_agreement_is_checked_alone_and_all_are_offered_once_it_no_longer_qualifies(aws):
+def test_a_remembered_agreement_is_checked_alone_and_all_are_offered_once_it_no_longer_qualifies(dynamodb):
     connectwise = FakeConnectWise(agreements=[agreement(12), agreement(13, name="Second")])
-    deps = make_deps(aws, connectwise=connectwise)
+    deps = make_deps(dynamodb, connectwise=connectwise)
     deps.store.put_subscription_link("SUB-1", "12", linkedBy="approval")
     task_id = add_task(deps, sales_order())
     deps.store.set_task_attributes(task_id, companyId="17")
@@ -511,8 +498,8 @@ def test_a_remembered_agreement_is_checked_alone_and_all_are_offered_once_it_no_
 
 # --- "Nothing to change" said once --------------------------------------------------------------
 
-def test_nothing_to_change_is_said_once_in_the_history_and_the_final_reason(aws):
-    deps = make_deps(aws, connectwise=FakeConnectWise(agreements=[agreement(12)]))
+def test_nothing_to_change_is_said_once_in_the_history_and_the_final_reason(dynamodb):
+    deps = make_deps(dynamodb, connectwise=FakeConnectWise(agreements=[agreement(12)]))
     order = sales_order(order_id="5000090", number="CL000090")
     order["type"] = "cancellation"
     order["details"] = []

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator, Mapping, Protocol
 
 from cwsync.adapters.store import format_time
 from cwsync.domain.classify import IGNORED, INVALID, PENDING, TASK, Classification, classify_order
-from cwsync.errors import CwsyncError, ExternalApiError, TransientError
+from cwsync.errors import ExternalApiError, TransientError
 from cwsync.observability import logger
 
 PAGE_SIZE = 500  # the marketplace's largest page

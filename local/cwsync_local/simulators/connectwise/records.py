@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from ..common import StateFile
 from . import validation
-from .errors import ApiError, field_error, invalid_object, not_found
+from .errors import field_error, invalid_object, not_found
 from .resources import BY_COLLECTION, COLLECTIONS, Reference, Resource
 
 API_MEMBER = "ApiMember"  # the `updatedBy` the service shows for writes made with API keys

@@ -1,0 +1,58 @@
+"""Fixtures shared by the suites: an in-process AWS (moto) with the cwsync table."""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from cwsync.adapters.store import create_table
+
+TABLE_NAME = "cwsync-test"
+FAKE_AWS_ENVIRONMENT = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+                        "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@contextmanager
+def fake_aws():
+    """moto for everything boto3 does inside, with credentials that can reach nothing real."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in FAKE_AWS_ENVIRONMENT.items():
+            patch.setenv(name, value)
+        with mock_aws():
+            yield
+
+
+@pytest.fixture
+def dynamodb():
+    """A DynamoDB client with the cwsync table (`TABLE_NAME`) created, fresh for each test."""
+    with fake_aws():
+        client = boto3.client("dynamodb")
+        create_table(client, TABLE_NAME)
+        yield client
+
+
+@pytest.fixture(scope="module")
+def module_dynamodb():
+    """A DynamoDB client shared by a module's tests; each test creates the tables it needs."""
+    with fake_aws():
+        yield boto3.client("dynamodb")
+
+
+@pytest.fixture
+def atomic_dynamodb(monkeypatch):
+    """moto applies a ConditionExpression without a lock, so two threads can both pass the
+    check; real DynamoDB makes each item write atomic. Serialising moto's DynamoDB actions
+    restores that guarantee for the race tests (the code under test is unchanged)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    original = DynamoHandler.call_action
+
+    def call_action(self):
+        with lock:
+            return original(self)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
