@@ -98,3 +98,18 @@ def test_the_command_documents_its_defaults():
     assert args.port == cli.DEFAULT_PORT and args.token_ttl == 1500
     help_text = parser.format_help()
     assert "--subscription-key" in help_text and "--fail-rate" in help_text and "default:" in help_text
+
+
+def test_ctrl_c_stops_and_saves_even_when_started_with_interrupts_ignored(tmp_path):
+    # A background job of a non-interactive shell (CI, nohup) starts with SIGINT ignored.
+    state = tmp_path / "ignored-sigint-state.json"
+    process = subprocess.Popen(
+        [sys.executable, "-c", CLI, "--port", "0", "--state", str(state)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert "listening on http://" in process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    assert json.loads(state.read_text())["marketplace"]["customers"]

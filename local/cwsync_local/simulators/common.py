@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import threading
 import time
 from collections import deque
@@ -249,7 +250,10 @@ def faults_from_arguments(args: argparse.Namespace) -> Faults:
 
 
 def serve_forever(name: str, app: WSGIApp, state: StateFile, *, host: str, port: int) -> None:
-    """Run in the foreground until Ctrl-C; the state file is saved on exit."""
+    """Run in the foreground until Ctrl-C or SIGTERM; the state file is saved on exit."""
+    # Set both explicitly: a process started in the background inherits SIGINT as ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     server = make_server(host, port, app, threaded=True)
     print(f"{name} simulator listening on http://{host}:{server.server_port} (Ctrl-C to stop)", flush=True)
     try:
@@ -260,3 +264,7 @@ def serve_forever(name: str, app: WSGIApp, state: StateFile, *, host: str, port:
         server.server_close()
         state.save()
         print(f"{name} simulator stopped" + (f"; state saved to {state.path}" if state.path else ""), flush=True)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 
 from ..common import StateFile, add_common_arguments, faults_from_arguments, serve_forever
 from . import CODEBASE, DEFAULT_CREDENTIALS, build_app
@@ -31,11 +30,5 @@ def run(args: argparse.Namespace) -> int:
                        credentials=credentials)
     print(f"ConnectWise API base: http://{args.host}:{args.port}/{CODEBASE}apis/3.0 "
           f"(company {args.company_id}; discovery at /login/companyinfo/{args.company_id})", flush=True)
-    # Stopping by SIGTERM (a service manager, `timeout`) saves the state as Ctrl-C does.
-    signal.signal(signal.SIGTERM, _interrupt)
     serve_forever("connectwise", app, state, host=args.host, port=args.port)
     return 0
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
