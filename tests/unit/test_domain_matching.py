@@ -91,6 +91,22 @@ def test_without_evidence_up_to_five_similar_companies_are_ranked_and_none_chose
                                  "5 similar name(s) listed")
 
 
+@pytest.mark.parametrize("candidate, recommended", [
+    ("Northgate Bakery Supply", None),     # another business that merely sounds alike
+    ("Northwind Bakery Co", None),         # exact after the legal suffix: chosen, not merely recommended
+    ("Northwind Bakeries", "1"),           # a near-identical spelling
+])
+def test_a_similar_name_is_recommended_only_when_it_is_nearly_the_same(candidate, recommended):
+    match = match_customer({"id": "555", "name": "Northwind Bakery"}, [company(1, candidate)])
+    if candidate == "Northwind Bakery Co":
+        assert match.chosen == "1"
+        return
+    assert match.chosen is None
+    assert [o.id for o in match.options] == ["1"]
+    assert match.recommended == recommended
+    assert match.to_dict()["recommended"] == recommended
+
+
 def test_a_quoted_name_is_matched_and_shown_as_is():
     match = match_customer({"id": "1", "name": 'O"Brien & Sons (EU)'},
                            [company(8, "O'Brien and Sons (EU) Ltd", "OBRIEN")])

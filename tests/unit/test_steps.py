@@ -151,6 +151,9 @@ def test_a_customer_linked_once_is_remembered_and_the_step_skipped_next_time(dyn
     assert result["skipped"] is True and result["companyId"] == "17" and result["source"] == "remembered"
     assert connectwise.calls == [] and deps.marketplace.calls == []  # no API call at all
     assert deps.store.get_task(second)["companyId"] == "17"
+    # The operator still sees the customer's name, remembered with the link.
+    assert deps.store.get_task(second)["customerName"] == deps.store.get_task(first)["customerName"]
+    assert deps.store.get_task(second)["customerName"] == CUSTOMER["name"]
 
 
 def test_an_unsure_customer_match_asks_a_person_and_remembers_the_answer(dynamodb):

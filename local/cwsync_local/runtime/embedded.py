@@ -523,7 +523,8 @@ def recommended_choice(approval: Mapping[str, Any]) -> str | None:
     flagged = [o for o in options if o.get("recommended") and o.get("eligible", True)]
     if flagged:
         return str(flagged[0]["id"])
-    eligible = [o for o in options if o.get("eligible", True)]
+    # "Check again" is not an answer: it only asks the same question after a fix in ConnectWise.
+    eligible = [o for o in options if o.get("eligible", True) and o.get("id") != "check-again"]
     if len(eligible) == 1:
         return str(eligible[0]["id"])
     return None

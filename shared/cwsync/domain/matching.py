@@ -17,6 +17,8 @@ from cwsync.domain.models import DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, Charge
 
 MAX_CANDIDATES = 5
 MIN_SIMILARITY = 0.35
+# A similar name is recommended to the approver only when it is this close; below, nothing is.
+RECOMMEND_SIMILARITY = 0.7
 
 
 @dataclass(frozen=True)
@@ -35,12 +37,16 @@ class Match:
     chosen: str | None
     options: list[Option] = field(default_factory=list)
     explanation: str = ""
+    # False when the best option is only a guess a person must make (e.g. a loosely similar name).
+    recommend_best: bool = True
 
     @property
     def recommended(self) -> str | None:
         """The chosen option, else the best eligible one (options are ranked best first)."""
         if self.chosen is not None:
             return self.chosen
+        if not self.recommend_best:
+            return None
         return next((o.id for o in self.options if o.eligible), None)
 
     def to_dict(self) -> dict:
@@ -138,7 +144,8 @@ def match_customer(customer: Mapping, companies: Iterable[Mapping], *, id_field:
     ids = " or ".join(keys) or "(the customer has no id)"
     explanation = (f"No ConnectWise company has identifier {ids}, or the name {name!r}; "
                    + (f"{len(options)} similar name(s) listed" if options else "add the company in ConnectWise"))
-    return Match(None, options, explanation)
+    close = bool(scored) and scored[0][0] >= RECOMMEND_SIMILARITY
+    return Match(None, options, explanation, recommend_best=close)
 
 
 def _id_evidence(company: Mapping, keys: Mapping[str, str], id_field: str | None) -> str | None:

@@ -2,8 +2,9 @@
 
 `plan_task` turns an order and what ConnectWise already holds into a `Plan` of explicit
 operations; nothing here writes anything. Assumptions about the marketplace data:
-- a charge line's unit amounts are per unit per billing period (the prorated total of a
-  partial period is in its extended amounts, which the plan does not use);
+- a charge line's unit amounts are per unit per billing period, unless its `duration` is a
+  part of one (a change order's days to the period end): those amounts are prorated, so the
+  unit price then comes from the current addition or the catalog item;
 - a change or renewal order's product quantity is the new total quantity.
 """
 from __future__ import annotations
@@ -111,7 +112,10 @@ class _Planner:
 
     # --- prices ------------------------------------------------------------------------
     def price_of(self, mpn: str, existing: Sequence[Mapping] = (), charge_types=("recurring", "renew")) -> _Price:
-        from_order = unit_amounts(self.order.charges, mpn, cost_field=self.settings.cost_field,
+        # A line billed for part of a period (a change order's days to the period end) holds
+        # prorated amounts, not the unit price: those come from the addition or catalog item.
+        per_period = [c for c in self.order.charges if not _partial_period(c, self.order.billing_period)]
+        from_order = unit_amounts(per_period, mpn, cost_field=self.settings.cost_field,
                                   price_field=self.settings.price_field, types=charge_types)
         from_addition = next(((_dec(a, "unitPrice"), _dec(a, "unitCost")) for a in existing), None)
         item = self.ctx.catalog_item_for(mpn) or self.ctx.proposal_for(mpn)
@@ -210,6 +214,13 @@ class _Planner:
 def _dec(record: Mapping, key: str) -> Decimal:
     value = record.get(key)
     return Decimal(0) if value is None else to_decimal(value)
+
+
+def _partial_period(charge, period) -> bool:
+    """A charge whose stated duration is not the subscription's billing period (e.g. 14 days)."""
+    duration = charge.duration
+    return (duration is not None and period is not None
+            and (duration.type, duration.duration) != (period.type, period.duration))
 
 
 def _recurring(addition: Mapping) -> Decimal:

@@ -180,7 +180,8 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
         company_id, approval = _decision(deps, task, decision, "customer")
         name = _label(approval, company_id) or _company_name(deps, company_id)
         deps.store.put_customer_link(customer_id, company_id, name, linkedBy="approval",
-                                     approvalId=(approval or {}).get("approvalId"))
+                                     approvalId=(approval or {}).get("approvalId"),
+                                     **({"customerName": task["customerName"]} if task.get("customerName") else {}))
         _progress(deps, task_id, f"Customer {customer_id} linked to ConnectWise company {name} (chosen by the approver)",
                   companyId=company_id, companyName=name)
         return {"outcome": "linked", "companyId": company_id, "source": "approval"}
@@ -188,8 +189,10 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
     link = deps.store.get_customer_link(customer_id)
     if link:
         company_id, name = str(link["companyId"]), link.get("companyName")
-        _progress(deps, task_id, f"Customer {customer_id} is linked to ConnectWise company {name or company_id} "
-                                 "(remembered)", companyId=company_id, companyName=name)
+        known = {"customerName": link["customerName"]} if link.get("customerName") else {}
+        _progress(deps, task_id, f"Customer {link.get('customerName') or customer_id} is linked to ConnectWise "
+                                 f"company {name or company_id} (remembered)", companyId=company_id, companyName=name,
+                  **known)
         return {"outcome": "linked", "companyId": company_id, "source": "remembered", "skipped": True}
 
     customer = deps.marketplace.customer(customer_id)
@@ -197,7 +200,8 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
     match = match_customer(customer, deps.connectwise.companies(), id_field=deps.settings.customer_id_field)
     if match.chosen:
         name = next((o.label for o in match.options if o.id == match.chosen), match.chosen)
-        deps.store.put_customer_link(customer_id, match.chosen, name, linkedBy="match", evidence=match.explanation)
+        deps.store.put_customer_link(customer_id, match.chosen, name, linkedBy="match", evidence=match.explanation,
+                                     customerName=customer_name)
         _progress(deps, task_id, f"Customer {customer_name} linked to ConnectWise company {name}: {match.explanation}",
                   companyId=match.chosen, companyName=name, customerName=customer_name)
         return {"outcome": "linked", "companyId": match.chosen, "source": "match"}
@@ -306,7 +310,8 @@ def link_product(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
                      "cwsync does not know where to put new products: set CATALOG_SUBCATEGORY_ID and CATALOG_TYPE_ID")
         options = [o.to_dict() for o in match.options] + [add.to_dict()]
         deps.store.set_task_attributes(str(task_id), pendingProduct=mpn)
-        recommended = match.recommended or (ADD_TO_CONNECTWISE if add.eligible else None)
+        # A merely similar item is another product: listed, but adding the product is what is recommended.
+        recommended = ADD_TO_CONNECTWISE if add.eligible else match.recommended
         return _needs_approval("product", f"Choose the ConnectWise product for {line.name} ({mpn}), "
                                           f"order {order.number}", match, options=options,
                                recommended=recommended, subject=mpn)
