@@ -144,11 +144,14 @@ def _resume(deps, approval: Mapping[str, Any], decision: Mapping[str, Any]) -> N
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         logger.warning("Could not resume the task", extra={"approvalId": approval.get("approvalId"), "code": code})
+        approval_id = str(approval.get("approvalId"))
         if code in GONE_CODES:
+            deps.store.settle_decided_approval(approval_id, "expired")  # later clicks: 410, not 409
             raise LinkExpired("The task stopped waiting for this approval (it timed out or was stopped), so "
                               "the decision was not used. The task is or will be marked expired.") from None
-        failure = ApprovalError("Your decision was recorded but the sync could not be resumed; tell the "
-                                "cwsync operator (the task may need to be synced again).",
+        deps.store.settle_decided_approval(approval_id, "pending")  # nothing was delivered: decide again
+        failure = ApprovalError("Your decision could not be passed on to the sync, so nothing was decided; "
+                                "try again in a minute, or tell the cwsync operator if it keeps failing.",
                                 title="The sync could not be resumed")
         failure.status = 503
         raise failure from None

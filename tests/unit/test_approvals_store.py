@@ -5,22 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from cwsync.adapters.store import Store, create_table
+from cwsync.adapters.store import Store
 
 
 @pytest.fixture
-def store(monkeypatch):
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_table(client, "approvals")
-        yield Store("approvals", client=client)
+def store(dynamodb):
+    (table,) = dynamodb.list_tables()["TableNames"]
+    return Store(table, client=dynamodb)
 
 
 def pending(store, approval_id="a1", minutes=60):
@@ -41,3 +34,21 @@ def test_an_expired_or_unknown_approval_cannot_be_decided(store):
     assert store.decide_approval("old", {"choice": "1"}) is False
     assert store.get_approval("old")["status"] == "pending"
     assert store.decide_approval("missing", {"choice": "1"}) is False
+
+
+def test_a_decision_not_taken_by_the_workflow_is_settled_once_and_only_from_decided(store):
+    pending(store, "gone")
+    assert store.settle_decided_approval("gone", "expired") is False  # still pending: untouched
+    assert store.decide_approval("gone", {"decision": "approve", "choice": "1"}) is True
+    assert store.settle_decided_approval("gone", "expired") is True
+    assert store.get_approval("gone")["status"] == "expired"
+    assert store.decide_approval("gone", {"choice": "1"}) is False
+
+    pending(store, "retry")
+    store.decide_approval("retry", {"decision": "approve", "choice": "1"})
+    assert store.settle_decided_approval("retry", "pending") is True
+    reopened = store.get_approval("retry")
+    assert reopened["status"] == "pending" and "decision" not in reopened and "decidedAt" not in reopened
+    assert store.decide_approval("retry", {"decision": "approve", "choice": "2"}) is True
+    with pytest.raises(ValueError):
+        store.settle_decided_approval("retry", "decided")

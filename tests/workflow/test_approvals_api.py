@@ -277,6 +277,31 @@ def test_a_timed_out_task_gives_410(world):
     status, body, _ = call(world, "POST", approval_id, body=urlencode({**query, "decision": "approve", "choice": "22"}),
                            headers={"content-type": "application/x-www-form-urlencoded"})
     assert status == 410 and "stopped waiting" in body
+    # The approval is recorded as expired, so a later click is told the same, not "already decided".
+    assert world.deps.store.get_approval(approval_id)["status"] == "expired"
+    again, _, _ = post_json(world, approval_id, {**query, "decision": "approve", "choice": "22"})
+    assert again == 410
+
+
+def test_a_decision_step_functions_could_not_take_is_undone_so_the_approver_can_decide_again(world):
+    from botocore.exceptions import ClientError
+
+    class Unavailable:
+        def send_task_success(self, **kwargs):
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "try later"}}, "SendTaskSuccess")
+
+    execution, approval_id, query = start(world)
+    working = world.deps.stepfunctions
+    world.deps._stepfunctions = Unavailable()
+    status, body, _ = post_json(world, approval_id, {**query, "decision": "approve", "choice": "22"})
+    assert status == 503 and "nothing was decided" in json.loads(body)["error"]["message"]
+    record = world.deps.store.get_approval(approval_id)
+    assert record["status"] == "pending" and "decision" not in record
+
+    world.deps._stepfunctions = working
+    status, _, _ = post_json(world, approval_id, {**query, "decision": "approve", "choice": "22"})
+    assert status == 200
+    assert wait_for(world, execution)["status"] == "SUCCEEDED"
 
 
 def test_an_unknown_approval_with_a_valid_signature_is_404(world):

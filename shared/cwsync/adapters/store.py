@@ -52,6 +52,7 @@ TASK_STATUSES = ("new", "in_progress", "waiting_approval", "synced", "nothing_to
                  "failed", "expired", "rejected", "invalid", "ignored")
 APPROVAL_PENDING = "pending"
 APPROVAL_DECIDED = "decided"
+APPROVAL_EXPIRED = "expired"
 
 APPLIED_TTL = timedelta(days=90)  # long enough for any retry of a task
 APPROVAL_TTL_GRACE = timedelta(days=30)  # an expired link still says "expired" for a while
@@ -398,6 +399,26 @@ class Store:
                                           "#decidedAt": "decidedAt", "#expiresAt": "expiresAt"},
                 ExpressionAttributeValues=_serialize({":decided": APPROVAL_DECIDED, ":pending": APPROVAL_PENDING,
                                                       ":decision": decision, ":at": at}))
+            return True
+        except ClientError as error:
+            if _condition_failed(error):
+                return False
+            raise
+
+    def settle_decided_approval(self, approval_id: str, status: str) -> bool:
+        """After a decision Step Functions did not take: `decided → expired` (the task stopped
+        waiting) or `decided → pending` (not delivered; the approver may decide again)."""
+        if status not in (APPROVAL_PENDING, APPROVAL_EXPIRED):
+            raise ValueError(f"an approval cannot go back to {status!r}")
+        remove = " REMOVE #decision, #decidedAt" if status == APPROVAL_PENDING else ""
+        try:
+            self.client.update_item(
+                TableName=self.table_name, Key=_serialize({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK}),
+                UpdateExpression="SET #status = :status" + remove,
+                ConditionExpression="#status = :decided",
+                ExpressionAttributeNames={"#status": "status",
+                                          **({"#decision": "decision", "#decidedAt": "decidedAt"} if remove else {})},
+                ExpressionAttributeValues=_serialize({":status": status, ":decided": APPROVAL_DECIDED}))
             return True
         except ClientError as error:
             if _condition_failed(error):
