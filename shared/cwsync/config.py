@@ -83,13 +83,6 @@ class Settings:
                 return None
             return value
 
-        def choice(name: str, allowed: tuple[str, ...], default: str) -> str:
-            value = (text(name) or default).lower()
-            if value not in allowed:
-                problems.append(f"{name} is {value!r}; expected one of {', '.join(allowed)}")
-                return default
-            return value
-
         def number(name: str, default: int | None, *, minimum: int) -> int | None:
             raw = text(name)
             if raw is None:
@@ -176,11 +169,11 @@ class Settings:
             marketplace_secret_arn=arn("MARKETPLACE_SECRET_ARN", "secretsmanager"),
             signing_secret_arn=arn("SIGNING_SECRET_ARN", "secretsmanager"),
             approvals_base_url=url("APPROVALS_BASE_URL"),
-            approval_policy=choice("APPROVAL_POLICY", APPROVAL_POLICIES, "always"),
+            approval_policy=exact("APPROVAL_POLICY", APPROVAL_POLICIES, "always"),
             approval_threshold=amount("APPROVAL_THRESHOLD", Decimal("0")),
             approval_timeout_seconds=number("APPROVAL_TIMEOUT_SECONDS", 7 * 24 * 3600, minimum=1),
-            price_source=choice("PRICE_SOURCE", PRICE_SOURCES, "marketplace"),
-            proration=choice("PRORATION", PRORATIONS, "marketplace"),
+            price_source=exact("PRICE_SOURCE", PRICE_SOURCES, "marketplace"),
+            proration=exact("PRORATION", PRORATIONS, "marketplace"),
             first_run_lookback_days=number("FIRST_RUN_LOOKBACK_DAYS", 30, minimum=0),
             overlap_minutes=number("OVERLAP_MINUTES", 30, minimum=0),
             check_concurrency=number("CHECK_CONCURRENCY", 8, minimum=1),

@@ -105,3 +105,14 @@ def test_a_first_check_looks_back_thirty_days_and_reads_eight_new_orders_at_once
     assert settings.first_run_lookback_days == 30
     assert settings.check_concurrency == 8
     assert Settings.from_environment({"TABLE_NAME": "t", "CHECK_CONCURRENCY": "2"}).check_concurrency == 2
+
+
+@pytest.mark.parametrize("name, raw, expected", [
+    ("APPROVAL_POLICY", "Never", "never"), ("PRICE_SOURCE", "ConnectWise", "connectwise"),
+    ("PRORATION", "MARKETPLACE", "marketplace"), ("BILL_CUSTOMER", "donotbill", "DoNotBill"),
+])
+def test_a_setting_with_fixed_values_accepts_any_case_and_keeps_the_documented_spelling(name, raw, expected):
+    settings = Settings.from_environment({"TABLE_NAME": "t", name: raw})
+    attribute = {"APPROVAL_POLICY": "approval_policy", "PRICE_SOURCE": "price_source", "PRORATION": "proration",
+                 "BILL_CUSTOMER": "bill_customer"}[name]
+    assert getattr(settings, attribute) == expected
