@@ -6,10 +6,11 @@ outbox. Every decision here is a real HTTP request to the runtime's approvals AP
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 import json
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
@@ -21,6 +22,18 @@ DEMO_SEED = Path(__file__).resolve().parents[2] / "local" / "cwsync_local" / "da
 def start_runtime(data_dir: Path, **kwargs) -> EmbeddedRuntime:
     """A started runtime whose functions log to a file (the console stays readable)."""
     return EmbeddedRuntime(data_dir, function_log=data_dir / "functions.log", **kwargs).start()
+
+
+@contextmanager
+def settled_runtime(data_dir: Path, **kwargs) -> Iterator[EmbeddedRuntime]:
+    """A runtime that has checked the marketplace once and settled; stopped on exit."""
+    runtime = start_runtime(data_dir, **kwargs)
+    try:
+        runtime.check()
+        runtime.wait_until_settled(timeout=180)
+        yield runtime
+    finally:
+        runtime.stop()
 
 
 def demo_seed(order_ids: set[str] | None = None) -> dict:

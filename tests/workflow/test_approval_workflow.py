@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from acceptance import (answered_link, connectwise, decide, demo_seed, invocations, messages, notification_link, start_runtime,
+from acceptance import (answered_link, connectwise, decide, demo_seed, invocations, messages, notification_link, settled_runtime,
                         tagged, view, wait_for_status)
 from cwsync.services import steps
 
@@ -19,13 +19,8 @@ SEED = demo_seed()
 
 @pytest.fixture(scope="module")
 def rt(tmp_path_factory):
-    runtime = start_runtime(tmp_path_factory.mktemp("approvals"), parameters={"ApprovalPolicy": "never"})
-    try:
-        runtime.check()
-        runtime.wait_until_settled(timeout=180)
+    with settled_runtime(tmp_path_factory.mktemp("approvals"), parameters={"ApprovalPolicy": "never"}) as runtime:
         yield runtime
-    finally:
-        runtime.stop()
 
 
 def add_agreement(rt, agreement_id: int, company_id: int, *, like: int, **changes) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from acceptance import (answered_link, connectwise, decide, invocations, messages, notification_link, start_runtime, tagged, view,
+from acceptance import (answered_link, connectwise, decide, invocations, messages, notification_link, settled_runtime, tagged, view,
                         wait_for_status)
 
 ADDITION = "create-addition:MP-SUB-104-SO000112"
@@ -12,13 +12,8 @@ ADDITION = "create-addition:MP-SUB-104-SO000112"
 
 @pytest.fixture(scope="module")
 def rt(tmp_path_factory):
-    runtime = start_runtime(tmp_path_factory.mktemp("confirm"), parameters={"ApprovalPolicy": "always"})
-    try:
-        runtime.check()
-        runtime.wait_until_settled(timeout=180)
+    with settled_runtime(tmp_path_factory.mktemp("confirm"), parameters={"ApprovalPolicy": "always"}) as runtime:
         yield runtime
-    finally:
-        runtime.stop()
 
 
 def test_the_confirmation_shows_the_plan_and_the_approvers_edit_is_what_lands_in_connectwise(rt):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from acceptance import connectwise, demo_seed, messages, start_runtime, tagged
+from acceptance import connectwise, demo_seed, messages, settled_runtime, tagged
 
 SEED = demo_seed()
 ORIGINAL = {a["id"]: a for a in SEED["connectwise"]["additions"]}
@@ -25,13 +25,8 @@ ORIGINAL = {a["id"]: a for a in SEED["connectwise"]["additions"]}
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory):
     """The demo data checked once and settled: every task synced, finished or waiting for a person."""
-    rt = start_runtime(tmp_path_factory.mktemp("sync"), parameters={"ApprovalPolicy": "never"})
-    try:
-        rt.check()
-        rt.wait_until_settled(timeout=180)
+    with settled_runtime(tmp_path_factory.mktemp("sync"), parameters={"ApprovalPolicy": "never"}) as rt:
         yield rt
-    finally:
-        rt.stop()
 
 
 @pytest.fixture(scope="module")
