@@ -1,6 +1,7 @@
 """Fixtures shared by the suites: an in-process AWS (moto) with the cwsync table."""
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import contextmanager
 
@@ -56,3 +57,21 @@ def atomic_dynamodb(monkeypatch):
             return original(self)
 
     monkeypatch.setattr(DynamoHandler, "call_action", call_action)
+
+
+@pytest.fixture
+def http_log_records():
+    """The records the HTTP adapter logs at INFO and above during the test (attached to its own
+    logger, so they are seen whatever the `cwsync` logger's propagation)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("cwsync.adapters.http")
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)

@@ -155,19 +155,9 @@ def test_a_wrong_subscription_key_is_a_configuration_error(sim):
         client_for(sim, subscriptionKey="wrong-key").customer("1000048531")
 
 
-def test_every_call_carries_the_subscription_key_and_its_correlation_id_is_logged(sim):
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logger = logging.getLogger("cwsync.adapters.http")
-    logger.addHandler(handler)
-    old = logger.level
-    logger.setLevel(logging.INFO)
-    try:
-        client_for(sim).customer("1000048531")  # the simulator refuses any call without the key
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old)
+def test_every_call_carries_the_subscription_key_and_its_correlation_id_is_logged(sim, http_log_records):
+    records = http_log_records
+    client_for(sim).customer("1000048531")  # the simulator refuses any call without the key
     assert len(records) == 2  # token + customer
     assert all(getattr(record, "correlation_id", None) for record in records)
     text = " ".join(record.getMessage() for record in records)

@@ -6,7 +6,6 @@ through an injected recorder, so no test waits for a backoff.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections import Counter
@@ -220,22 +219,12 @@ def test_every_request_has_a_timeout_even_when_the_caller_gives_none(server, mon
     assert seen["timeout"] == (2, 9)
 
 
-def test_responses_are_logged_with_the_correlation_id_and_never_with_credentials(server):
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logger = logging.getLogger("cwsync.adapters.http")
-    logger.addHandler(handler)
-    old_level = logger.level
-    logger.setLevel(logging.INFO)
-    try:
-        server.script("get-logged", (200, {"X-Correlation-ID": "corr-123"}, {"ok": True}))
-        http = HttpClient("Test API", headers={"X-Subscription-Key": "sub-secret"}, auth=("user", "pa55word"))
-        http.request("GET", f"{server.url}/get-logged", params={"token": "tok-secret", "q": "x"},
-                     headers={"Authorization": "Bearer tok-secret"})
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
+def test_responses_are_logged_with_the_correlation_id_and_never_with_credentials(server, http_log_records):
+    records = http_log_records
+    server.script("get-logged", (200, {"X-Correlation-ID": "corr-123"}, {"ok": True}))
+    http = HttpClient("Test API", headers={"X-Subscription-Key": "sub-secret"}, auth=("user", "pa55word"))
+    http.request("GET", f"{server.url}/get-logged", params={"token": "tok-secret", "q": "x"},
+                 headers={"Authorization": "Bearer tok-secret"})
     text = " ".join(record.getMessage() + json.dumps(record.__dict__, default=str) for record in records)
     assert "corr-123" in text
     for secret in ("sub-secret", "pa55word", "tok-secret"):
