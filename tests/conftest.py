@@ -27,12 +27,18 @@ def fake_aws():
 
 
 @pytest.fixture
-def dynamodb():
-    """A DynamoDB client with the cwsync table (`TABLE_NAME`) created, fresh for each test."""
+def aws():
+    """moto for the test, fresh and empty."""
     with fake_aws():
-        client = boto3.client("dynamodb")
-        create_table(client, TABLE_NAME)
-        yield client
+        yield
+
+
+@pytest.fixture
+def dynamodb(aws):
+    """A DynamoDB client with the cwsync table (`TABLE_NAME`) created, fresh for each test."""
+    client = boto3.client("dynamodb")
+    create_table(client, TABLE_NAME)
+    return client
 
 
 @pytest.fixture(scope="module")

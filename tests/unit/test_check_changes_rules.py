@@ -5,11 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from cwsync.adapters.store import Store, create_table
+from cwsync.adapters.store import Store
 from cwsync.errors import ExternalApiError, TransientError
 from cwsync.services.check_changes import check_changes
 
@@ -80,16 +78,11 @@ class Workflow:
 
 
 @pytest.fixture
-def deps(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_table(client, "t")
-        yield SimpleNamespace(store=Store("t", client=client), marketplace=FakeMarketplace(),
-                              workflow=Workflow([]),
-                              settings=SimpleNamespace(first_run_lookback_days=30, overlap_minutes=30))
+def deps(dynamodb):
+    (table,) = dynamodb.list_tables()["TableNames"]
+    return SimpleNamespace(store=Store(table, client=dynamodb), marketplace=FakeMarketplace(),
+                           workflow=Workflow([]),
+                           settings=SimpleNamespace(first_run_lookback_days=30, overlap_minutes=30))
 
 
 def test_first_run_reads_thirty_days_and_makes_one_task_per_completed_order(deps):

@@ -5,7 +5,6 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from cwsync.services.workflow import SyncTaskWorkflow, execution_name
 
@@ -13,15 +12,11 @@ DEFINITION = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed
 
 
 @pytest.fixture
-def state_machine(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("stepfunctions")
-        arn = client.create_state_machine(name="SyncTask", definition=DEFINITION,
-                                          roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
-        yield client, arn
+def state_machine(aws):
+    client = boto3.client("stepfunctions")
+    arn = client.create_state_machine(name="SyncTask", definition=DEFINITION,
+                                      roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
+    return client, arn
 
 
 def test_a_task_starts_one_execution_named_by_its_id_however_often_it_is_started(state_machine):
