@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timezone
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Mapping
 from urllib.parse import quote, urlencode
@@ -136,7 +137,7 @@ def format_date(value: Any) -> str:
 
 # --- decisions -----------------------------------------------------------------------------
 
-def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any]) -> dict:
+def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any], limits: Any = None) -> dict:
     """Validate a POSTed decision against the approval; BadRequest says what is wrong.
 
     Returns `{"decision": "approve", "choice", "changes"}` or `{"decision": "reject", "reason"}`.
@@ -165,15 +166,24 @@ def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any]) -> dict
     changes = body.get("changes") or {}
     if not isinstance(changes, Mapping):
         raise BadRequest("changes should be an object of {operation key: {field: value}}.")
-    return {"decision": "approve", "choice": choice, "changes": validate_changes(approval, changes)}
+    return {"decision": "approve", "choice": choice, "changes": validate_changes(approval, changes, limits)}
 
 
-def validate_changes(approval: Mapping[str, Any], changes: Mapping[str, Any]) -> dict:
-    """Keep only edits that differ from the plan, on fields an approver may change."""
+def validate_changes(approval: Mapping[str, Any], changes: Mapping[str, Any], limits: Any = None) -> dict:
+    """Keep only edits that differ from the plan, on fields an approver may change.
+
+    Every value follows the plausibility rules (cwsync.domain.plausibility); one BadRequest
+    lists every field that breaks one, so nothing is decided until all are right.
+    """
+    from cwsync.domain.plausibility import FIELD_NAMES, Limits, edit_problems
+
     if not changes:
         return {}
-    operations = {op.get("key"): op for op in (approval.get("plan") or {}).get("operations") or []}
+    plan = approval.get("plan") or {}
+    operations = {op.get("key"): op for op in plan.get("operations") or []}
+    rows = {key: number for number, key in enumerate(operations, 1)}
     result: dict[str, dict[str, str]] = {}
+    problems: list[str] = []
     for key, edits in changes.items():
         operation = operations.get(key)
         if operation is None:
@@ -181,31 +191,36 @@ def validate_changes(approval: Mapping[str, Any], changes: Mapping[str, Any]) ->
         if not isinstance(edits, Mapping):
             raise BadRequest(f"The change for {key!r} should be an object of fields.")
         allowed = EDITABLE_FIELDS.get(operation.get("action"), ())
+        fields = operation.get("fields") or {}
         for field, value in edits.items():
             if field not in allowed:
                 raise BadRequest(f"{field!r} cannot be changed on a {operation.get('action')} operation.")
             text = "" if value is None else str(value).strip()
-            current = (operation.get("fields") or {}).get(field)
+            current = fields.get(field)
             if text == ("" if current is None else str(current)):
                 continue
+            where = (f"{FIELD_NAMES.get(field, field).capitalize()} of row {rows[key]}"
+                     + (f" ({fields['description']})" if fields.get("description") else ""))
             if field in NUMERIC_FIELDS:
-                text = _check_number(text, field, key)
+                found = edit_problems(operation.get("action"), field, text, currency=plan.get("currency"),
+                                      current=current, mpn=_mpn(operation), where=where, limits=limits or Limits())
+                if found:
+                    problems += [p.reason for p in found]
+                    continue
+                text = f"{Decimal(text):f}"
             elif len(text) > MAX_TEXT_FIELD.get(field, 255):
-                raise BadRequest(f"{field} of {key!r} is longer than {MAX_TEXT_FIELD.get(field, 255)} characters.")
+                problems.append(f"{where} is longer than {MAX_TEXT_FIELD.get(field, 255)} characters")
+                continue
             result.setdefault(key, {})[field] = text
+    if problems:
+        raise BadRequest("Nothing was decided; correct these and approve again: " + "; ".join(problems) + ".",
+                         title="Some values cannot be used")
     return result
 
 
-def _check_number(text: str, field: str, key: str) -> str:
-    from decimal import Decimal, InvalidOperation
-
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise BadRequest(f"{field} of {key!r} should be a number, not {text!r}.") from None
-    if not number.is_finite() or (number < 0 and field != "amount"):
-        raise BadRequest(f"{field} of {key!r} should be a number of 0 or more, not {text!r}.")
-    return f"{number:f}"
+def _mpn(operation: Mapping[str, Any]) -> str | None:
+    product = (operation.get("fields") or {}).get("product")
+    return product.get("identifier") if isinstance(product, Mapping) else None
 
 
 def form_to_body(form: Mapping[str, list[str]]) -> dict:

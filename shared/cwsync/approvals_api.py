@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from cwsync.approvals import (AlreadyDecided, ApprovalError, ApprovalNotFound, BadRequest, LinkExpired,
                               effective_status, expires_epoch, form_to_body, parse_decision, public_view,
                               render_approval_page, render_message_page, verify_link)
+from cwsync.config import plausibility_limits
 from cwsync.observability import logger
 
 MAX_BODY_BYTES = 64 * 1024
@@ -62,7 +63,7 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         verify_link(deps.signing_key, approval_id, sig, str(exp) if exp is not None else None, now=deps.now())
         approval = _load(deps, approval_id)
         _ensure_pending(approval, deps)
-        decision = parse_decision(approval, body)
+        decision = parse_decision(approval, body, plausibility_limits(deps.settings))
         decision["decidedAt"] = deps.now().isoformat().replace("+00:00", "Z")
         if not deps.store.decide_approval(approval_id, decision):
             _ensure_pending(_load(deps, approval_id), deps)  # raises 409 or 410

@@ -68,6 +68,11 @@ class Settings:
     tag_format: str = DEFAULT_TAG_FORMAT
     bill_customer: str = "Billable"
     taxable: bool | None = None  # None: each catalog item's own taxableFlag
+    # Plausibility limits (cwsync.domain.plausibility.Limits): larger values are refused, never synced.
+    max_quantity: int = 10000
+    max_quantity_by_product: Mapping[str, int] = field(default_factory=dict)
+    max_price_digits: int = 9
+    effective_date_window_days: int = 92
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -161,6 +166,19 @@ class Settings:
                 return None
             return raw  # a secret may also be named by its name, which Secrets Manager accepts
 
+        def per_product(name: str) -> dict[str, int]:
+            raw = text(name)
+            result: dict[str, int] = {}
+            for part in (raw or "").split(","):
+                mpn, _, limit = part.strip().rpartition("=")
+                if not part.strip():
+                    continue
+                if not mpn.strip() or not limit.strip().isdigit() or int(limit) < 1:
+                    problems.append(f"{name} has {part.strip()!r}; expected MPN=maximum, e.g. MS-365-BB=500")
+                    continue
+                result[mpn.strip()] = int(limit)
+            return result
+
         settings = cls(
             table_name=text("TABLE_NAME", required=True) or "",
             state_machine_arn=arn("STATE_MACHINE_ARN", "states"),
@@ -190,6 +208,10 @@ class Settings:
             tag_format=tag_format("TAG_FORMAT"),
             bill_customer=exact("BILL_CUSTOMER", BILL_CUSTOMER_VALUES, "Billable"),
             taxable=flag("TAXABLE"),
+            max_quantity=number("MAX_QUANTITY", 10000, minimum=1),
+            max_quantity_by_product=per_product("MAX_QUANTITY_BY_PRODUCT"),
+            max_price_digits=number("MAX_PRICE_DIGITS", 9, minimum=1),
+            effective_date_window_days=number("EFFECTIVE_DATE_WINDOW_DAYS", 92, minimum=1),
         )
         if problems:
             raise ConfigurationError("cwsync is not configured correctly: " + "; ".join(problems))
@@ -201,6 +223,16 @@ class Settings:
         if value in (None, ""):
             raise ConfigurationError(f"{env_name(attribute)} is not set; this function needs it")
         return value
+
+
+def plausibility_limits(settings: Any):
+    """The domain's plausibility Limits from settings (defaults for a settings object without them)."""
+    from cwsync.domain.plausibility import Limits
+
+    defaults = Limits()
+    return Limits(**{name: getattr(settings, name, None) or getattr(defaults, name)
+                     for name in ("max_quantity", "max_quantity_by_product", "max_price_digits",
+                                  "effective_date_window_days")})
 
 
 _ENV_NAMES = {

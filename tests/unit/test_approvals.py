@@ -134,8 +134,12 @@ def test_confirm_edits_keep_only_changed_editable_fields():
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"create-addition:MP-SUB-1-CH1": {"quantity": "eleven"}}, "should be a number"),
-    ({"create-addition:MP-SUB-1-CH1": {"quantity": "-1"}}, "0 or more"),
+    ({"create-addition:MP-SUB-1-CH1": {"quantity": "eleven"}}, "is not a plain finite number"),
+    ({"create-addition:MP-SUB-1-CH1": {"quantity": "-1"}}, "is negative"),
+    ({"create-addition:MP-SUB-1-CH1": {"quantity": "2.5"}}, "is not a whole number"),
+    ({"create-addition:MP-SUB-1-CH1": {"unitPrice": "1e309"}}, "more than 9 digits"),
+    ({"create-addition:MP-SUB-1-CH1": {"unitPrice": "1e999999"}}, "more than 9 digits"),
+    ({"create-addition:MP-SUB-1-CH1": {"unitPrice": "-0"}}, "is negative"),
     ({"create-addition:MP-SUB-1-CH1": {"serialNumber": "X"}}, "cannot be changed"),
     ({"cancel-addition:5": {"cancelledDate": "2026-01-01"}}, "cannot be changed"),
     ({"nope": {"quantity": "1"}}, "not in the plan"),
@@ -143,6 +147,17 @@ def test_confirm_edits_keep_only_changed_editable_fields():
 def test_invalid_confirm_edits_are_refused(changes, message):
     with pytest.raises(BadRequest, match=message):
         parse_decision(confirm_approval(), {"decision": "approve", "choice": "apply", "changes": changes})
+
+
+def test_every_wrong_field_is_listed_in_plain_names_in_one_answer():
+    changes = {"create-addition:MP-SUB-1-CH1": {"quantity": "1.5", "unitPrice": "1e999999", "unitCost": "abc"}}
+    with pytest.raises(BadRequest) as refused:
+        parse_decision(confirm_approval(), {"decision": "approve", "choice": "apply", "changes": changes})
+    message = str(refused.value)
+    assert message.startswith("Nothing was decided")
+    for words in ("Quantity of row 1", "Unit price of row 1", "Unit cost of row 1"):
+        assert words in message
+    assert "Decimal" not in message and "InvalidOperation" not in message and "unitPrice" not in message
 
 
 def test_form_fields_become_the_json_decision_shape():

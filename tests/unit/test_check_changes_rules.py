@@ -209,3 +209,38 @@ def test_the_result_is_json_and_words(deps):
     assert data["counts"]["new"] == 1 and data["counts"]["pending"] == 1 and data["newTasks"] == ["ORD-1"]
     assert result.summary() == ("Checked 2 orders created since 2026-01-02 12:00 UTC: 1 new task, "
                                 "1 not completed yet (read again next run).")
+
+
+class ListingMarketplace(FakeMarketplace):
+    """A listing that may hold two different orders under one id (as a faulty marketplace might)."""
+
+    def __init__(self, listed):
+        super().__init__(listed)
+        self.listed = listed
+
+    def orders(self, created_from=None, created_to=None, status=None, page_size=500):
+        yield from ({k: v for k, v in o.items() if k not in ("products", "details")} for o in self.listed)
+
+
+def test_two_different_orders_under_one_id_or_number_are_flagged_invalid_never_merged(deps):
+    first = order(1, NOW - timedelta(hours=3))
+    same_id = order(2, NOW - timedelta(hours=2), id="ORD-1")
+    same_number = order(3, NOW - timedelta(hours=1), orderNumber="SO000004")
+    fourth = order(4, NOW - timedelta(hours=1))
+    deps.marketplace = ListingMarketplace([first, same_id, same_number, fourth])
+    result = check_changes(deps, now=NOW)
+    assert result.new_tasks == [] and deps.workflow.started == []
+    for order_id in ("ORD-1", "ORD-3", "ORD-4"):
+        task = deps.store.get_task(order_id)
+        assert task["status"] == "invalid", order_id
+        assert "neither is synced automatically" in task["reason"]
+    assert "SO000001" in deps.store.get_task("ORD-1")["reason"] and "SO000002" in deps.store.get_task("ORD-1")["reason"]
+
+
+def test_an_order_with_an_implausible_value_is_an_invalid_task_naming_the_field(deps):
+    deps.marketplace.add(order(1, NOW - timedelta(hours=3), provisioningDate="1970-01-01T00:00:00Z"))
+    deps.marketplace.add(order(2, NOW - timedelta(hours=2)))
+    check_changes(deps, now=NOW)
+    task = deps.store.get_task("ORD-1")
+    assert task["status"] == "invalid" and "provisioningDate 1970-01-01" in task["reason"]
+    assert deps.store.get_task("ORD-2")["status"] == "new"

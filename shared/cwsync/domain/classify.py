@@ -6,7 +6,8 @@ from typing import Any, Mapping
 
 from cwsync.errors import InvalidOrder
 from cwsync.domain.agreements import billing_cycle_name
-from cwsync.domain.models import Order, TaskType
+from cwsync.domain.models import DEFAULT_PRICE_FIELD, Order, TaskType
+from cwsync.domain.plausibility import Limits, order_problems
 
 TASK = "task"
 PENDING = "pending"
@@ -36,8 +37,12 @@ class Classification:
                 "reason": self.reason}
 
 
-def classify_order(detail: Any) -> Classification:
-    """Classify a detailed order. Status first: an unfinished order is not parsed yet."""
+def classify_order(detail: Any, *, limits: Limits | None = None,
+                   price_field: str = DEFAULT_PRICE_FIELD) -> Classification:
+    """Classify a detailed order. Status first: an unfinished order is not parsed yet.
+
+    A well-formed order that breaks a plausibility rule (cwsync.domain.plausibility) is
+    invalid, with every broken rule named in the reason."""
     if not isinstance(detail, Mapping):
         return Classification(INVALID, None, "The order is not a JSON object")
     number = detail.get("orderNumber") or detail.get("id") or "(no number)"
@@ -64,6 +69,12 @@ def classify_order(detail: Any) -> Classification:
     problem = _cannot_sync(order, task_type)
     if problem:
         return Classification(INVALID, task_type, f"Order {order.number}: {problem}")
+    implausible = order_problems(detail, task_type, currency=order.currency, ordered=order.created_at,
+                                 effective=order.provisioned_at, price_field=price_field,
+                                 limits=limits or Limits())
+    if implausible:
+        return Classification(INVALID, task_type, f"Order {order.number} cannot be synced as it is: "
+                              + "; ".join(p.reason for p in implausible))
     return Classification(TASK, task_type, f"Order {order.number} is a {task_type} order")
 
 

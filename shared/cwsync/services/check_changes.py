@@ -16,8 +16,6 @@ back `first_run_lookback_days` — and de-duplicates by order id:
 """
 from __future__ import annotations
 
-import json
-import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,13 +26,14 @@ from cwsync.adapters.store import format_time
 from cwsync.domain.classify import IGNORED, INVALID, PENDING, TASK, Classification, classify_order
 from cwsync.errors import ExternalApiError, TransientError
 from cwsync.observability import logger
+from cwsync.services.task_items import (_created_at, _is_item_problem, _number, _order_id, _preview,
+                                        _task_item)
 
 PAGE_SIZE = 500  # the marketplace's largest page
 BATCH_SIZE = 100  # BatchGetItem's limit
 DEFAULT_LOOKBACK_DAYS = 30
 DEFAULT_OVERLAP_MINUTES = 30
 DEFAULT_CONCURRENCY = 8  # new orders handled at once (detail call + put + start are I/O waits)
-MAX_STORED_ORDER_BYTES = 300_000  # DynamoDB items stop at 400 KB; beyond this keep the summary only
 _AUTH_STATUSES = (401, 403)  # the whole run is misconfigured, not this one order
 
 
@@ -162,7 +161,10 @@ def check_changes(deps: CheckDeps, now: datetime | None = None, *, concurrency: 
 
 def _read_window(deps: CheckDeps, run: "_Run", result: CheckResult, window_from: datetime, now: datetime) -> None:
     """List the window page by page; hand each 100 distinct orders to the run."""
+    from cwsync.domain.plausibility import DuplicateOrders
+
     seen: set[str] = set()
+    duplicates = DuplicateOrders()
     batch: list[tuple[str, dict]] = []
     # created_to pins the window, so orders arriving meanwhile do not shift the offset pages.
     for summary in deps.marketplace.orders(created_from=window_from, created_to=now, page_size=PAGE_SIZE):
@@ -171,6 +173,8 @@ def _read_window(deps: CheckDeps, run: "_Run", result: CheckResult, window_from:
             result.unreadable += 1
             logger.warning("Skipped a listed order without an id", extra={"entry": _preview(summary)})
             continue
+        for flagged, reason in duplicates.add(summary).items():
+            run.flag_duplicate(flagged, reason)
         if order_id in seen:  # newest-first offset paging can repeat an order across pages
             continue
         seen.add(order_id)
@@ -194,8 +198,22 @@ class _Run:
         self.stored_times: list[datetime] = []  # creation times of orders now in the table
         self.held_times: list[datetime] = []  # pending or deferred orders: read again next run
         self.held_without_time = False
+        self.duplicates: dict[str, str] = {}  # order id → why it is not synced automatically
+        self.processed: set[str] = set()
+
+    def flag_duplicate(self, order_id: str, reason: str) -> None:
+        """An order sharing its id or number with another: stored invalid, never merged silently."""
+        if order_id in self.duplicates:
+            return
+        self.duplicates[order_id] = reason
+        logger.warning("Flagged a duplicate marketplace order", extra={"orderId": order_id, "reason": reason})
+        if order_id in self.processed:  # its task was stored earlier in this run: mark it
+            task = self.deps.store.get_task(order_id) or {}
+            if task.get("status") in ("new", "invalid", "ignored"):
+                self.deps.store.set_task_attributes(order_id, duplicateWarning=reason)
 
     def process(self, batch: list[tuple[str, dict]]) -> None:
+        self.processed.update(order_id for order_id, _ in batch)
         known = self.deps.store.known_tasks(order_id for order_id, _ in batch)
         new = []
         for order_id, summary in batch:
@@ -222,9 +240,12 @@ class _Run:
                 self.result.restarted.append(order_id)
 
     def _new_order(self, order_id: str, summary: dict, created: datetime | None) -> None:
+        if order_id in self.duplicates:
+            flagged = Classification(INVALID, None, f"Order {_number(summary, order_id)}: {self.duplicates[order_id]}")
+            return self._store(order_id, summary, flagged, created, detail=None)
         # The list already says whether an order is unfinished or never completed: no detail needed.
         if summary.get("status") != "completed":
-            early = _classify(summary)
+            early = _classify(summary, self.deps.settings)
             if early.outcome == PENDING:
                 return self._hold(order_id, created, self.result.pending)
             if early.outcome == IGNORED:
@@ -243,7 +264,7 @@ class _Run:
             classification = Classification(
                 INVALID, None, f"Order {_number(summary, order_id)}: the marketplace refused its detail: {error}")
             return self._store(order_id, summary, classification, created, detail=None)
-        classification = _classify(detail)
+        classification = _classify(detail, self.deps.settings)
         if classification.outcome == PENDING:
             return self._hold(order_id, created, self.result.pending)
         self._store(order_id, summary, classification, created, detail=detail)
@@ -318,85 +339,13 @@ def _setting(settings: Any, name: str, default: int) -> int:
     return default if value is None else int(value)
 
 
-def _classify(detail: Any) -> Classification:
+def _classify(detail: Any, settings: Any = None) -> Classification:
+    from cwsync.config import DEFAULT_PRICE_FIELD, plausibility_limits
+
     try:
-        return classify_order(detail)
+        return classify_order(detail, limits=plausibility_limits(settings),
+                              price_field=getattr(settings, "price_field", None) or DEFAULT_PRICE_FIELD)
     except Exception as error:  # noqa: BLE001 - a classifier bug on one odd order must not stop the run
         logger.exception("Classifying an order failed")
-        return Classification(INVALID, None, f"The order could not be read: {type(error).__name__}: {error}")
-
-
-def _order_id(summary: Any) -> str | None:
-    if not isinstance(summary, Mapping):
-        return None
-    value = summary.get("id")
-    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
-        return None
-    return str(value).strip()
-
-
-def _created_at(order: Mapping) -> datetime | None:
-    value = order.get("creationDate")
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None
-    return str(value)
-
-
-def _number(order: Mapping, order_id: str) -> str:
-    return _text(order.get("orderNumber")) or order_id
-
-
-def _task_item(order_id: str, summary: Mapping, detail: Mapping | None, classification: Classification,
-               status: str) -> dict:
-    source = detail if isinstance(detail, Mapping) else summary
-    created = _created_at(source) or _created_at(summary)
-    task: dict[str, Any] = {
-        "taskId": order_id,
-        "orderId": order_id,
-        "orderNumber": _text(source.get("orderNumber")),
-        "orderType": _text(source.get("type")),
-        "orderStatus": _text(source.get("status")),
-        "customerId": _text(source.get("customerId")),
-        "subscriptionId": _text(source.get("subscriptionId")),
-        "orderCreatedAt": format_time(created) if created else None,
-        "taskType": str(classification.task_type) if classification.task_type else None,
-        "status": status,
-        "reason": classification.reason,
-    }
-    if isinstance(detail, Mapping) and _size(detail) <= MAX_STORED_ORDER_BYTES:
-        task["order"] = detail  # LoadTask reads the order as it was when the task was made
-    elif detail is not None:
-        task["orderOmitted"] = True
-    return task
-
-
-def _size(detail: Mapping) -> int:
-    try:
-        return len(json.dumps(detail, default=str))
-    except (TypeError, ValueError):
-        return math.inf  # type: ignore[return-value]
-
-
-def _is_item_problem(error: Exception) -> bool:
-    """The item itself was refused (too big, an unstorable value), not the table."""
-    if isinstance(error, (TypeError, ValueError)):
-        return True
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
-    return code == "ValidationException"
-
-
-def _preview(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 200 else text[:197] + "..."
+        return Classification(INVALID, None, "The order could not be read as a marketplace order; "
+                                             "handle it by hand in ConnectWise")
