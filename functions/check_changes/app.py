@@ -10,6 +10,7 @@ def handler(event: dict, context) -> dict:
     from cwsync.services.check_changes import check_changes  # imported on the first call
     from cwsync.services.deps import Dependencies
 
-    result = check_changes(Dependencies.shared())
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    result = check_changes(Dependencies.shared(), remaining_ms=remaining)
     logger.info("Checked the marketplace for changes", extra={"counts": result.counts()})
     return result.to_dict()

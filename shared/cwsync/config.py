@@ -50,6 +50,7 @@ class Settings:
     proration: str = "marketplace"
     first_run_lookback_days: int = 30
     check_concurrency: int = 8  # new orders read and stored at once by one check
+    check_time_reserve_seconds: int = 60  # a check stops and checkpoints when less time is left
     overlap_minutes: int = 30
     webhook_url: str | None = None
     service_name: str = "cwsync"
@@ -195,6 +196,7 @@ class Settings:
             first_run_lookback_days=number("FIRST_RUN_LOOKBACK_DAYS", 30, minimum=0),
             overlap_minutes=number("OVERLAP_MINUTES", 30, minimum=0),
             check_concurrency=number("CHECK_CONCURRENCY", 8, minimum=1),
+            check_time_reserve_seconds=number("CHECK_TIME_RESERVE_SECONDS", 60, minimum=0),
             webhook_url=url("WEBHOOK_URL"),
             service_name=text("POWERTOOLS_SERVICE_NAME") or "cwsync",
             log_level=(text("POWERTOOLS_LOG_LEVEL") or "INFO").upper(),

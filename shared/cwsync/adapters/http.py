@@ -181,14 +181,16 @@ class HttpClient:
     """
 
     def __init__(self, service: str, *, timeout: Timeout = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
-                 headers: Mapping[str, str] | None = None, auth: Any = None, send_correlation_id: bool = False):
+                 headers: Mapping[str, str] | None = None, auth: Any = None, send_correlation_id: bool = False,
+                 pool_size: int = 10):
         self.service = service
         self.send_correlation_id = send_correlation_id  # send our own X-Correlation-ID (APIs that echo it)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self._default = build_session(timeout=timeout, retry=self.retry, headers=headers)
+        # pool_size: connections kept per host, at least the threads that call at once.
+        self._default = build_session(timeout=timeout, retry=self.retry, headers=headers, pool_size=pool_size)
         self._idempotent = build_session(timeout=timeout, retry=self.retry, headers=headers,
-                                         idempotent_methods=ALL_METHODS)
+                                         idempotent_methods=ALL_METHODS, pool_size=pool_size)
         for session in (self._default, self._idempotent):
             session.auth = auth
         self.requests_sent = 0  # logical requests (a retried request counts once)

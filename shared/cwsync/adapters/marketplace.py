@@ -34,7 +34,8 @@ class MarketplaceClient:
 
     def __init__(self, base_url: str, username: str, password: str, subscription_key: str, marketplace: str, *,
                  timeout: Timeout = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
-                 refresh_margin: float = REFRESH_MARGIN_SECONDS, clock: Callable[[], float] = time.monotonic):
+                 refresh_margin: float = REFRESH_MARGIN_SECONDS, clock: Callable[[], float] = time.monotonic,
+                 pool_size: int = 10):
         if not all((base_url, username, password, subscription_key, marketplace)):
             raise ConfigurationError("Marketplace settings are incomplete: baseUrl, username, password, "
                                      "subscriptionKey and marketplace are all required.")
@@ -43,7 +44,7 @@ class MarketplaceClient:
         self._credentials = (username, password)
         self.http = HttpClient(self.service, timeout=timeout, retry=retry,
                                headers={"X-Subscription-Key": subscription_key, "Accept": "application/json"},
-                               send_correlation_id=True)
+                               send_correlation_id=True, pool_size=pool_size)
         self.refresh_margin = refresh_margin
         self.clock = clock
         self._token: str | None = None
@@ -69,8 +70,10 @@ class MarketplaceClient:
     # ---- reads ------------------------------------------------------------------------
 
     def orders(self, created_from: datetime | date | None = None, created_to: datetime | date | None = None,
-               status: str | None = None, page_size: int = MAX_PAGE_SIZE, **filters: Any) -> Iterator[dict]:
-        """Orders created in [created_from, created_to], newest first, as the API lists them."""
+               status: str | None = None, page_size: int = MAX_PAGE_SIZE, offset: int = 0,
+               **filters: Any) -> Iterator[dict]:
+        """Orders created in [created_from, created_to], newest first, as the API lists them,
+        from the `offset`-th on (a run resuming a window it stopped in)."""
         params = dict(filters)
         if created_from is not None:
             params["creationTimeFrom"] = format_datetime(created_from)
@@ -78,7 +81,7 @@ class MarketplaceClient:
             params["creationTimeTo"] = format_datetime(created_to)
         if status:
             params["status"] = status
-        return self.list("/orders", params, page_size=page_size)
+        return self.list("/orders", params, page_size=page_size, offset=offset)
 
     def order(self, order_id: str) -> dict:
         return self.get(f"/orders/{quote_path(str(order_id), safe='')}")
@@ -99,10 +102,12 @@ class MarketplaceClient:
     # ---- generic ----------------------------------------------------------------------
 
     def list(self, path: str, params: Mapping[str, Any] | None = None, *,
-             page_size: int = MAX_PAGE_SIZE) -> Iterator[dict]:
+             page_size: int = MAX_PAGE_SIZE, offset: int = 0) -> Iterator[dict]:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
-        offset, seen = 0, set()
+        if offset < 0:
+            raise ValueError(f"offset must not be negative, got {offset}")
+        seen: set = set()
         while True:
             answer = self.get(path, {**(params or {}), "offset": offset, "limit": page_size})
             data = answer.get("data") if isinstance(answer, dict) else None

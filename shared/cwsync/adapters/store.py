@@ -32,6 +32,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from cwsync.adapters.store_check import CheckStateItems
 from cwsync.errors import CwsyncError
 
 logger = logging.getLogger(__name__)
@@ -169,7 +170,7 @@ def create_table(client, name: str) -> None:
 
 # --- store ------------------------------------------------------------------------------
 
-class Store:
+class Store(CheckStateItems):
     """All reads and writes of the cwsync table. Thread-safe when given its own client per thread."""
 
     def __init__(self, table_name: str, *, client=None, resource=None):
@@ -178,7 +179,8 @@ class Store:
         if client is None:
             import boto3  # the one place the store builds its client
             client = boto3.client("dynamodb", config=Config(connect_timeout=3, read_timeout=10,
-                                                             retries={"mode": "standard", "max_attempts": 5}))
+                                                             retries={"mode": "standard", "max_attempts": 5},
+                                                             max_pool_connections=32))
         self.table_name = table_name
         self.client = client
 

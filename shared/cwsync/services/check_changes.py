@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator, Mapping, Protocol
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol
 
-from cwsync.adapters.store import format_time
+from cwsync.adapters.store import format_time, parse_time
 from cwsync.domain.classify import IGNORED, INVALID, PENDING, TASK, Classification, classify_order
 from cwsync.errors import ExternalApiError, TransientError
 from cwsync.observability import logger
+from cwsync.services.check_budget import DEFAULT_RESERVE_SECONDS, TimeBudget, WindowProgress
+from cwsync.services.check_result import CheckResult
 from cwsync.services.task_items import (_created_at, _is_item_problem, _number, _order_id, _preview,
                                         _task_item)
 
@@ -40,6 +41,9 @@ _AUTH_STATUSES = (401, 403)  # the whole run is misconfigured, not this one orde
 # --- what check_changes needs (cwsync.services.deps.Dependencies provides it) ---------------
 
 class _Store(Protocol):
+    def check_state(self) -> tuple[str | None, dict | None]: ...
+    def save_checkpoint(self, checkpoint: Mapping[str, Any]) -> None: ...
+    def clear_checkpoint(self, window_to: str) -> bool: ...
     def get_watermark(self) -> datetime | None: ...
     def advance_watermark(self, ts: datetime) -> bool: ...
     def known_tasks(self, task_ids: Iterable[str]) -> dict[str, dict]: ...
@@ -49,7 +53,7 @@ class _Store(Protocol):
 
 class _Marketplace(Protocol):
     def orders(self, created_from: datetime | None = None, created_to: datetime | None = None,
-               status: str | None = None, page_size: int = PAGE_SIZE) -> Iterator[dict]: ...
+               status: str | None = None, page_size: int = PAGE_SIZE, offset: int = 0) -> Iterator[dict]: ...
     def order(self, order_id: str) -> dict: ...
 
 
@@ -61,113 +65,80 @@ class CheckDeps(Protocol):
     store: _Store
     marketplace: _Marketplace
     workflow: _Workflow
-    settings: Any  # first_run_lookback_days, overlap_minutes
-
-
-# --- result ------------------------------------------------------------------------------------
-
-@dataclass
-class CheckResult:
-    window_from: datetime
-    window_to: datetime
-    watermark_before: datetime | None
-    watermark_after: datetime | None = None
-    listed: int = 0  # distinct orders the marketplace listed in the window
-    new_tasks: list[str] = field(default_factory=list)  # stored as `new`, execution started
-    pending: list[str] = field(default_factory=list)  # not completed yet: read again next run
-    invalid: list[str] = field(default_factory=list)  # stored as `invalid` this run
-    ignored: list[str] = field(default_factory=list)  # stored as `ignored` this run
-    already_known: list[str] = field(default_factory=list)  # stored before (by any run)
-    deferred: list[str] = field(default_factory=list)  # detail unreadable now (transient): next run
-    restarted: list[str] = field(default_factory=list)  # stored earlier without an execution; started now
-    not_started: list[str] = field(default_factory=list)  # stored, execution start failed: next run retries
-    unreadable: int = 0  # list entries without an order id (cannot be stored; logged)
-    details_fetched: int = 0
-
-    def counts(self) -> dict[str, int]:
-        return {"listed": self.listed, "new": len(self.new_tasks), "pending": len(self.pending),
-                "invalid": len(self.invalid), "ignored": len(self.ignored),
-                "alreadyKnown": len(self.already_known), "deferred": len(self.deferred),
-                "restarted": len(self.restarted), "notStarted": len(self.not_started),
-                "unreadable": self.unreadable, "detailsFetched": self.details_fetched}
-
-    def to_dict(self) -> dict:
-        """JSON-serialisable (the handler's return value, `cwsync check --json`)."""
-        return {"windowFrom": format_time(self.window_from), "windowTo": format_time(self.window_to),
-                "watermarkBefore": format_time(self.watermark_before) if self.watermark_before else None,
-                "watermarkAfter": format_time(self.watermark_after) if self.watermark_after else None,
-                "counts": self.counts(), "newTasks": self.new_tasks, "pending": self.pending,
-                "invalid": self.invalid, "ignored": self.ignored, "alreadyKnown": self.already_known,
-                "deferred": self.deferred, "restarted": self.restarted, "notStarted": self.not_started}
-
-    def summary(self) -> str:
-        """One sentence a billing person reads: what this run found."""
-        since = self.window_from.strftime("%Y-%m-%d %H:%M UTC")
-        parts = [_count(len(self.new_tasks), "new task")]
-        if self.pending:
-            parts.append(f"{len(self.pending)} not completed yet (read again next run)")
-        if self.invalid:
-            parts.append(f"{len(self.invalid)} invalid (see the task for the reason)")
-        if self.ignored:
-            parts.append(f"{len(self.ignored)} ignored")
-        if self.already_known:
-            parts.append(f"{len(self.already_known)} already known")
-        if self.deferred:
-            parts.append(f"{len(self.deferred)} could not be read now (tried again next run)")
-        if self.restarted:
-            parts.append(f"{_count(len(self.restarted), 'earlier task')} started")
-        if self.not_started:
-            parts.append(f"{len(self.not_started)} not started (retried next run)")
-        if self.unreadable:
-            parts.append(f"{self.unreadable} unreadable list entries skipped")
-        return f"Checked {_count(self.listed, 'order')} created since {since}: {', '.join(parts)}."
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+    settings: Any  # first_run_lookback_days, overlap_minutes, check_concurrency, check_time_reserve_seconds
 
 
 # --- the use case -----------------------------------------------------------------------------
 
-def check_changes(deps: CheckDeps, now: datetime | None = None, *, concurrency: int | None = None) -> CheckResult:
-    """One Check Changes run; safe to run twice at once and to re-run after a crash.
+def check_changes(deps: CheckDeps, now: datetime | None = None, *, concurrency: int | None = None,
+                  remaining_ms: Callable[[], int] | None = None) -> CheckResult:
+    """One Check Changes run; safe to run twice at once, to re-run after a crash, and to stop early.
 
     New orders of a batch are handled by up to `concurrency` threads (settings
     `check_concurrency`, default 8): each waits on one detail call and two DynamoDB writes.
+    `remaining_ms` is the invocation's clock: near the end of its time the run stops between
+    batches and the next run goes on where it stopped (`cwsync.services.check_budget`).
     """
     if now is None:
         clock = getattr(deps, "now", None)
         now = clock() if callable(clock) else datetime.now(timezone.utc)
     now = now.astimezone(timezone.utc)
     settings = deps.settings
-    lookback = timedelta(days=_setting(settings, "first_run_lookback_days", DEFAULT_LOOKBACK_DAYS))
-    overlap = timedelta(minutes=_setting(settings, "overlap_minutes", DEFAULT_OVERLAP_MINUTES))
+    budget = TimeBudget(remaining_ms, _setting(settings, "check_time_reserve_seconds", DEFAULT_RESERVE_SECONDS))
 
-    watermark = deps.store.get_watermark()
-    window_from = now - lookback if watermark is None else min(watermark - overlap, now)
-    result = CheckResult(window_from=window_from, window_to=now, watermark_before=watermark)
+    stored_watermark, checkpoint = deps.store.check_state()
+    watermark = parse_time(stored_watermark) if stored_watermark else None
+    progress = WindowProgress.from_item(checkpoint)
+    if progress is None:
+        lookback = timedelta(days=_setting(settings, "first_run_lookback_days", DEFAULT_LOOKBACK_DAYS))
+        overlap = timedelta(minutes=_setting(settings, "overlap_minutes", DEFAULT_OVERLAP_MINUTES))
+        window_from = now - lookback if watermark is None else min(watermark - overlap, now)
+        progress = WindowProgress(window_from, now)
+    result = CheckResult(window_from=progress.window_from, window_to=progress.window_to,
+                         watermark_before=watermark, resumed_at=progress.offset if checkpoint else None)
     workers = max(1, concurrency or _setting(settings, "check_concurrency", DEFAULT_CONCURRENCY))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check-changes") as pool:
         run = _Run(deps, result, pool if workers > 1 else None)
-        _read_window(deps, run, result, window_from, now)
+        taken, finished = _read_window(deps, run, result, progress, budget)
 
-    target = run.watermark_target(now)
-    if target is not None and (watermark is None or target > watermark):
-        deps.store.advance_watermark(target)
-    result.watermark_after = deps.store.get_watermark() if target is not None else watermark
+    if not finished:  # the older part of the window is still to be read: the watermark stays
+        result.stopped_at = taken
+        deps.store.save_checkpoint(progress.merged(run.stored_times, run.held_times, run.held_without_time,
+                                                   taken).to_item(now))
+        result.watermark_after = watermark
+    else:
+        target = progress.watermark_target(run.stored_times, run.held_times, run.held_without_time)
+        moved = target is not None and (watermark is None or target > watermark) and \
+            deps.store.advance_watermark(target)
+        if checkpoint:
+            deps.store.clear_checkpoint(format_time(progress.window_to))
+        result.watermark_after = target if moved else (deps.store.get_watermark() if target else watermark)
     logger.info(result.summary(), extra={"counts": result.counts()})
     return result
 
 
-def _read_window(deps: CheckDeps, run: "_Run", result: CheckResult, window_from: datetime, now: datetime) -> None:
-    """List the window page by page; hand each 100 distinct orders to the run."""
+def _read_window(deps: CheckDeps, run: "_Run", result: CheckResult, progress: WindowProgress,
+                 budget: TimeBudget) -> tuple[int, bool]:
+    """List the window page by page from the progress' offset; hand each 100 distinct orders to
+    the run. Returns (list entries taken, whether the window was read to its end)."""
     from cwsync.domain.plausibility import DuplicateOrders
 
     seen: set[str] = set()
     duplicates = DuplicateOrders()
     batch: list[tuple[str, dict]] = []
+    taken, batches = progress.offset, 0
     # created_to pins the window, so orders arriving meanwhile do not shift the offset pages.
-    for summary in deps.marketplace.orders(created_from=window_from, created_to=now, page_size=PAGE_SIZE):
+    extra = {"offset": progress.offset} if progress.offset else {}
+    listing = iter(deps.marketplace.orders(created_from=progress.window_from, created_to=progress.window_to,
+                                           page_size=PAGE_SIZE, **extra))
+    while True:
+        if not batch and batches and budget.nearly_spent():
+            result.listed = len(seen)
+            return taken, False
+        summary = next(listing, _END)
+        if summary is _END:
+            break
+        taken += 1
         order_id = _order_id(summary)
         if order_id is None:
             result.unreadable += 1
@@ -181,10 +152,14 @@ def _read_window(deps: CheckDeps, run: "_Run", result: CheckResult, window_from:
         batch.append((order_id, summary))
         if len(batch) >= BATCH_SIZE:
             run.process(batch)
-            batch = []
+            batch, batches = [], batches + 1
     if batch:
         run.process(batch)
     result.listed = len(seen)
+    return taken, True
+
+
+_END = object()
 
 
 class _Run:
@@ -321,15 +296,6 @@ class _Run:
     def _stored(self, created: datetime | None) -> None:
         if created is not None:
             self.stored_times.append(created)
-
-    def watermark_target(self, now: datetime) -> datetime | None:
-        """The newest stored creation time not past the oldest order still to be read again."""
-        if self.held_without_time:
-            return None
-        limit = min(self.held_times) if self.held_times else now
-        limit = min(limit, now)
-        eligible = [t for t in self.stored_times if t <= limit]
-        return max(eligible) if eligible else None
 
 
 # --- helpers -----------------------------------------------------------------------------------

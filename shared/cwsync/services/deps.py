@@ -76,7 +76,8 @@ class Dependencies:
             from cwsync.adapters.marketplace import MarketplaceClient
             from cwsync.config import marketplace_secret
 
-            self._marketplace = MarketplaceClient.from_secret(marketplace_secret(self.settings))
+            self._marketplace = MarketplaceClient.from_secret(
+                marketplace_secret(self.settings), pool_size=max(10, self.settings.check_concurrency))
         return self._marketplace
 
     @property

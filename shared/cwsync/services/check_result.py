@@ -1,0 +1,76 @@
+"""The result of one Check Changes run: what it found, as JSON and as one sentence."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cwsync.adapters.store import format_time
+
+
+# --- result ------------------------------------------------------------------------------------
+
+@dataclass
+class CheckResult:
+    window_from: datetime
+    window_to: datetime
+    watermark_before: datetime | None
+    watermark_after: datetime | None = None
+    listed: int = 0  # distinct orders the marketplace listed in the window
+    new_tasks: list[str] = field(default_factory=list)  # stored as `new`, execution started
+    pending: list[str] = field(default_factory=list)  # not completed yet: read again next run
+    invalid: list[str] = field(default_factory=list)  # stored as `invalid` this run
+    ignored: list[str] = field(default_factory=list)  # stored as `ignored` this run
+    already_known: list[str] = field(default_factory=list)  # stored before (by any run)
+    deferred: list[str] = field(default_factory=list)  # detail unreadable now (transient): next run
+    restarted: list[str] = field(default_factory=list)  # stored earlier without an execution; started now
+    not_started: list[str] = field(default_factory=list)  # stored, execution start failed: next run retries
+    unreadable: int = 0  # list entries without an order id (cannot be stored; logged)
+    details_fetched: int = 0
+    resumed_at: int | None = None  # a window an earlier run stopped in, resumed at this list offset
+    stopped_at: int | None = None  # stopped near the time limit after this many list entries
+
+    def counts(self) -> dict[str, int]:
+        return {"listed": self.listed, "new": len(self.new_tasks), "pending": len(self.pending),
+                "invalid": len(self.invalid), "ignored": len(self.ignored),
+                "alreadyKnown": len(self.already_known), "deferred": len(self.deferred),
+                "restarted": len(self.restarted), "notStarted": len(self.not_started),
+                "unreadable": self.unreadable, "detailsFetched": self.details_fetched,
+                "resumedAt": self.resumed_at, "stoppedAt": self.stopped_at}
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable (the handler's return value, `cwsync check --json`)."""
+        return {"windowFrom": format_time(self.window_from), "windowTo": format_time(self.window_to),
+                "watermarkBefore": format_time(self.watermark_before) if self.watermark_before else None,
+                "watermarkAfter": format_time(self.watermark_after) if self.watermark_after else None,
+                "counts": self.counts(), "newTasks": self.new_tasks, "pending": self.pending,
+                "invalid": self.invalid, "ignored": self.ignored, "alreadyKnown": self.already_known,
+                "deferred": self.deferred, "restarted": self.restarted, "notStarted": self.not_started}
+
+    def summary(self) -> str:
+        """One sentence a billing person reads: what this run found."""
+        since = self.window_from.strftime("%Y-%m-%d %H:%M UTC")
+        parts = [_count(len(self.new_tasks), "new task")]
+        if self.pending:
+            parts.append(f"{len(self.pending)} not completed yet (read again next run)")
+        if self.invalid:
+            parts.append(f"{len(self.invalid)} invalid (see the task for the reason)")
+        if self.ignored:
+            parts.append(f"{len(self.ignored)} ignored")
+        if self.already_known:
+            parts.append(f"{len(self.already_known)} already known")
+        if self.deferred:
+            parts.append(f"{len(self.deferred)} could not be read now (tried again next run)")
+        if self.restarted:
+            parts.append(f"{_count(len(self.restarted), 'earlier task')} started")
+        if self.not_started:
+            parts.append(f"{len(self.not_started)} not started (retried next run)")
+        if self.unreadable:
+            parts.append(f"{self.unreadable} unreadable list entries skipped")
+        if self.stopped_at is not None:
+            parts.append(f"stopped near the time limit after {self.stopped_at} listed orders "
+                         "(the next run goes on from there)")
+        return f"Checked {_count(self.listed, 'order')} created since {since}: {', '.join(parts)}."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
