@@ -28,6 +28,7 @@ import requests
 from cwsync.adapters.conditions import Condition, all_of, field, render
 from cwsync.adapters.http import (DEFAULT_TIMEOUT, HttpClient, NotFound, RetryPolicy, Timeout,
                                   format_datetime, loads)
+from cwsync.domain.operations import has_adjustment_tag
 from cwsync.errors import ConfigurationError, ExternalApiError
 
 log = logging.getLogger(__name__)
@@ -233,6 +234,12 @@ class ConnectWiseClient:
             condition = field("description").contains(description[:_CONTAINS_LIMIT])
         return [item for item in self.adjustments(agreement_id, condition, fields)
                 if item.get("description") == description]
+
+    def find_tagged_adjustments(self, agreement_id: str | int, tag: str,
+                                fields: Iterable[str] | None = ADJUSTMENT_LOOKUP_FIELDS) -> list[dict]:
+        """Adjustments whose description starts with the ownership tag `tag` (then a space, or nothing)."""
+        found = self.adjustments(agreement_id, field("description").like(tag + "*"), fields)
+        return [item for item in found if has_adjustment_tag(item.get("description"), tag)]
 
     def create_adjustment(self, agreement_id: str | int, body: Mapping[str, Any]) -> dict:
         return self.create(_adjustments(agreement_id), body)

@@ -73,6 +73,25 @@ def has_subscription_tag(addition: Mapping, prefix: str) -> bool:
     return serial.startswith(prefix) or (prefix[-1:] in "-_:/ " and serial == prefix[:-1])
 
 
+ADJUSTMENT_DESCRIPTION_MAX = 1000  # ConnectWise agreement adjustment description
+
+
+def adjustment_description(tag: str, text: str) -> str:
+    """What ConnectWise keeps as an adjustment's description: the ownership tag, then the text as written.
+
+    ConnectWise adjustments have no field for a tag, so the tag leads the description;
+    the approver edits only the text, so no edit can remove the tag.
+    """
+    text = " ".join(str(text or "").split())
+    return f"{tag} {text}"[:ADJUSTMENT_DESCRIPTION_MAX] if text else tag
+
+
+def has_adjustment_tag(description: Any, tag: str) -> bool:
+    """"MP-SUB-1-BO1:overuse:1 Overuse …" carries tag MP-SUB-1-BO1:overuse:1; "…:overuse:10 …" does not."""
+    text = str(description or "")
+    return text == tag or text.startswith(tag + " ")
+
+
 def _json_value(key: str, value: Any, currency: str) -> Any:
     if isinstance(value, Decimal):
         return format_money(value, currency) if key in _MONEY_KEYS else format_quantity(value)

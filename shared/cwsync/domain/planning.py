@@ -9,66 +9,22 @@ operations; nothing here writes anything. Assumptions about the marketplace data
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+import string
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Mapping, Sequence
 
-from cwsync.errors import ConfigurationError, SyncFailed
+from cwsync.errors import SyncFailed
+from cwsync.domain import handmade
 from cwsync.domain.matching import unit_amounts
-from cwsync.domain.models import (DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, MONEY_FIELDS, Order,
-                                  OrderLine, TaskType, last_day)
+from cwsync.domain.models import Order, OrderLine, TaskType, last_day
 from cwsync.domain.money import days_left, format_money, format_quantity, prorate, round_money, to_decimal
-from cwsync.domain.operations import (CANCEL_ADDITION, CREATE_ADDITION, CREATE_ADJUSTMENT, CREATE_CATALOG_ITEM,
-                                      DEFAULT_TAG_FORMAT, Operation, Plan, check_tag_format, has_subscription_tag,
-                                      ownership_tag, subscription_tag_prefix)
-
-MARKETPLACE = "marketplace"
-CONNECTWISE = "connectwise"
-BILL_CUSTOMER = ("Billable", "DoNotBill", "NoCharge")
-
-
-@dataclass(frozen=True)
-class PlanSettings:
-    price_source: str = MARKETPLACE   # marketplace: order charge lines; connectwise: addition, else catalog
-    proration: str = MARKETPLACE      # marketplace: the plan charges the difference; connectwise: the agreement prorates
-    cost_field: str = DEFAULT_COST_FIELD
-    price_field: str = DEFAULT_PRICE_FIELD
-    tag_format: str = DEFAULT_TAG_FORMAT
-    bill_customer: str = "Billable"
-    taxable: bool | None = None       # None: the catalog item's taxableFlag (True when unknown)
-
-    def __post_init__(self) -> None:
-        for name, allowed in (("price_source", (MARKETPLACE, CONNECTWISE)),
-                              ("proration", (MARKETPLACE, CONNECTWISE)),
-                              ("bill_customer", BILL_CUSTOMER),
-                              ("cost_field", MONEY_FIELDS), ("price_field", MONEY_FIELDS)):
-            if getattr(self, name) not in allowed:
-                raise ConfigurationError(f"Setting {name}={getattr(self, name)!r}; expected one of {', '.join(allowed)}")
-        check_tag_format(self.tag_format)
-
-
-@dataclass(frozen=True)
-class PlanContext:
-    agreement: Mapping
-    catalog_item: Mapping | None = None
-    additions: Sequence[Mapping] = ()
-    settings: PlanSettings = field(default_factory=PlanSettings)
-    now: datetime | None = None
-    # A product not in ConnectWise yet: the catalog item body to create first (see matching.propose_catalog_item).
-    catalog_proposal: Mapping | None = None
-    # Orders with several products: catalog items / proposals by MPN (the single ones above are the fallback).
-    catalog_items: Mapping[str, Mapping] = field(default_factory=dict)
-    catalog_proposals: Mapping[str, Mapping] = field(default_factory=dict)
-
-    def _by_mpn(self, table: Mapping[str, Mapping], mpn: str) -> Mapping | None:
-        return next((v for k, v in table.items() if k.strip().casefold() == mpn.strip().casefold()), None)
-
-    def catalog_item_for(self, mpn: str) -> Mapping | None:
-        return self._by_mpn(self.catalog_items, mpn) or (None if self.proposal_for(mpn) else self.catalog_item)
-
-    def proposal_for(self, mpn: str) -> Mapping | None:
-        return self._by_mpn(self.catalog_proposals, mpn) or self.catalog_proposal
+from cwsync.domain.operations import (ADJUSTMENT_DESCRIPTION_MAX, CANCEL_ADDITION, CREATE_ADDITION,
+                                      CREATE_ADJUSTMENT, CREATE_CATALOG_ITEM, UPDATE_ADDITION, Operation, Plan,
+                                      has_subscription_tag, ownership_tag, subscription_tag_prefix)
+from cwsync.domain.plan_context import (BILL_CUSTOMER, CONNECTWISE, MARKETPLACE, PlanContext,  # noqa: F401
+                                        PlanSettings)
 
 
 def plan_task(task_type: TaskType | str, order: Order, context: PlanContext) -> Plan:
@@ -94,6 +50,7 @@ class _Planner:
         self.effective = order.effective_date
         self.day = self.effective.date()
         self.ops: list[Operation] = []
+        self.notes: list[str] = []  # what the approver must be told beyond the operations
 
     # --- tags and existing additions ---------------------------------------------------
     def subscription_of(self, line: OrderLine | None = None) -> str:
@@ -109,6 +66,36 @@ class _Planner:
     def active_additions(self, subscription: str) -> list[Mapping]:
         prefix = subscription_tag_prefix(self.settings.tag_format, subscription)
         return [a for a in self.ctx.additions if not a.get("cancelledDate") and has_subscription_tag(a, prefix)]
+
+    def current_additions(self, subscription: str, lines: Sequence[OrderLine]) -> list[Mapping]:
+        """The subscription's live additions: the tagged ones, else the hand-made ones adopted (see handmade)."""
+        tagged = self.active_additions(subscription)
+        if tagged:
+            return tagged
+        literal = next(iter(string.Formatter().parse(self.settings.tag_format)), ("",))[0]
+        hand_tag = subscription_tag_prefix(self.settings.tag_format, subscription).rstrip("-_:/ ")
+        adopted: list[Mapping] = []
+        for line in lines:
+            product_id = (self.ctx.catalog_item_for(line.mpn) or {}).get("id")
+            taken = {a.get("id") for a in adopted}
+            candidates = [a for a in handmade.untagged(self.ctx.additions, product_id, literal)
+                          if a.get("id") not in taken]
+            chosen = handmade.choose(candidates, handmade.previous_quantity(self.order, line, self.task_type),
+                                     line=line, subscription=subscription, agreement_id=self.agreement_id,
+                                     currency=self.order.currency, hand_tag=hand_tag)
+            if chosen is not None:
+                adopted.append(self.adopt(chosen, subscription))
+        return adopted
+
+    def adopt(self, addition: Mapping, subscription: str) -> Mapping:
+        tag = self.tag(subscription, "-adopted")
+        shown = handmade.describe(addition, self.order.currency)
+        self.ops.append(Operation(f"adopt-addition:{addition.get('id')}", UPDATE_ADDITION, self.agreement_id,
+                                  {"id": addition.get("id")}, {"serialNumber": tag},
+                                  f"The addition {shown} was typed by hand and bills subscription {subscription}: "
+                                  f"cwsync tags it {tag} and treats it as its own"))
+        self.notes.append(f"Hand-made addition {shown} is this subscription's: it gets the tag {tag}.")
+        return {**addition, "serialNumber": tag}
 
     # --- prices ------------------------------------------------------------------------
     def price_of(self, mpn: str, existing: Sequence[Mapping] = (), charge_types=("recurring", "renew")) -> _Price:
@@ -179,11 +166,12 @@ class _Planner:
             f"{format_money(_dec(addition, 'unitPrice'), self.order.currency)}) ends on {self.day}",
             money_effect=-_recurring(addition)))
 
-    def create_adjustment(self, key: str, amount: Decimal, description: str, explanation: str) -> None:
-        description = description[:1000]
-        self.ops.append(Operation(f"create-adjustment:{key}", CREATE_ADJUSTMENT, self.agreement_id,
-                                  {"description": description},
-                                  {"amount": amount, "description": description, "effectiveDate": self.effective},
+    def create_adjustment(self, tag: str, amount: Decimal, text: str, explanation: str) -> None:
+        """A one-time charge; `tag` (not editable) leads the ConnectWise description, `text` is the editable rest."""
+        text = text[:ADJUSTMENT_DESCRIPTION_MAX - len(tag) - 1]
+        self.ops.append(Operation(f"create-adjustment:{tag}", CREATE_ADJUSTMENT, self.agreement_id,
+                                  {"tag": tag},
+                                  {"amount": amount, "description": text, "effectiveDate": self.effective},
                                   explanation, money_effect=amount))
 
     def fee_adjustments(self, charge_type: str, label: str) -> list[str]:
@@ -197,7 +185,7 @@ class _Planner:
             subject = charge.description or charge.mpn or charge_type
             tag = self.tag(self.subscription_of(self._line_for(charge.mpn)))
             self.create_adjustment(f"{tag}:{charge_type}:{index}", amount,
-                                   f"{tag} {label}: {subject} × {format_quantity(charge.quantity)}",
+                                   f"{label}: {subject} × {format_quantity(charge.quantity)}",
                                    f"One-time {label.lower()} from the order's {charge_type} charge line")
             notes.append(f"{label.lower()} {format_money(amount, self.order.currency)} {self.order.currency}")
         return notes
@@ -206,6 +194,7 @@ class _Planner:
         return next((l for l in self.order.lines if mpn and l.mpn.casefold() == mpn.casefold()), None)
 
     def plan(self, summary: str, *, decrease: bool = False, nothing_to_change: bool = False) -> Plan:
+        summary = " ".join([summary, *self.notes])
         return Plan(self.order.id, self.task_type, self.order.currency, self.agreement_id, summary,
                     self.ops, nothing_to_change=nothing_to_change, decrease=decrease,
                     planned_at=self.ctx.now)
@@ -257,7 +246,7 @@ def plan_change_order(p: _Planner) -> Plan:
     """
     p.task_type = TaskType.CHANGE
     subscription = p.subscription_of(p.order.recurring_lines[0] if p.order.recurring_lines else None)
-    active = p.active_additions(subscription)
+    active = p.current_additions(subscription, p.order.recurring_lines)
     old_quantity = sum((_dec(a, "quantity") for a in active), Decimal(0))
     old_recurring = sum((_recurring(a) for a in active), Decimal(0))
     for addition in active:
@@ -283,7 +272,7 @@ def plan_change_order(p: _Planner) -> Plan:
         tag = p.tag(subscription)
         p.create_adjustment(
             f"{tag}:prorate", amount,
-            f"{tag} Prorated {direction} {', '.join(names)}: {format_quantity(old_quantity)} → "
+            f"Prorated {direction} {', '.join(names)}: {format_quantity(old_quantity)} → "
             f"{format_quantity(new_quantity)}, {remaining} of {total_days} days ({p.day} to {last_day(end)})",
             f"{direction.capitalize()} of {format_money(difference, p.order.currency)} per period × "
             f"{remaining}/{total_days} days left in the billing period {start} – {last_day(end)}")
@@ -326,7 +315,7 @@ def plan_billing_order(p: _Planner) -> Plan:
             cost_note = (f"; cost {format_money(charge.quantity * cost, p.order.currency)} {p.order.currency}"
                          if cost is not None else "")
             p.create_adjustment(f"{tag}:{charge_type}:{index}", amount,
-                                f"{tag} {label}: {subject}, {unit}, period {period}",
+                                f"{label}: {subject}, {unit}, period {period}",
                                 f"{label} for {period}: {unit}{cost_note}")
             parts.append(f"{label.lower()} {format_money(amount, p.order.currency)} {p.order.currency}")
     skipped = sorted({c.type for c in p.order.charges if c.type not in labels})
@@ -356,7 +345,7 @@ def plan_cancellation(p: _Planner) -> Plan:
     """The subscription's active additions end on the cancellation date; fees are one-time charges."""
     p.task_type = TaskType.CANCELLATION
     subscription = p.subscription_of(p.order.lines[0] if p.order.lines else None)
-    active = p.active_additions(subscription)
+    active = p.current_additions(subscription, p.order.lines)
     for addition in active:
         p.cancel_addition(addition, f"Subscription {subscription} is cancelled")
     fees = p.fee_adjustments("cancellation", "Cancellation fee")
@@ -372,7 +361,7 @@ def plan_renewal(p: _Planner) -> Plan:
     p.task_type = TaskType.RENEWAL
     lines = p.order.recurring_lines
     subscription = p.subscription_of(lines[0])
-    active = p.active_additions(subscription)
+    active = p.current_additions(subscription, lines)
     prices = [p.price_of(line.new_mpn or line.mpn, active, charge_types=("renew", "recurring")) for line in lines]
     currency = p.order.currency
 
@@ -383,8 +372,10 @@ def plan_renewal(p: _Planner) -> Plan:
     renewed = sorted(terms(line.quantity, pr.price, pr.cost) for line, pr in zip(lines, prices))
     described = ", ".join(f"{q} × {pr} (cost {c}) {currency}" for q, pr, c in renewed)
     if current == renewed:
-        return p.plan(f"Nothing to change: renewal keeps {described} for subscription {subscription}",
-                      nothing_to_change=True)
+        keeps = f"renewal keeps {described} for subscription {subscription}"
+        if p.ops:  # only the tag of an adopted hand-made addition changes
+            return p.plan(f"Renewal {p.order.number}: {keeps}")
+        return p.plan(f"Nothing to change: {keeps}", nothing_to_change=True)
 
     for addition in active:
         p.cancel_addition(addition, f"Renewal {p.order.number} changes its terms")

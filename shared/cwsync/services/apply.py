@@ -2,8 +2,9 @@
 
 For each operation, in plan order:
 1. `store.get_applied(task_id, key)` → already done by an earlier run: skip it.
-2. Look for the result in ConnectWise by its ownership tag (addition `serialNumber`,
-   adjustment description, catalog `identifier`; a cancellation is done when the addition
+2. Look for the result in ConnectWise by its ownership tag (addition `serialNumber`, the
+   tag leading an adjustment's description — kept in `match`, apart from the editable text —
+   catalog `identifier`; a cancellation is done when the addition
    has a `cancelledDate`) → found: the write happened before a crash; record it, skip it.
 3. Write. A `TransientError` from a write may hide a committed write ("commit then fail"),
    so the tag is looked up again before each further attempt (at most `write_attempts`).
@@ -25,6 +26,7 @@ from typing import Any, Callable, Mapping
 
 from cwsync.adapters.connectwise import NUMERIC_FIELDS
 from cwsync.adapters.http import NotFound
+from cwsync.domain.operations import adjustment_description
 from cwsync.errors import ExternalApiError, SyncFailed, TransientError
 
 log = logging.getLogger(__name__)
@@ -131,20 +133,31 @@ class Applier:
                            + (f" ({body['description']})" if body.get("description") else "")}
 
     def _create_adjustment(self, op: dict) -> dict:
+        """The tag (in `match`, which no approver edits) leads the description ConnectWise keeps."""
         agreement_id = _agreement(op)
         body = self._resolve(dict(op.get("fields") or {}), op)
-        description = (op.get("match") or {}).get("description") or body.get("description")
-        if not description:
-            raise SyncFailed(f"Operation {op['key']} has no tagged description to recognise the adjustment by.")
-        body.setdefault("description", description)
+        match = op.get("match") or {}
+        tag = match.get("tag")
+        if tag:
+            body["description"] = adjustment_description(tag, body.get("description") or "")
 
-        def find() -> dict | None:
-            found = self.cw.find_adjustments(agreement_id, description)
-            return found[0] if found else None
+            def find() -> dict | None:
+                found = self.cw.find_tagged_adjustments(agreement_id, tag)
+                return found[0] if found else None
+        else:  # a plan made before adjustments carried their own tag: found by its tagged description
+            tag = match.get("description") or body.get("description")
+            if not tag:
+                raise SyncFailed(f"Operation {op['key']} has no ownership tag to recognise the adjustment by.")
+            body.setdefault("description", tag)
+
+            def find() -> dict | None:
+                found = self.cw.find_adjustments(agreement_id, tag)
+                return found[0] if found else None
 
         adjustment, status = self._create(op, find, lambda: self.cw.create_adjustment(agreement_id, body))
-        return {**_base(op), "id": adjustment.get("id"), "tag": description, "status": status,
-                "summary": f"One-time adjustment {body.get('amount')} on agreement {agreement_id}: {description}"}
+        return {**_base(op), "id": adjustment.get("id"), "tag": tag, "status": status,
+                "summary": f"One-time adjustment {body.get('amount')} on agreement {agreement_id}: "
+                           f"{body['description']}"}
 
     def _cancel_addition(self, op: dict) -> dict:
         agreement_id = _agreement(op)
@@ -210,9 +223,10 @@ class Applier:
                 return found, CREATED
             if isinstance(last, ExternalApiError) and not isinstance(last, TransientError):
                 raise last
+        # `find` ran after the last attempt and saw no record with the tag: that, and only that, is claimed.
         raise TransientError(f"ConnectWise did not confirm {op['action']} {op['key']} after "
-                             f"{self.write_attempts} attempts; nothing was duplicated and the step can be retried. "
-                             f"Last error: {last}")
+                             f"{self.write_attempts} attempts; a check after the last attempt found no record "
+                             f"carrying its tag, so retrying the step cannot make a second one. Last error: {last}")
 
     def _write_checked(self, op: dict, done: Callable[[], bool], write: Callable[[], Any]) -> None:
         last: Exception | None = None

@@ -1,0 +1,94 @@
+"""Additions typed by hand (no cwsync tag) that already bill a subscription: found, never doubled.
+
+Most MSPs have additions typed by hand when they adopt cwsync. Before a change,
+cancellation or renewal ends or replaces a subscription's additions, the planner looks for
+live additions of the same product on the agreement that carry no cwsync tag:
+- exactly one, with the marketplace's quantity before the order → it is the subscription's
+  addition: the plan tags it (the approver is told) and then treats it as the sync's own;
+- several, or one with another quantity → a person decides: the task stops with the
+  candidates listed and how to mark the right one.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Mapping, Sequence
+
+from cwsync.errors import SyncFailed
+from cwsync.domain.money import format_money, format_quantity, to_decimal
+from cwsync.domain.models import Order, OrderLine
+
+# Charge line types that say how many licences a change order added or removed (partial period).
+_MORE, _FEWER = ("recurring", "switch"), ("downgrade",)
+
+
+def previous_quantity(order: Order, line: OrderLine, task_type: str) -> Decimal | None:
+    """The marketplace's quantity before the order, or None when the order does not tell.
+
+    A cancellation names the quantity it ends; a renewal keeps its quantity; a change order
+    states the difference on its charge lines for the rest of the period ("2 more licences").
+    """
+    if task_type in ("cancellation", "renewal"):
+        return line.quantity
+    mpn = (line.mpn or "").casefold()
+    partial = [c for c in order.charges if (c.mpn or "").casefold() == mpn and c.duration is not None
+               and order.billing_period is not None
+               and (c.duration.type, c.duration.duration) != (order.billing_period.type, order.billing_period.duration)]
+    more = sum((c.quantity for c in partial if c.type in _MORE), Decimal(0))
+    fewer = sum((c.quantity for c in partial if c.type in _FEWER), Decimal(0))
+    if not more and not fewer:
+        return None
+    return line.quantity - more + fewer
+
+
+def untagged(additions: Sequence[Mapping], product_id: Any, tag_literal: str) -> list[Mapping]:
+    """Live additions of the product that carry no cwsync tag (another subscription's tag is a tag)."""
+    if product_id in (None, ""):
+        return []
+    found = []
+    for addition in additions:
+        product = addition.get("product") if isinstance(addition.get("product"), Mapping) else {}
+        serial = str(addition.get("serialNumber") or "")
+        if addition.get("cancelledDate") or str(product.get("id")) != str(product_id):
+            continue
+        if tag_literal and serial.startswith(tag_literal):
+            continue
+        found.append(addition)
+    return found
+
+
+def describe(addition: Mapping, currency: str) -> str:
+    serial = addition.get("serialNumber")
+    price = addition.get("unitPrice")
+    return (f"#{addition.get('id')} ({format_quantity(_dec(addition.get('quantity')))} × "
+            f"{format_money(_dec(price), currency)} {currency}"
+            + (f", serial number {serial!r}" if serial else ", no serial number") + ")")
+
+
+def choose(candidates: Sequence[Mapping], expected: Decimal | None, *, line: OrderLine, subscription: str,
+           agreement_id: Any, currency: str, hand_tag: str) -> Mapping | None:
+    """The one hand-made addition to adopt, None when there is none; SyncFailed when a person must decide."""
+    if not candidates:
+        return None
+    if len(candidates) == 1 and expected is not None and _dec(candidates[0].get("quantity")) == expected:
+        return candidates[0]
+    listed = "; ".join(describe(a, currency) for a in candidates)
+    if len(candidates) > 1:
+        why = f"{len(candidates)} additions of {line.name} on agreement {agreement_id} carry no cwsync tag"
+    elif expected is None:
+        why = (f"the addition of {line.name} on agreement {agreement_id} carries no cwsync tag and the order "
+               "does not say the quantity before it, so cwsync cannot tell whether it is this subscription's")
+    else:
+        why = (f"the addition of {line.name} on agreement {agreement_id} carries no cwsync tag and bills "
+               f"{format_quantity(_dec(candidates[0].get('quantity')))}, not the marketplace's "
+               f"{format_quantity(expected)}")
+    raise SyncFailed(f"A person must decide which addition bills subscription {subscription}: {why} "
+                     f"(candidates: {listed}). Nothing was changed. Put the serial number {hand_tag} on the addition "
+                     "that is this subscription's in ConnectWise (correct its quantity if needed), then sync the "
+                     "task again.")
+
+
+def _dec(value: Any) -> Decimal:
+    try:
+        return to_decimal(value)
+    except ValueError:
+        return Decimal(0)

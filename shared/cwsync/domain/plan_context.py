@@ -1,0 +1,57 @@
+"""What a plan is made from: the plan settings and what ConnectWise already holds (`PlanContext`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Mapping, Sequence
+
+from cwsync.errors import ConfigurationError
+from cwsync.domain.models import DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, MONEY_FIELDS
+from cwsync.domain.operations import DEFAULT_TAG_FORMAT, check_tag_format
+
+MARKETPLACE = "marketplace"
+CONNECTWISE = "connectwise"
+BILL_CUSTOMER = ("Billable", "DoNotBill", "NoCharge")
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    price_source: str = MARKETPLACE   # marketplace: order charge lines; connectwise: addition, else catalog
+    proration: str = MARKETPLACE      # marketplace: the plan charges the difference; connectwise: the agreement prorates
+    cost_field: str = DEFAULT_COST_FIELD
+    price_field: str = DEFAULT_PRICE_FIELD
+    tag_format: str = DEFAULT_TAG_FORMAT
+    bill_customer: str = "Billable"
+    taxable: bool | None = None       # None: the catalog item's taxableFlag (True when unknown)
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("price_source", (MARKETPLACE, CONNECTWISE)),
+                              ("proration", (MARKETPLACE, CONNECTWISE)),
+                              ("bill_customer", BILL_CUSTOMER),
+                              ("cost_field", MONEY_FIELDS), ("price_field", MONEY_FIELDS)):
+            if getattr(self, name) not in allowed:
+                raise ConfigurationError(f"Setting {name}={getattr(self, name)!r}; expected one of {', '.join(allowed)}")
+        check_tag_format(self.tag_format)
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    agreement: Mapping
+    catalog_item: Mapping | None = None
+    additions: Sequence[Mapping] = ()
+    settings: PlanSettings = field(default_factory=PlanSettings)
+    now: datetime | None = None
+    # A product not in ConnectWise yet: the catalog item body to create first (see matching.propose_catalog_item).
+    catalog_proposal: Mapping | None = None
+    # Orders with several products: catalog items / proposals by MPN (the single ones above are the fallback).
+    catalog_items: Mapping[str, Mapping] = field(default_factory=dict)
+    catalog_proposals: Mapping[str, Mapping] = field(default_factory=dict)
+
+    def _by_mpn(self, table: Mapping[str, Mapping], mpn: str) -> Mapping | None:
+        return next((v for k, v in table.items() if k.strip().casefold() == mpn.strip().casefold()), None)
+
+    def catalog_item_for(self, mpn: str) -> Mapping | None:
+        return self._by_mpn(self.catalog_items, mpn) or (None if self.proposal_for(mpn) else self.catalog_item)
+
+    def proposal_for(self, mpn: str) -> Mapping | None:
+        return self._by_mpn(self.catalog_proposals, mpn) or self.catalog_proposal
