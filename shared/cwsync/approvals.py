@@ -302,6 +302,11 @@ def _environment():
     return env
 
 
+def render_page(template: str, **values: Any) -> str:
+    """Any cwsync page template (autoescaped), e.g. the dashboard's."""
+    return _environment().get_template(template).render(**values)
+
+
 def render_approval_page(approval: Mapping[str, Any], *, action: str, sig: str, exp: str,
                          now: datetime | None = None) -> str:
     """The approval page: task, options (with reasons), the plan for `confirm`, approve/reject forms."""

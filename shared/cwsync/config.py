@@ -32,6 +32,7 @@ CONNECTWISE_SECRET_KEYS = ("companyId", "publicKey", "privateKey", "clientId")
 MARKETPLACE_SECRET_KEYS = ("baseUrl", "username", "password", "subscriptionKey", "marketplace")
 SIGNING_SECRET_KEYS = ("key",)
 MIN_SIGNING_KEY_LENGTH = 16
+OPERATOR_ACCESS_MODES = ("cognito", "loopback")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ class Settings:
     marketplace_secret_arn: str | None = None
     signing_secret_arn: str | None = None
     approvals_base_url: str | None = None
+    # The operator's dashboard: which function Check Changes queues, the schedule it shows, and
+    # how operators are let in (`cognito`: the HTTP API's JWT authorizer; `loopback`: local only).
+    check_changes_function: str | None = None
+    schedule_expression: str | None = None
+    operator_access: str = "cognito"
     approval_policy: str = "always"
     approval_threshold: Decimal = Decimal("0")
     approval_timeout_seconds: int = 7 * 24 * 3600
@@ -188,6 +194,9 @@ class Settings:
             marketplace_secret_arn=arn("MARKETPLACE_SECRET_ARN", "secretsmanager"),
             signing_secret_arn=arn("SIGNING_SECRET_ARN", "secretsmanager"),
             approvals_base_url=url("APPROVALS_BASE_URL"),
+            check_changes_function=text("CHECK_CHANGES_FUNCTION"),
+            schedule_expression=text("SCHEDULE_EXPRESSION"),
+            operator_access=exact("OPERATOR_ACCESS", OPERATOR_ACCESS_MODES, "cognito"),
             approval_policy=exact("APPROVAL_POLICY", APPROVAL_POLICIES, "always"),
             approval_threshold=amount("APPROVAL_THRESHOLD", Decimal("0")),
             approval_timeout_seconds=number("APPROVAL_TIMEOUT_SECONDS", 7 * 24 * 3600, minimum=1),

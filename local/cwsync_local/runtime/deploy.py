@@ -64,6 +64,9 @@ def effective_parameters(template: Mapping[str, Any], given: Mapping[str, str] |
     return values
 
 
+LOCAL_COGNITO_ID = "local-no-cognito"
+
+
 class Resolver:
     """Resolves the intrinsics the template uses (Ref, Fn::GetAtt, Fn::Sub, Fn::Join) to strings."""
 
@@ -84,6 +87,8 @@ class Resolver:
             return self.deployment.resources[name]
         if self.deployment.types.get(name, "").startswith("AWS::ApiGatewayV2::"):
             return LOCAL_API_ID
+        if self.deployment.types.get(name, "").startswith("AWS::Cognito::"):
+            return LOCAL_COGNITO_ID  # the local dashboard is for this machine only: no sign-in
         raise KeyError(f"cannot resolve Ref {name}")
 
     def get_att(self, name: str, attribute: str) -> str:

@@ -165,7 +165,9 @@ class EmbeddedRuntime:
             self.server = LocalServer(api, port=self.port).start()
             self.deployment = deploy(self._session, translated, stack_name=self.stack_name, parameters=parameters,
                                      secret_values=self._secret_values(settings),
-                                     extra_environment={"APPROVALS_BASE_URL": self.server.url})
+                                     extra_environment={"APPROVALS_BASE_URL": self.server.url,
+                                                        # the dashboard is served on 127.0.0.1 only
+                                                        "OPERATOR_ACCESS": "loopback"})
             for function in self.deployment.functions.values():
                 self.dispatcher.register(function)
             if self.function_log:  # before install: the import must see the process's own environment
@@ -430,6 +432,7 @@ class EmbeddedRuntime:
 
         tasks = self.tasks()
         by_execution = {execution_name(task["taskId"]): task for task in tasks}
+        by_execution.update({task["executionName"]: task for task in tasks if task.get("executionName")})
         if any(task.get("status") not in SETTLED_STATUSES for task in tasks):
             return False
         waiting = {str(task["taskId"]) for task in tasks if task.get("status") == "waiting_approval"}

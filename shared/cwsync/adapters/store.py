@@ -468,3 +468,42 @@ class Store(CheckStateItems):
         return [_public(item) for item in self._query(
             KeyConditionExpression="PK = :pk AND begins_with(SK, :op)", ConsistentRead=True,
             ExpressionAttributeValues=_serialize({":pk": f"TASK#{task_id}", ":op": OP_PREFIX}))]
+
+    # -- check runs and approvals per task (the operator's dashboard) --
+    def record_check(self, at: datetime, source: str, summary: str, counts: Mapping[str, Any]) -> None:
+        """The latest check (and the latest scheduled one): when, started how, what it found."""
+        item = {"at": format_time(at), "source": source, "summary": summary, "counts": dict(counts)}
+        self._put({PK: "CHECK", SK: "LAST", **item})
+        if source == "schedule":
+            self._put({PK: "CHECK", SK: "LAST_SCHEDULED", **item})
+
+    def last_checks(self) -> dict[str, dict]:
+        """{"last": {...}, "lastScheduled": {...}} (keys absent before the first check)."""
+        found = {}
+        for key, sk in (("last", "LAST"), ("lastScheduled", "LAST_SCHEDULED")):
+            item = self._get({PK: "CHECK", SK: sk})
+            if item:
+                found[key] = _public(item)
+        return found
+
+    def list_approvals(self, *, task_id: str | None = None, status: str | None = None) -> list[dict]:
+        """Approval items, newest first (a filtered scan: approvals are few and expire by TTL)."""
+        names, values = {"#pk": PK}, {":p": "APPROVAL#"}
+        expression = "begins_with(#pk, :p)"
+        if task_id is not None:
+            names["#task"], values[":t"] = "taskId", str(task_id)
+            expression += " AND #task = :t"
+        if status is not None:
+            names["#status"], values[":s"] = "status", status
+            expression += " AND #status = :s"
+        found: list[dict] = []
+        kwargs = {"TableName": self.table_name, "FilterExpression": expression,
+                  "ExpressionAttributeNames": names, "ExpressionAttributeValues": _serialize(values)}
+        while True:
+            answer = self.client.scan(**kwargs)
+            found.extend(_public(_deserialize(item)) for item in answer.get("Items", []))
+            if not answer.get("LastEvaluatedKey"):
+                break
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        found.sort(key=lambda a: str(a.get("createdAt") or ""), reverse=True)
+        return found

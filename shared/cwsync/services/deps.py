@@ -22,7 +22,7 @@ class Dependencies:
 
     def __init__(self, settings: Settings, *, store: Any = None, connectwise: Any = None,
                  marketplace: Any = None, notifier: Any = None, workflow: Any = None,
-                 stepfunctions: Any = None, signing_key: bytes | None = None,
+                 stepfunctions: Any = None, signing_key: bytes | None = None, check_trigger: Any = None,
                  clock: Callable[[], datetime] | None = None):
         self.settings = settings
         self._store = store
@@ -32,6 +32,7 @@ class Dependencies:
         self._workflow = workflow
         self._stepfunctions = stepfunctions
         self._signing_key = signing_key
+        self._check_trigger = check_trigger
         self._clock = clock or (lambda: datetime.now(timezone.utc))
 
     @classmethod
@@ -95,6 +96,15 @@ class Dependencies:
 
             self._workflow = SyncTaskWorkflow(self.settings.need("state_machine_arn"))
         return self._workflow
+
+    @property
+    def check_trigger(self):
+        """Queues a CheckChanges run (`invoke_async(payload)`), for the dashboard's button."""
+        if self._check_trigger is None:
+            from cwsync.adapters.functions import FunctionInvoker
+
+            self._check_trigger = FunctionInvoker(self.settings.need("check_changes_function"))
+        return self._check_trigger
 
     @property
     def stepfunctions(self):

@@ -30,6 +30,10 @@ def execution_name(task_id: str) -> str:
     return f"{cleaned}-{digest}"
 
 
+def attempt_execution_name(task_id: str, attempt: int | None = None) -> str:
+    return execution_name(task_id if not attempt or attempt <= 1 else f"{task_id}-{attempt}")
+
+
 class SyncTaskWorkflow:
     """`deps.workflow`: `start(task_id) -> bool`.
 
@@ -47,8 +51,9 @@ class SyncTaskWorkflow:
         self.state_machine_arn = state_machine_arn
         self.client = client
 
-    def start(self, task_id: str) -> bool:
-        name = execution_name(task_id)
+    def start(self, task_id: str, *, attempt: int | None = None) -> bool:
+        """The first attempt's execution is named after the task; a later one `<taskId>-<attempt>`."""
+        name = attempt_execution_name(task_id, attempt)
         try:
             answer = self.client.start_execution(stateMachineArn=self.state_machine_arn, name=name,
                                                  input=json.dumps({"taskId": str(task_id)}))

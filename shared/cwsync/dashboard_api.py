@@ -1,0 +1,245 @@
+"""The operator's dashboard (HTTP API v2 → Powertools `APIGatewayHttpResolver`).
+
+GET  /                 tasks by status, filters and search, Check Changes with the last/next check
+GET  /tasks/{id}       one task: the order, each step's decision, attempts, ConnectWise changes
+POST /check            queue a CheckChanges run
+POST /tasks/{id}       `action` = sync | sync_again | ignore (with `reason`) | unignore
+
+Who may open these pages: in AWS the HTTP API's JWT authorizer (Cognito user pool) lets
+only signed-in operators through, and this code refuses a request that carries no verified
+claims; on the local runtime (`OPERATOR_ACCESS=loopback`) only requests from this machine.
+Every POST must come from these pages: its Origin (or Referer) must be this site, and it
+must carry the form token the page was rendered with (HMAC over the operator and expiry).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Any, Callable
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from cwsync.approvals import ApprovalError, BadRequest, LinkForged, approval_url, expires_epoch, render_page
+from cwsync.observability import logger
+from cwsync.services import operator
+
+MAX_BODY_BYTES = 16 * 1024
+FORM_TOKEN_CONTEXT = b"cwsync-dashboard-form:v1"
+FORM_TOKEN_SECONDS = 12 * 3600
+LOOPBACK = ("127.0.0.1", "::1")
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
+                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+ACTIONS = ("sync", "sync_again", "ignore", "unignore")
+DONE_MESSAGES = {
+    "check": "Check Changes started: new orders appear here as tasks when it has read the marketplace.",
+    "sync": "The sync of this task started.",
+    "sync_again": "A new attempt of this task started.",
+    "ignore": "The task is ignored; its reason is in the history.",
+    "unignore": "The task is no longer ignored.",
+}
+
+
+class NotAllowed(ApprovalError):
+    status = 403
+    title = "Not allowed"
+
+
+class NoSuchTask(ApprovalError):
+    status = 404
+    title = "No such task"
+
+
+class Refused(ApprovalError):
+    status = 409
+    title = "This cannot be done now"
+
+
+def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver()
+
+    @app.get("/")
+    def dashboard() -> Response:
+        deps = get_deps()
+        who = _operator(app, deps)
+        query = app.current_event.query_string_parameters or {}
+        status = query.get("status") or None
+        if status and status not in operator.STATUS_LABELS:
+            status = None
+        view = operator.dashboard_view(deps, status=status, search=(query.get("q") or "").strip()[:100] or None)
+        for row in view["rows"]:
+            row["approvalLink"] = _approval_link(deps, row.get("approvalId"))
+        return _html(200, _render("dashboard.html", view=view, who=who, form_token=_form_token(deps, who),
+                                  notice=DONE_MESSAGES.get(query.get("done") or "")))
+
+    @app.get("/tasks/<task_id>")
+    def task_page(task_id: str) -> Response:
+        from cwsync.services.task_history import task_view
+
+        deps = get_deps()
+        who = _operator(app, deps)
+        view = task_view(deps, task_id)
+        if view is None:
+            raise NoSuchTask(f"There is no task {task_id}. Open the dashboard to see every task.")
+        for approval in view["approvals"]:
+            approval["link"] = _approval_link(deps, approval.get("approvalId")) \
+                if approval.get("status") == "pending" else None
+        query = app.current_event.query_string_parameters or {}
+        return _html(200, _render("task.html", view=view, who=who, form_token=_form_token(deps, who),
+                                  notice=DONE_MESSAGES.get(query.get("done") or "")))
+
+    @app.post("/check")
+    def check() -> Response:
+        from cwsync.services.check_runs import request_check
+
+        deps = get_deps()
+        who = _operator(app, deps)
+        _check_form(app, deps, who)
+        request_check(deps, who)
+        return _redirect("/?" + urlencode({"done": "check"}))
+
+    @app.post("/tasks/<task_id>")
+    def act(task_id: str) -> Response:
+        deps = get_deps()
+        who = _operator(app, deps)
+        form = _check_form(app, deps, who)
+        action = form.get("action")
+        if action not in ACTIONS:
+            raise BadRequest("Choose one of the task's buttons.", title="Unknown action")
+        try:
+            if action == "sync":
+                operator.start_sync(deps, task_id, who)
+            elif action == "sync_again":
+                operator.sync_again(deps, task_id, who)
+            elif action == "ignore":
+                operator.ignore(deps, task_id, form.get("reason") or "", who)
+            else:
+                operator.unignore(deps, task_id, who)
+        except operator.ActionRefused as error:
+            raise Refused(str(error)) from None
+        logger.info("Operator action", extra={"taskId": task_id, "action": action})
+        target = "/" if form.get("back") == "dashboard" else f"/tasks/{quote(task_id, safe='')}"
+        return _redirect(f"{target}?{urlencode({'done': action})}")
+
+    @app.route("/<path>", method=["PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"])
+    def wrong_method(path: str) -> Response:
+        raise BadRequest("Use the page's links and buttons.", title="Method not supported")
+
+    @app.not_found
+    def not_found(_exception: Exception) -> Response:
+        return _error(NoSuchTask("There is no page at this address. Open the dashboard at /."))
+
+    @app.exception_handler(ApprovalError)
+    def known_error(error: ApprovalError) -> Response:
+        return _error(error)
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response:
+        logger.error("Dashboard failed", extra={"error": type(error).__name__})
+        failure = ApprovalError("Something went wrong on our side; nothing was changed. Try again in a minute.",
+                                title="Something went wrong")
+        failure.status = 500
+        return _error(failure)
+
+    return app
+
+
+# --- access ----------------------------------------------------------------------------------
+
+def _operator(app: APIGatewayHttpResolver, deps) -> str:
+    """Who is asking: the signed-in operator's e-mail (JWT claims), or the local operator."""
+    event = app.current_event
+    context = event.raw_event.get("requestContext") or {}
+    if deps.settings.operator_access == "loopback":
+        source = ((context.get("http") or {}).get("sourceIp") or "")
+        if source not in LOOPBACK:
+            raise NotAllowed("The local dashboard answers only on this machine (127.0.0.1).")
+        return "the local operator"
+    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    who = claims.get("email") or claims.get("cognito:username") or claims.get("username") or claims.get("sub")
+    if not who:
+        raise NotAllowed("Sign in as a cwsync operator to open the dashboard.")
+    return str(who)
+
+
+def _form_token(deps, who: str, *, expires: int | None = None) -> str:
+    expires = expires if expires is not None else int(deps.now().timestamp()) + FORM_TOKEN_SECONDS
+    message = b"\n".join([FORM_TOKEN_CONTEXT, who.encode("utf-8"), str(expires).encode()])
+    digest = hmac.new(deps.signing_key, message, hashlib.sha256).digest()
+    return f"{expires}.{base64.urlsafe_b64encode(digest).rstrip(b'=').decode('ascii')}"
+
+
+def _check_form(app: APIGatewayHttpResolver, deps, who: str) -> dict:
+    """The POSTed form, once it is shown to come from this site's own pages."""
+    event = app.current_event
+    host = (event.headers.get("host") or "").lower()
+    for header in ("origin", "referer"):
+        value = event.headers.get(header)
+        if value:
+            if urlsplit(value).netloc.lower() != host:
+                raise NotAllowed("This form was sent from another site, so nothing was changed.")
+            break
+    form = _form(event)
+    token = form.get("csrf") or ""
+    expires, _, _ = token.partition(".")
+    if not expires.isdigit() or int(expires) < int(deps.now().timestamp()) or not hmac.compare_digest(
+            token.encode("utf-8"), _form_token(deps, who, expires=int(expires)).encode("ascii")):
+        raise LinkForged("The page was open too long or did not come from cwsync; reload it and try again.",
+                         title="Please reload the page")
+    return form
+
+
+def _form(event) -> dict:
+    raw = event.decoded_body or ""
+    if len(raw.encode("utf-8")) > MAX_BODY_BYTES:
+        raise BadRequest("The form is too large.")
+    try:
+        parsed = parse_qs(raw, keep_blank_values=True)
+    except ValueError:
+        raise BadRequest("The form data could not be read.") from None
+    return {name: values[-1] for name, values in parsed.items()}
+
+
+def _approval_link(deps, approval_id: Any) -> str | None:
+    """The pending approval's own signed page (relative: same site)."""
+    if not approval_id:
+        return None
+    approval = deps.store.get_approval(str(approval_id))
+    if not approval or approval.get("status") != "pending" or expires_epoch(approval) is None:
+        return None
+    return approval_url("", str(approval_id), expires_epoch(approval), deps.signing_key)
+
+
+# --- responses -------------------------------------------------------------------------------
+
+def _render(template: str, **values: Any) -> str:
+    return render_page(template, **values)
+
+
+def _html(status: int, body: str) -> Response:
+    return Response(status, "text/html; charset=utf-8", body, headers=dict(SECURITY_HEADERS))
+
+
+def _redirect(location: str) -> Response:
+    return Response(303, "text/plain; charset=utf-8", "", headers={**SECURITY_HEADERS, "Location": location})
+
+
+def _error(error: ApprovalError) -> Response:
+    return _html(error.status, _render("message.html", title=error.title, message=str(error), status=error.status,
+                                       approval=None, home="/"))
+
+
+def _shared_deps():
+    from cwsync.services.deps import Dependencies
+
+    return Dependencies.shared()
+
+
+app = create_app(_shared_deps)
