@@ -33,6 +33,8 @@ EXPECTED = {
     "FinishTaskFunction": {TABLE: TABLE_RW, TOPIC: ["sns:Publish"]},
     "ApprovalsApiFunction": {TABLE: TABLE_RW, SIGNING: SECRET,
                              MACHINE: ["states:SendTaskSuccess", "states:SendTaskFailure"]},
+    "DashboardFunction": {TABLE: TABLE_RW + ["dynamodb:Scan"], SIGNING: SECRET, MACHINE: ["states:StartExecution"],
+                          "CheckChangesFunction": ["lambda:InvokeFunction"]},
 }
 STEP_FUNCTIONS = ["LoadTaskFunction", "LinkCustomerFunction", "LinkProductFunction", "SelectAgreementFunction",
                   "PlanChangesFunction", "RequestApprovalFunction", "ApplyChangesFunction", "FinishTaskFunction"]
@@ -246,7 +248,8 @@ def test_state_machine_may_invoke_exactly_the_step_functions(cloudformation):
 
 
 def test_outputs_and_parameters_are_the_documented_ones(sam):
-    assert set(sam["Outputs"]) == {"ApprovalsApiUrl", "SyncTaskStateMachineArn", "TableName", "TopicArn"}
+    assert set(sam["Outputs"]) == {"ApprovalsApiUrl", "SyncTaskStateMachineArn", "TableName", "TopicArn",
+                                   "DashboardUrl", "OperatorUserPoolId", "OperatorUserPoolClientId"}
     assert {"ScheduleExpression", "ApprovalTimeoutSeconds", "ApprovalPolicy", "ApprovalThreshold", "PriceSource",
             "Proration", "NotificationEmail", "WebhookUrl", "LogRetentionDays"} <= set(sam["Parameters"])
     assert sam["Parameters"]["ApprovalPolicy"]["AllowedValues"] == ["always", "on_decrease_or_over_threshold", "never"]
