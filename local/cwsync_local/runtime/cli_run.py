@@ -116,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
 def _banner(runtime, say, *, once: bool) -> None:
     parameters = runtime.deployment.parameters
     say(f"cwsync is running on this machine (embedded AWS; data in {runtime.data_dir}/)")
+    say(f"  dashboard:   {runtime.url}/ (this machine only)")
     say(f"  approvals:   {runtime.url}/approvals/…")
     say("  ConnectWise: " + (f"simulator at {runtime.connectwise.url}" if runtime.connectwise else "real endpoint (configured)"))
     say("  marketplace: " + (f"simulator at {runtime.marketplace.url}" if runtime.marketplace else "real endpoint (configured)"))
