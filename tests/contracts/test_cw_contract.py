@@ -19,7 +19,7 @@ from cwsync_local.simulators.connectwise.validation import contract, response_er
 SAMPLE_IDS = {"/company/companies/{id}": 250, "/company/companies/types/{id}": 1, "/company/contacts/{id}": 10,
               "/finance/agreements/{id}": 12, "/finance/agreements/{parentId}/additions/{id}": 100,
               "/finance/agreements/{parentId}/adjustments/{id}": 7, "/finance/agreements/types/{id}": 5,
-              "/procurement/catalog/{id}": 3}
+              "/procurement/catalog/{id}": 3, "/finance/billingCycles/{id}": 1, "/finance/currencies/{id}": 2}
 
 
 @pytest.fixture(scope="module")

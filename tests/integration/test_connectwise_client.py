@@ -145,7 +145,7 @@ def test_reference_data_is_read_once_per_client(sim, cw):
     before = len(api_requests(sim))
     for _ in range(2):
         assert [cycle["name"] for cycle in cw.billing_cycles()] == ["Monthly", "Yearly"]
-        assert {currency["currencyCode"] for currency in cw.currencies()} == {"USD", "EUR"}
+        assert {currency["currencyCode"]["name"] for currency in cw.currencies()} == {"USD", "EUR"}
         assert cw.agreement_types()[0]["name"] == "Cloud Services"
     assert len(api_requests(sim)) - before == 3
 

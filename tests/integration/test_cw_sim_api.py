@@ -290,7 +290,8 @@ CREATES = [
     ("finance/agreements/12/adjustments", {"amount": 25.0, "description": "Setup fee",
                                            "effectiveDate": "2026-02-01T00:00:00Z"}, "amount", 30.0),
     ("finance/billingCycles", {"identifier": "Q", "name": "Quarterly", "billingOptions": "Quarterly"}, "name", "Quarter"),
-    ("finance/currencies", {"currencyIdentifier": "GBP", "name": "Pound", "symbol": "£", "currencyCode": "GBP"},
+    ("finance/currencies", {"currencyIdentifier": "GBP", "name": "Pound", "symbol": "£",
+                            "currencyCode": {"name": "GBP"}},
      "symbol", "GBP£"),
 ]
 

@@ -82,7 +82,7 @@ def test_the_committed_demo_seed_is_what_the_script_makes():
 
 def test_the_file_has_every_section_of_the_seed_format():
     assert set(MP) == {"customers", "products", "subscriptions", "orders"}
-    assert set(CW) == {"companies", "catalog", "agreementTypes", "agreements", "additions", "adjustments",
+    assert set(CW) == {"companyTypes", "companies", "catalog", "agreementTypes", "agreements", "additions", "adjustments",
                        "billingCycles", "currencies", "contacts"}
 
 
@@ -97,7 +97,7 @@ def test_marketplace_records_match_the_contract(collection, schema):
 @pytest.mark.parametrize("collection, schema", [
     ("companies", "Company"), ("catalog", "CatalogItem"), ("agreementTypes", "AgreementType"),
     ("agreements", "Agreement"), ("additions", "Addition"), ("adjustments", "Agreement.Adjustment"),
-    ("currencies", "CurrencyReference"), ("contacts", "Contact")])
+    ("currencies", "Currency"), ("contacts", "Contact"), ("companyTypes", "CompanyType")])
 def test_connectwise_records_match_the_contract(collection, schema):
     check = ContractValidator(CONNECTWISE_CONTRACT)
     for record in CW[collection]:
@@ -236,3 +236,46 @@ def test_ownership_tags_are_unique_and_hand_made_additions_have_none():
     tags = [a["serialNumber"] for a in CW["additions"] if "serialNumber" in a]
     assert len(tags) == len(set(tags)) and all(t.startswith("MP-") and len(t) <= 50 for t in tags)
     assert any("serialNumber" not in a for a in CW["additions"])
+
+
+# -- the real-shaped data set (real_seed.json) ----------------------------------------------------
+REAL = json.loads((DATA / "real_seed.json").read_text(encoding="utf-8"))
+
+
+def test_the_committed_real_shaped_seed_is_what_its_script_makes():
+    from cwsync_local.data import make_real_seed
+
+    assert (DATA / "real_seed.json").read_text(encoding="utf-8") == make_real_seed.render()
+
+
+def without_info(value):
+    """A record without the `_info` audit blocks, at any depth."""
+    if isinstance(value, dict):
+        return {k: without_info(v) for k, v in value.items() if k != "_info"}
+    return [without_info(v) for v in value] if isinstance(value, list) else value
+
+
+def test_the_real_shaped_seed_tells_the_demo_story_with_fuller_records():
+    """Same marketplace; every demo ConnectWise record is there with the same values, plus more fields."""
+    assert REAL["marketplace"] == MP
+    for name, records in CW.items():
+        real = {r["id"]: r for r in REAL["connectwise"][name]}
+        for record in records:
+            fuller = without_info(real[record["id"]])
+            assert {k: fuller[k] for k in record} == without_info(record), (name, record["id"])
+            assert len(real[record["id"]]) > len(record), (name, record["id"])
+
+
+def test_the_real_shaped_seed_has_what_real_tenants_hold():
+    cw = REAL["connectwise"]
+    untagged = [a for a in cw["additions"] if "serialNumber" not in a]
+    assert len(untagged) >= 2
+    by_product = {}
+    for a in untagged:
+        by_product.setdefault((a["agreementId"], a["product"]["id"]), []).append(a)
+    assert any(len(same) > 1 for same in by_product.values())             # one product twice on one agreement
+    assert any(a["agreementStatus"] == "Expired" and a["endDate"] < "2026-11-25" for a in cw["agreements"])
+    assert any(c["status"]["name"] == "Inactive" for c in cw["companies"])
+    assert any(c["inactiveFlag"] for c in cw["catalog"])
+    assert all(isinstance(c["currencyCode"], dict) for c in cw["currencies"])
+    assert all(isinstance(a["currency"]["currencyCode"], str) for a in cw["agreements"])

@@ -15,8 +15,11 @@ from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 from cwsync_local.runtime.embedded import FINAL_STATUSES, EmbeddedRuntime
+from cwsync_local.simulators.common import load_seed
 
-DEMO_SEED = Path(__file__).resolve().parents[2] / "local" / "cwsync_local" / "data" / "demo_seed.json"
+# The shipped data sets the acceptance tests run over: the demo, and the same story with
+# ConnectWise records shaped like a real tenant's (docs/SEED.md).
+DATA_SETS = ("demo", "real")
 
 
 def start_runtime(data_dir: Path, **kwargs) -> EmbeddedRuntime:
@@ -36,9 +39,9 @@ def settled_runtime(data_dir: Path, **kwargs) -> Iterator[EmbeddedRuntime]:
         runtime.stop()
 
 
-def demo_seed(order_ids: set[str] | None = None) -> dict:
-    """The demo data, optionally with only the named marketplace orders."""
-    seed = json.loads(DEMO_SEED.read_text(encoding="utf-8"))
+def demo_seed(order_ids: set[str] | None = None, data_set: str = "demo") -> dict:
+    """A shipped data set (the demo by default), optionally with only the named marketplace orders."""
+    seed = load_seed(data_set)
     if order_ids is not None:
         seed["marketplace"]["orders"] = [o for o in seed["marketplace"]["orders"] if o["id"] in order_ids]
     return seed

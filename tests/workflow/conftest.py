@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import pytest
 
+from acceptance import DATA_SETS
 from cwsync_local.runtime.embedded import EmbeddedRuntime
+
+
+@pytest.fixture(scope="module", params=DATA_SETS)
+def data_set(request) -> str:
+    """The name of a shipped data set; a module using it runs once per data set."""
+    return request.param
 
 
 @pytest.fixture

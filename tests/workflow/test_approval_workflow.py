@@ -18,8 +18,9 @@ SEED = demo_seed()
 
 
 @pytest.fixture(scope="module")
-def rt(tmp_path_factory):
-    with settled_runtime(tmp_path_factory.mktemp("approvals"), parameters={"ApprovalPolicy": "never"}) as runtime:
+def rt(tmp_path_factory, data_set):
+    with settled_runtime(tmp_path_factory.mktemp("approvals"), seed=data_set,
+                         parameters={"ApprovalPolicy": "never"}) as runtime:
         yield runtime
 
 

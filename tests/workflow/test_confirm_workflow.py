@@ -11,8 +11,9 @@ ADDITION = "create-addition:MP-SUB-104-SO000112"
 
 
 @pytest.fixture(scope="module")
-def rt(tmp_path_factory):
-    with settled_runtime(tmp_path_factory.mktemp("confirm"), parameters={"ApprovalPolicy": "always"}) as runtime:
+def rt(tmp_path_factory, data_set):
+    with settled_runtime(tmp_path_factory.mktemp("confirm"), seed=data_set,
+                         parameters={"ApprovalPolicy": "always"}) as runtime:
         yield runtime
 
 

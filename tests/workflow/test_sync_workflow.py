@@ -23,9 +23,10 @@ ORIGINAL = {a["id"]: a for a in SEED["connectwise"]["additions"]}
 
 
 @pytest.fixture(scope="module")
-def synced(tmp_path_factory):
-    """The demo data checked once and settled: every task synced, finished or waiting for a person."""
-    with settled_runtime(tmp_path_factory.mktemp("sync"), parameters={"ApprovalPolicy": "never"}) as rt:
+def synced(tmp_path_factory, data_set):
+    """A data set checked once and settled: every task synced, finished or waiting for a person."""
+    with settled_runtime(tmp_path_factory.mktemp("sync"), seed=data_set,
+                         parameters={"ApprovalPolicy": "never"}) as rt:
         yield rt
 
 
@@ -145,17 +146,23 @@ def test_orders_needing_a_person_wait_with_a_signed_link_and_nothing_written(syn
         assert not tagged(cw["additions"], tag) and not tagged(cw["adjustments"], tag, "description")
 
 
-def test_cwsync_run_once_with_auto_approve_syncs_or_explains_every_demo_task(tmp_path):
-    data_dir = tmp_path / "cli"
+def run_once(data_dir: Path, *arguments: str) -> tuple[dict[str, dict], dict]:
+    """`cwsync run --once --json ...` in a new process: (task summaries by order, ConnectWise state)."""
     # A terminal's environment: the runtime running in this process keeps its functions' variables
     # in os.environ as "" (docs/INTERFACES.md), which a new process must not inherit.
     environment = {key: value for key, value in os.environ.items() if value != ""}
     completed = subprocess.run(
-        [sys.executable, "-m", "cwsync_local.cli", "run", "--once", "--auto-approve", "--json",
-         "--data-dir", str(data_dir), "--port", "0"],
+        [sys.executable, "-m", "cwsync_local.cli", "run", "--once", "--json", "--data-dir", str(data_dir),
+         "--port", "0", *arguments],
         capture_output=True, text=True, timeout=280, cwd=Path(__file__).resolve().parents[2], env=environment)
     assert completed.returncode == 0, completed.stderr[-3000:]
     summaries = {t["order"]: t for t in json.loads(completed.stdout)["tasks"]}
+    state = json.loads((data_dir / "connectwise.json").read_text(encoding="utf-8"))
+    return summaries, state.get("connectwise", state)
+
+
+def test_cwsync_run_once_with_auto_approve_syncs_or_explains_every_task(tmp_path, data_set):
+    summaries, state = run_once(tmp_path / "cli", "--auto-approve", "--seed", data_set)
     expected_orders = {o["orderNumber"] for o in SEED["marketplace"]["orders"]
                        if o["creationDate"] >= "2026-11-10" and o["status"] == "completed"}
     assert set(summaries) == expected_orders                                # SO000122 is still processing
@@ -170,9 +177,38 @@ def test_cwsync_run_once_with_auto_approve_syncs_or_explains_every_demo_task(tmp
     # No agreement can take these: auto-approve does not guess, it rejects with a reason.
     for order in ("SO000120", "SO000121"):
         assert summaries[order]["status"] == "rejected" and "auto-approve" in summaries[order]["reason"]
-    state = json.loads((data_dir / "connectwise.json").read_text(encoding="utf-8"))
-    state = state.get("connectwise", state)
     # Teams Premium was added to the catalog (recommended), not booked as a merely similar product.
     [teams] = tagged(state["additions"], "MP-SUB-105-SO000113")
     item = next(i for i in state["catalog"] if i["id"] == teams["product"]["id"])
     assert item["identifier"] == "TEAMS-PREMIUM-P1M"
+
+
+def test_cwsync_run_once_syncs_every_task_that_needs_no_person_with_the_expected_additions(tmp_path, data_set):
+    """`cwsync run --once --json --parameter ApprovalPolicy=never`: what ConnectWise holds afterwards."""
+    summaries, state = run_once(tmp_path / "cli", "--parameter", "ApprovalPolicy=never", "--seed", data_set)
+    assert {o for o, s in summaries.items() if s["status"] == "synced"} == {
+        "BO000110", "SO000112", "CH000116", "CH000118", "CL000119"}
+    assert {o for o, s in summaries.items() if s["status"] == "waiting_approval"} == {
+        "SO000113", "SO000114", "SO000117", "SO000120", "SO000121"}
+    assert (summaries["RN000115"]["status"], summaries["SO000111"]["status"]) == ("nothing_to_change", "ignored")
+    additions = {a["id"]: a for a in state["additions"]}
+
+    def live(tag: str) -> tuple:
+        [addition] = tagged(state["additions"], tag)
+        return (addition["agreementId"], addition["product"]["id"], addition["quantity"], money(addition["unitPrice"]),
+                money(addition["unitCost"]), addition["effectiveDate"], addition.get("cancelledDate"))
+
+    assert live("MP-SUB-104-SO000112") == (3101, 703, 10, Decimal("22.00"), Decimal("17.60"),
+                                           "2026-11-12T00:00:00Z", None)
+    assert live("MP-SUB-101-CH000116") == (3101, 701, 12, Decimal("6.00"), Decimal("4.80"),
+                                           "2026-11-17T00:00:00Z", None)
+    assert live("MP-SUB-102-CH000118") == (3101, 702, 3, Decimal("4.00"), Decimal("3.20"),
+                                           "2026-11-19T00:00:00Z", None)
+    assert (additions[9001]["cancelledDate"], additions[9002]["cancelledDate"], additions[9004]["cancelledDate"]) \
+        == ("2026-11-17T00:00:00Z", "2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z")
+    assert unchanged({"additions": state["additions"]}, 9005) and unchanged({"additions": state["additions"]}, 9006)
+    charges = {(a["agreementId"], money(a["amount"])) for a in state["adjustments"] if "MP-SUB-" in a["description"]}
+    assert charges == {(3101, Decimal("75.00")), (3101, Decimal("5.60")), (3101, Decimal("-3.20")),
+                       (3201, Decimal("10.00")), (3201, Decimal("2.28")), (3201, Decimal("40.00"))}
+    for tag in ("SO000113", "SO000114", "SO000117", "SO000120", "SO000121"):
+        assert not tagged(state["additions"], tag) and not tagged(state["adjustments"], tag, "description")

@@ -9,9 +9,9 @@ from acceptance import connectwise, decide, demo_seed, http, messages, notificat
 
 
 @pytest.fixture(scope="module")
-def rt(tmp_path_factory):
+def rt(tmp_path_factory, data_set):
     # Only SO000117 (two eligible agreements: an agreement approval) among the recent orders.
-    runtime = start_runtime(tmp_path_factory.mktemp("timeout"), seed=demo_seed({"5000117"}),
+    runtime = start_runtime(tmp_path_factory.mktemp("timeout"), seed=demo_seed({"5000117"}, data_set),
                             parameters={"ApprovalPolicy": "never", "ApprovalTimeoutSeconds": "3"})
     try:
         yield runtime

@@ -15,7 +15,9 @@ DEFAULT_PORT = 8765
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_dir(parser)
-    parser.add_argument("--seed", metavar="FILE", help="simulator seed data (default: the demo data; docs/SEED.md)")
+    parser.add_argument("--seed", metavar="FILE|NAME",
+                        help="simulator seed data: a seed file, or a shipped data set, demo (the default) or real "
+                             "(real-shaped ConnectWise records); docs/SEED.md")
     parser.add_argument("--config", metavar="FILE",
                         help="JSON file with real endpoints and parameters (default: <data-dir>/config.json)")
     parser.add_argument("--parameter", action="append", metavar="NAME=VALUE", default=[],

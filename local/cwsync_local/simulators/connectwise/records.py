@@ -32,6 +32,7 @@ class Records:
             for name in COLLECTIONS:
                 if not isinstance(state.data.get(name), list):
                     state.data[name] = []
+            check_seed(state.data)
             self._next_id = {name: 1 + max((r.get("id", 0) for r in state.data[name] if isinstance(r.get("id"), int)),
                                            default=0) for name in COLLECTIONS}
             self._normalise_seed()
@@ -177,6 +178,7 @@ class Records:
         seed records without one get it, stamped with the time the simulator loaded them.
         """
         now = self.clock()
+        unresolved: list[str] = []
         for name in COLLECTIONS:
             resource = BY_COLLECTION[name]
             for index, record in enumerate(self.state.data[name]):
@@ -186,7 +188,8 @@ class Records:
                     self._next_id[name] += 1
                 for field, reference in resource.references.items():
                     if record.get(field) is not None:
-                        self._resolve(resource, record, field, reference)
+                        for error in self._resolve(resource, record, field, reference):
+                            unresolved.append(f"connectwise.{name} record {record['id']}: {error['message']}")
                 if not isinstance(record.get("_info"), dict):
                     record["_info"] = {"lastUpdated": now, "updatedBy": SEED_MEMBER, "dateEntered": now,
                                        "enteredBy": SEED_MEMBER}
@@ -196,9 +199,32 @@ class Records:
                                   None)
                     compute(self, record, parent, record)
                 self.state.data[name][index] = record
+        if unresolved:
+            raise ValueError("the ConnectWise seed has references to records it does not hold:\n  "
+                             + "\n  ".join(unresolved[:20]))
+
+
+def check_seed(data: dict) -> None:
+    """Refuse seed records the service could not return, naming collection, record id and field.
+
+    Each record must match its resource's contract schema (required fields, types, enums,
+    lengths) and name no field the schema does not know, at any depth (docs/SEED.md).
+    """
+    problems = []
+    for name in COLLECTIONS:
+        schema = BY_COLLECTION[name].schema
+        for position, record in enumerate(data[name]):
+            record_id = record.get("id", f"#{position + 1}") if isinstance(record, dict) else f"#{position + 1}"
+            problems += [f"connectwise.{name} record {record_id}: {problem}"
+                         for problem in validation.record_problems(schema, record)]
+    if problems:
+        raise ValueError("the ConnectWise seed has records the service could not return:\n  "
+                         + "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more"
+                                                          if len(problems) > 20 else ""))
 
 
 def reference_of(target: dict, reference: Reference) -> dict:
+    """The reference object pointing at `target`, in the reference's own shape (never a copy of the record)."""
     result = {"id": target["id"]}
     for key in reference.copy:
         if key == "name" and "name" not in target and ("firstName" in target or "lastName" in target):
@@ -206,6 +232,12 @@ def reference_of(target: dict, reference: Reference) -> dict:
             result["name"] = " ".join(part for part in (target.get("firstName"), target.get("lastName")) if part)
         elif target.get(key) is not None:
             result[key] = target[key]
+    if reference.derive is not None:
+        result.update(reference.derive(target))
+    problems = validation.response_errors(reference.schema, result)
+    if problems:
+        raise ValueError(f"a {reference.label} reference built from record {target['id']} is not a "
+                         f"{reference.schema}: {'; '.join(problems)}")
     return result
 
 

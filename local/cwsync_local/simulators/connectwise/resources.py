@@ -8,16 +8,25 @@ collections, as the service answers `company: {id, identifier, name}` for `compa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 @dataclass(frozen=True)
 class Reference:
-    """A reference object field filled from another collection's record."""
+    """A reference object field filled from another collection's record.
+
+    A reference has its own shape (a contract `*Reference` schema), which is not the shape of
+    the record it points at: `copy` names fields that are the same in both, and `derive`
+    computes the ones that differ (a currency record's `currencyCode` is `{id, name}`, a
+    currency reference's is the plain code). Every built reference is checked against `schema`.
+    """
 
     collection: str
-    copy: tuple[str, ...]  # fields copied from the referenced record
+    copy: tuple[str, ...]  # fields with the same name and shape in the record and the reference
     label: str  # words for an error message: "product", "company"
+    schema: str  # the contract schema of the reference object
     many: bool = False  # a list of references (company types)
+    derive: Callable[[dict], dict] | None = None  # reference fields computed from the record
 
 
 @dataclass(frozen=True)
@@ -36,13 +45,24 @@ class Resource:
         return "agreementId"
 
 
+def currency_reference_fields(currency: dict) -> dict:
+    """A `CurrencyReference`'s `currencyCode` is the code itself, the record's is `{id, name}`."""
+    code = currency.get("currencyCode")
+    return {"currencyCode": code["name"]} if isinstance(code, dict) and isinstance(code.get("name"), str) else {}
+
+
 ALWAYS_READ_ONLY = frozenset({"id", "_info"})
-COMPANY_REFERENCE = Reference("companies", ("identifier", "name"), "company")
+COMPANY_REFERENCE = Reference("companies", ("identifier", "name"), "company", "CompanyReference")
+CURRENCY_REFERENCE = Reference("currencies", ("symbol", "currencyIdentifier", "name", "decimalSeparator",
+                                              "numberOfDecimals", "thousandsSeparator", "negativeParenthesesFlag",
+                                              "displaySymbolFlag", "displayIdFlag", "rightAlign"),
+                               "currency", "CurrencyReference", derive=currency_reference_fields)
 
 RESOURCES = [
     Resource("company", "Company", "company/companies", "companies", "Company",
              ALWAYS_READ_ONLY | {"dateDeleted", "deletedBy"},
-             {"types": Reference("companyTypes", ("name",), "company type", many=True)}),
+             {"types": Reference("companyTypes", ("name",), "company type", "CompanyTypeReference", many=True),
+              "currency": CURRENCY_REFERENCE}),
     Resource("companyType", "Company Type", "company/companies/types", "companyTypes", "CompanyType",
              ALWAYS_READ_ONLY),
     Resource("contact", "Contact", "company/contacts", "contacts", "Contact", ALWAYS_READ_ONLY,
@@ -51,20 +71,19 @@ RESOURCES = [
              ALWAYS_READ_ONLY | {"calculatedPrice", "calculatedCost", "connectWiseID"}),
     Resource("agreement", "Agreement", "finance/agreements", "agreements", "Agreement", ALWAYS_READ_ONLY,
              {"company": COMPANY_REFERENCE,
-              "type": Reference("agreementTypes", ("name",), "agreement type"),
-              "contact": Reference("contacts", ("name",), "contact"),
-              "billingCycle": Reference("billingCycles", ("name",), "billing cycle"),
-              "currency": Reference("currencies", ("symbol", "currencyCode", "currencyIdentifier", "name"),
-                                    "currency"),
+              "type": Reference("agreementTypes", ("name",), "agreement type", "AgreementTypeReference"),
+              "contact": Reference("contacts", ("name",), "contact", "ContactReference"),
+              "billingCycle": Reference("billingCycles", ("name",), "billing cycle", "BillingCycleReference"),
+              "currency": CURRENCY_REFERENCE,
               "billToCompany": COMPANY_REFERENCE,
-              "parentAgreement": Reference("agreements", ("name",), "agreement")}),
+              "parentAgreement": Reference("agreements", ("name",), "agreement", "AgreementReference")}),
     Resource("agreementType", "Agreement Type", "finance/agreements/types", "agreementTypes", "AgreementType",
              ALWAYS_READ_ONLY | {"connectWiseId"}),
     Resource("agreementAddition", "Agreement Addition", "finance/agreements/{parentId}/additions", "additions",
              "Addition",
              ALWAYS_READ_ONLY | {"agreementId", "extPrice", "extCost", "margin", "billedQuantity", "prorateCost",
                                  "proratePrice", "extendedProrateCost", "extendedProratePrice", "sequenceNumber"},
-             {"product": Reference("catalog", ("identifier",), "product")}, parent="agreements"),
+             {"product": Reference("catalog", ("identifier",), "product", "IvItemReference")}, parent="agreements"),
     Resource("agreementAdjustment", "Agreement Adjustment", "finance/agreements/{parentId}/adjustments",
              "adjustments", "Agreement.Adjustment", ALWAYS_READ_ONLY | {"agreementId"}, parent="agreements"),
     Resource("billingCycle", "Billing Cycle", "finance/billingCycles", "billingCycles", "BillingCycle",

@@ -21,33 +21,9 @@ from .errors import field_error
 CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "connectwise-manage-3.0-subset.json"
 _REF_PREFIX = "#/components/schemas/"
 
-# Served in the service's real shape but not part of the contract subset.
-_INFO = {"type": "object", "additionalProperties": {"type": "string"}}
-LOCAL_SCHEMAS = {
-    "BillingCycle": {
-        "type": "object", "required": ["identifier", "name", "billingOptions"],
-        "properties": {
-            "id": {"type": "integer"},
-            "identifier": {"type": "string", "maxLength": 5},
-            "name": {"type": "string", "maxLength": 50},
-            "defaultFlag": {"type": "boolean", "nullable": True},
-            "billingOptions": {"type": "string", "nullable": True, "enum": [
-                "Weekly", "BiWeekly", "Monthly", "BiMonthly", "Quarterly", "SemiAnnual", "Yearly", "NotRecurring"]},
-            "_info": _INFO,
-        },
-    },
-    "Currency": {
-        "type": "object", "required": ["currencyIdentifier", "name", "currencyCode"],
-        "properties": {
-            "id": {"type": "integer"},
-            "currencyIdentifier": {"type": "string"},
-            "name": {"type": "string"},
-            "symbol": {"type": "string"},
-            "currencyCode": {"type": "string", "maxLength": 3},
-            "_info": _INFO,
-        },
-    },
-}
+# Schemas the simulator serves beyond the contract's components (none at present: billing
+# cycles and currencies are in the contract, `Currency` with its `currencyCode` reference).
+LOCAL_SCHEMAS: dict[str, dict] = {}
 
 _format_checker = FormatChecker(formats=())
 
@@ -179,3 +155,37 @@ def response_errors(schema: dict | str, body: Any, *, keep_required: bool = Fals
     validator = validator_for(key, keep_required=keep_required)
     return [f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}"
             for error in validator.iter_errors(copy.deepcopy(body))]
+
+
+def unknown_fields(schema_name: str, record: Any) -> list[str]:
+    """`a/b` paths of keys, at any depth, that the component's schema does not name."""
+    definitions = _definitions(True)
+    found: list[str] = []
+
+    def walk(node: dict, value: Any, path: str) -> None:
+        node = _resolve(node, definitions)
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(node.get("items", {}), item, f"{path}/{index}" if path else str(index))
+            return
+        properties = node.get("properties")
+        if not isinstance(value, dict) or properties is None:
+            return  # scalars, and objects with free-form keys (`_info`, custom field values)
+        for key, item in value.items():
+            where = f"{path}/{key}" if path else key
+            if key in properties:
+                walk(properties[key], item, where)
+            elif not node.get("additionalProperties"):
+                found.append(where)
+
+    walk(definitions[schema_name], record, "")
+    return found
+
+
+def record_problems(schema_name: str, record: Any) -> list[str]:
+    """Why the service could not have returned `record`: one `field: problem` line per bad field."""
+    if not isinstance(record, dict):
+        return ["(record): must be a JSON object"]
+    problems = [error["message"] for error in write_errors(schema_name, "seed", record)]
+    problems += [f"{path}: not a field of {schema_name}" for path in unknown_fields(schema_name, record)]
+    return problems

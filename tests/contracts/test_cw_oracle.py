@@ -1,0 +1,134 @@
+"""The ConnectWise simulator against an independent oracle: the vendor's generated models.
+
+Every collection the simulator serves, on every seed the suite uses (the demo data, the
+real-shaped data set and a generated one), is read over HTTP, list and by id, and each record
+must validate against its `pyconnectwise.models.manage` model with no key, at any depth, that
+the model does not have (tests/cw_oracle.py). Records the simulator writes are checked too.
+The last tests give the simulator back the bug this oracle exists for (an agreement's
+`currency` copied from the currency record) and show that the oracle catches it.
+"""
+from __future__ import annotations
+
+import pytest
+
+from cw_oracle import MODELS, NEWER_FIELDS, problems
+from cwsync_local.simulators.common import load_seed
+from cwsync_local.simulators.connectwise import records, start
+from cwsync_local.simulators.connectwise.resources import BY_COLLECTION, Reference
+from cwsync_local.simulators.connectwise.sample import sample_seed
+from cwsync_local.simulators.connectwise.testing import ContractCheckingSession
+
+SEEDS = {"demo": lambda: load_seed("demo"), "real-shaped": lambda: load_seed("real"),
+         "generated": lambda: sample_seed(40)}
+TOP_LEVEL = {"companies": "company/companies", "companyTypes": "company/companies/types",
+             "contacts": "company/contacts", "catalog": "procurement/catalog", "agreements": "finance/agreements",
+             "agreementTypes": "finance/agreements/types", "billingCycles": "finance/billingCycles",
+             "currencies": "finance/currencies"}
+CHILDREN = {"additions": "additions", "adjustments": "adjustments"}
+
+
+def served(session: ContractCheckingSession) -> dict[str, list[dict]]:
+    """Every record of every collection, as the simulator answers lists and single records."""
+    found: dict[str, list[dict]] = {name: [] for name in MODELS}
+
+    def read(name: str, path: str) -> None:
+        listed = session.get(session.url(path), params={"pageSize": 1000})
+        assert listed.status_code == 200, (path, listed.text)
+        for record in listed.json():
+            found[name].append(record)
+            single = session.get(session.url(f"{path}/{record['id']}"))
+            assert single.status_code == 200, (path, record["id"], single.text)
+            found[name].append(single.json())
+
+    for name, path in TOP_LEVEL.items():
+        read(name, path)
+    for agreement in {record["id"]: record for record in found["agreements"]}.values():
+        for name, child in CHILDREN.items():
+            read(name, f"finance/agreements/{agreement['id']}/{child}")
+    return found
+
+
+def all_problems(found: dict[str, list[dict]]) -> list[str]:
+    return [f"{name} {record.get('id')}: {problem}"
+            for name, records_ in found.items() for record in records_ for problem in problems(name, record)]
+
+
+@pytest.mark.parametrize("seed", list(SEEDS))
+def test_every_record_of_every_collection_is_one_the_real_service_could_return(seed):
+    with start(SEEDS[seed]()) as sim, ContractCheckingSession(sim.url) as session:
+        found = served(session)
+    assert all(found[name] for name in MODELS), {name: len(found[name]) for name in MODELS}
+    assert all_problems(found) == []
+
+
+@pytest.mark.parametrize("seed", list(SEEDS))
+def test_records_the_simulator_writes_are_ones_the_real_service_could_return(seed):
+    with start(SEEDS[seed]()) as sim, ContractCheckingSession(sim.url) as session:
+        agreement = session.get(session.url("finance/agreements"), params={"pageSize": 1}).json()[0]
+        product = session.get(session.url("procurement/catalog"), params={"pageSize": 1}).json()[0]
+        base = f"finance/agreements/{agreement['id']}"
+        written = {
+            "additions": [session.post(session.url(f"{base}/additions"), json={
+                "product": {"id": product["id"]}, "quantity": 2, "billCustomer": "Billable",
+                "effectiveDate": "2026-11-12T00:00:00Z", "serialNumber": "MP-SUB-9-SO9"}).json()],
+            "adjustments": [session.post(session.url(f"{base}/adjustments"), json={
+                "amount": 75.0, "description": "Setup fee", "effectiveDate": "2026-11-12T00:00:00Z"}).json()],
+            "agreements": [session.post(session.url("finance/agreements"), json={
+                "name": "New agreement", "type": {"id": agreement["type"]["id"]},
+                "company": {"id": agreement["company"]["id"]}, "contact": {"id": agreement["contact"]["id"]},
+                "currency": {"id": agreement["currency"]["id"]}}).json()],
+        }
+    assert all_problems(written) == []
+    assert isinstance(written["agreements"][0]["currency"]["currencyCode"], str)
+
+
+def test_the_allow_list_names_only_fields_the_generated_models_lack_and_says_where_each_is_documented():
+    for (model_name, field), note in NEWER_FIELDS.items():
+        model = next(model for model in MODELS.values() if model.__name__ == model_name)
+        assert field not in {info.alias or name for name, info in model.model_fields.items()}, field
+        assert note.startswith("ai-connor/connectwise") and note.endswith(".go"), note
+
+
+@pytest.mark.parametrize(("collection", "record", "expected"), [
+    ("currencies", {"id": 1, "currencyIdentifier": "USD", "name": "US Dollar", "currencyCode": "USD"},
+     "currencyCode"),
+    ("agreements", {"id": 1, "name": "A", "type": {"id": 1}, "company": {"id": 1}, "contact": {"id": 1},
+                    "currency": {"id": 1, "currencyCode": {"id": 1, "name": "USD"}}}, "currency/currencyCode"),
+    ("agreementTypes", {"id": 1, "name": "Cloud"}, "billTime"),
+    ("additions", {"id": 1, "product": {"id": 1, "identifier": "X", "colour": "red"}, "billCustomer": "Billable"},
+     "product/colour"),
+    ("additions", {"id": 1, "product": {"id": 1}, "billCustomer": "Sometimes"}, "billCustomer"),
+])
+def test_the_oracle_refuses_shapes_the_real_service_never_returns(collection, record, expected):
+    assert any(problem.startswith(expected) for problem in problems(collection, record)), problems(collection, record)
+
+
+def _copying_reference_of(target: dict, reference: Reference) -> dict:
+    """The simulator's old reference builder: fields copied from the referenced record as they are."""
+    result = {"id": target["id"]}
+    for key in reference.copy:
+        if target.get(key) is not None:
+            result[key] = target[key]
+    return result
+
+
+def test_the_oracle_catches_the_simulator_copying_a_currency_record_into_an_agreement(monkeypatch):
+    currency = BY_COLLECTION["agreements"].references["currency"]
+    monkeypatch.setitem(BY_COLLECTION["agreements"].references, "currency",
+                        Reference("currencies", ("symbol", "currencyCode", "currencyIdentifier", "name"),
+                                  currency.label, currency.schema))
+    monkeypatch.setattr(records, "reference_of", _copying_reference_of)
+    with start(load_seed("demo")) as sim, ContractCheckingSession(sim.url) as session:
+        session.hooks["response"] = []  # the project's own contract check is not the oracle under test
+        agreement = session.get(session.url("finance/agreements/3101")).json()
+    assert agreement["currency"]["currencyCode"] == {"id": 1, "name": "USD"}  # the bug is back
+    assert any(p.startswith("currency/currencyCode") for p in problems("agreements", agreement))
+
+
+def test_the_simulator_refuses_to_build_a_reference_in_the_shape_of_a_different_record(monkeypatch):
+    currency = BY_COLLECTION["agreements"].references["currency"]
+    monkeypatch.setitem(BY_COLLECTION["agreements"].references, "currency",
+                        Reference("currencies", ("symbol", "currencyCode", "currencyIdentifier", "name"),
+                                  currency.label, currency.schema))
+    with pytest.raises(ValueError, match="currency reference built from record 1 is not a CurrencyReference"):
+        start(load_seed("demo"))
