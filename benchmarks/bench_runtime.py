@@ -13,7 +13,6 @@ interpreter, and the runtime runs one handler at a time).
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import logging
 import sys
@@ -21,41 +20,9 @@ import tempfile
 import time
 import warnings
 from collections import Counter
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-TEMPLATE_ORDER = "SO000102"  # Green Lane LLC, Exchange Online (Plan 1), monthly, USD, no setup fee
-
-
-def demo_like_seed(count: int, now: datetime | None = None) -> dict:
-    """The demo seed with `count` sales orders cloned from TEMPLATE_ORDER (newest first, a minute apart)."""
-    from cwsync_local.simulators.common import load_seed
-
-    seed = load_seed()
-    marketplace = seed["marketplace"]
-    template = next(order for order in marketplace["orders"] if order["orderNumber"] == TEMPLATE_ORDER)
-    subscription = next((s for s in marketplace.get("subscriptions", [])
-                         if str(s.get("id")) == str(template["subscriptionId"])), None)
-    now = now or datetime.now(timezone.utc)
-    orders, subscriptions = [], [s for s in marketplace.get("subscriptions", [])]
-    for index in range(count):
-        order = copy.deepcopy(template)
-        sub_id = f"SUB-B{index:05d}"
-        order.update(id=str(7000000 + index), orderNumber=f"SO{7000000 + index}", subscriptionId=sub_id,
-                     creationDate=(now - timedelta(minutes=5 + index % 1440, seconds=index // 1440))
-                     .strftime("%Y-%m-%dT%H:%M:%SZ"))
-        for key in ("details", "products"):
-            for line in order.get(key) or []:
-                if "subscriptionId" in line:
-                    line["subscriptionId"] = sub_id
-        orders.append(order)
-        if subscription is not None:
-            clone = copy.deepcopy(subscription)
-            clone["id"] = sub_id
-            subscriptions.append(clone)
-    marketplace["orders"] = orders
-    marketplace["subscriptions"] = subscriptions
-    return seed
+from cwsync_local.loadtest import demo_like_seed  # noqa: E402 - the seed the benchmark syncs
 
 
 def run(count: int, timeout: float) -> dict:

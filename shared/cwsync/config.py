@@ -57,6 +57,8 @@ class Settings:
     first_run_lookback_days: int = 30
     check_concurrency: int = 8  # new orders read and stored at once by one check
     check_time_reserve_seconds: int = 60  # a check stops and checkpoints when less time is left
+    # ConnectWise's request limit for this integration, shared by every execution (0 = no limit).
+    connectwise_requests_per_minute: int = 1000
     overlap_minutes: int = 30
     webhook_url: str | None = None
     service_name: str = "cwsync"
@@ -206,6 +208,7 @@ class Settings:
             overlap_minutes=number("OVERLAP_MINUTES", 30, minimum=0),
             check_concurrency=number("CHECK_CONCURRENCY", 8, minimum=1),
             check_time_reserve_seconds=number("CHECK_TIME_RESERVE_SECONDS", 60, minimum=0),
+            connectwise_requests_per_minute=number("CONNECTWISE_REQUESTS_PER_MINUTE", 1000, minimum=0),
             webhook_url=url("WEBHOOK_URL"),
             service_name=text("POWERTOOLS_SERVICE_NAME") or "cwsync",
             log_level=(text("POWERTOOLS_LOG_LEVEL") or "INFO").upper(),

@@ -34,7 +34,8 @@ class Faults:
     """Fault injection knobs: each is off at its default."""
 
     fail_rate: float = 0.0  # share of requests answered 500 without doing anything
-    throttle: int = 0  # requests per minute before 429 with Retry-After (0 = no limit)
+    throttle: int = 0  # requests per window (a minute) before 429 with Retry-After (0 = no limit)
+    throttle_window_seconds: float = 60.0  # shorter in tests, so a small budget refills quickly
     latency_ms: int = 0  # added to every request
     commit_then_fail_rate: float = 0.0  # share of writes performed, then answered 500
     random_seed: int | None = None
@@ -46,6 +47,8 @@ class Faults:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
         if self.throttle < 0 or self.latency_ms < 0:
             raise ValueError("throttle and latency_ms must not be negative")
+        if self.throttle_window_seconds <= 0:
+            raise ValueError("throttle_window_seconds must be positive")
 
 
 def load_seed(seed: str | Path | None = None) -> dict[str, Any]:
@@ -112,12 +115,12 @@ class FaultInjector:
         """Seconds to wait when over the per-minute budget, else None."""
         if not self.faults.throttle:
             return None
-        now = time.monotonic()
+        now, window = time.monotonic(), self.faults.throttle_window_seconds
         with self._lock:
-            while self._recent and now - self._recent[0] >= 60:
+            while self._recent and now - self._recent[0] >= window:
                 self._recent.popleft()
             if len(self._recent) >= self.faults.throttle:
-                return max(1, int(60 - (now - self._recent[0])) + 1)
+                return max(1, int(window - (now - self._recent[0])) + 1)
             self._recent.append(now)
         return None
 
@@ -132,6 +135,7 @@ class FaultInjector:
             return
         entry = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "at": round(time.time(), 3),  # the same, precise enough for request rates
             "method": environ.get("REQUEST_METHOD"),
             "path": environ.get("PATH_INFO"),
             "query": dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)),

@@ -54,7 +54,7 @@ class ConnectWiseClient:
 
     def __init__(self, base_url: str, company_id: str, public_key: str, private_key: str, client_id: str, *,
                  timeout: Timeout = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
-                 api_version: str = API_VERSION):
+                 api_version: str = API_VERSION, limiter: Any = None):
         if not all((base_url, company_id, public_key, private_key, client_id)):
             raise ConfigurationError("ConnectWise settings are incomplete: base URL, company id, public key, "
                                      "private key and clientId are all required.")
@@ -63,7 +63,8 @@ class ConnectWiseClient:
         self.http = HttpClient(self.service, timeout=timeout, retry=retry,
                                auth=(f"{company_id}+{public_key}", private_key),
                                headers={"clientId": client_id,
-                                        "Accept": f"application/vnd.connectwise.com+json; version={api_version}"})
+                                        "Accept": f"application/vnd.connectwise.com+json; version={api_version}"},
+                               limiter=limiter)  # cwsync.adapters.rate_limit.SharedRateLimit
         self._reference: dict[str, list[dict]] = {}
 
     # ---- construction -------------------------------------------------------------

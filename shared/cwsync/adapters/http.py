@@ -1,10 +1,12 @@
 """The one HTTP transport both API clients use: timeouts, retries, logging, exact JSON.
 
-Retry rules (urllib3 `Retry`, parameters in `RetryPolicy` so tests can make them fast):
+Retry rules (parameters in `RetryPolicy` so tests can make them fast):
 - 429 is retried for every method: the server refused the request before doing anything,
   so even a POST is safe to send again. `Retry-After` is honoured (capped by
-  `retry_after_max`); without it the exponential backoff applies.
-- 500/502/503/504, read timeouts and broken connections are retried with exponential
+  `retry_after_max`); without it the exponential backoff applies. With a shared rate limit
+  (`cwsync.adapters.rate_limit`) every request first takes a token, and a 429 pauses the
+  limit for every execution sharing it, not only this one.
+- 500/502/503/504, read timeouts and broken connections are retried (urllib3 `Retry`) with exponential
   backoff plus jitter only for idempotent requests: GET, HEAD, OPTIONS, PUT and DELETE by
   default, or any request the caller marks `idempotent=True` (for example a JSON Patch
   made only of `replace` operations). A POST is never retried blindly after it may have
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import time
 import uuid
@@ -67,7 +70,7 @@ class _PolicyRetry(Retry):
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if status_code in REFUSED_STATUSES:
-            return bool(self.total)
+            return False  # HttpClient.request waits and resends, sharing the wait with its rate limit
         return super().is_retry(method, status_code, has_retry_after)
 
     def sleep_for_retry(self, response: Any) -> bool:
@@ -104,6 +107,18 @@ class RetryPolicy:
     @classmethod
     def never(cls) -> "RetryPolicy":
         return cls(attempts=0)
+
+    def wait_after_refusal(self, retry_after: str | None, refusals: int) -> float:
+        """Seconds to wait after the `refusals`-th 429 in a row: Retry-After (capped), else backoff."""
+        if retry_after:
+            try:
+                wait = Retry().parse_retry_after(retry_after)
+            except Exception:  # noqa: BLE001 - an unreadable header falls back to the backoff
+                wait = None
+            if wait is not None:
+                return min(max(wait, 0.0), self.retry_after_max)
+        backoff = min(self.backoff_max, self.backoff_factor * 2 ** (refusals - 1))
+        return backoff + random.uniform(0, self.backoff_jitter)
 
     def build(self, *, methods: Iterable[str]) -> Retry:
         """The urllib3 Retry for a session that treats `methods` as idempotent."""
@@ -182,8 +197,9 @@ class HttpClient:
 
     def __init__(self, service: str, *, timeout: Timeout = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
                  headers: Mapping[str, str] | None = None, auth: Any = None, send_correlation_id: bool = False,
-                 pool_size: int = 10):
+                 pool_size: int = 10, limiter: Any = None):
         self.service = service
+        self.limiter = limiter  # acquire() before each request, pause(seconds) after a 429
         self.send_correlation_id = send_correlation_id  # send our own X-Correlation-ID (APIs that echo it)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
@@ -194,6 +210,8 @@ class HttpClient:
         for session in (self._default, self._idempotent):
             session.auth = auth
         self.requests_sent = 0  # logical requests (a retried request counts once)
+        self.refusals = 0  # 429 answers received
+        self.most_refusals_in_a_row = 0  # of one logical request
 
     def close(self) -> None:
         self._default.close()
@@ -219,8 +237,8 @@ class HttpClient:
         self.requests_sent += 1
         started = time.monotonic()
         try:
-            response = session.request(method, url, params=params, data=data, headers=send_headers,
-                                       auth=auth, timeout=timeout or self.timeout)
+            response = self._send_until_accepted(session, method, url, params=params, data=data,
+                                                 headers=send_headers, auth=auth, timeout=timeout or self.timeout)
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError) as error:
             log.warning("%s %s %s failed: %s (correlation id %s)", self.service, method, redact_url(url),
                         type(error).__name__, sent_id or "-",
@@ -236,6 +254,29 @@ class HttpClient:
                  extra={"service_name": self.service, "method": method, "status": response.status_code,
                         "elapsed_ms": elapsed_ms, "correlation_id": cid})
         return response
+
+    def _send_until_accepted(self, session: requests.Session, method: str, url: str,
+                             **kwargs: Any) -> requests.Response:
+        """Send; after a 429 wait as asked (and make everyone sharing the limit wait) and resend."""
+        refusals = 0
+        while True:
+            if self.limiter is not None:
+                self.limiter.acquire()
+            response = session.request(method, url, **kwargs)
+            if response.status_code not in REFUSED_STATUSES:
+                return response
+            refusals += 1
+            self.refusals += 1
+            self.most_refusals_in_a_row = max(self.most_refusals_in_a_row, refusals)
+            if refusals > self.retry.attempts:
+                return response
+            wait = self.retry.wait_after_refusal(response.headers.get("Retry-After"), refusals)
+            log.info("%s refused %s %s (HTTP %s); waiting %.1f s", self.service, method, redact_url(url),
+                     response.status_code, wait)
+            if self.limiter is not None:
+                self.limiter.pause(wait)
+            response.close()
+            self.retry.sleep(wait)
 
     def raise_for_status(self, response: requests.Response, *, what: str,
                          detail: Callable[[requests.Response], tuple[str, list]] | None = None) -> None:

@@ -68,8 +68,18 @@ class Dependencies:
             from cwsync.adapters.connectwise import ConnectWiseClient
             from cwsync.config import connectwise_secret
 
-            self._connectwise = ConnectWiseClient.from_secret(connectwise_secret(self.settings))
+            self._connectwise = ConnectWiseClient.from_secret(connectwise_secret(self.settings),
+                                                              limiter=self.connectwise_rate_limit())
         return self._connectwise
+
+    def connectwise_rate_limit(self):
+        """The request budget every execution shares (None when the setting turns it off)."""
+        per_minute = self.settings.connectwise_requests_per_minute
+        if not per_minute:
+            return None
+        from cwsync.adapters.rate_limit import SharedRateLimit
+
+        return SharedRateLimit(self.store.client, self.settings.table_name, per_minute)
 
     @property
     def marketplace(self):

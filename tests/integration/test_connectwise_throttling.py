@@ -1,0 +1,36 @@
+"""Sync tasks run at once against a throttled ConnectWise: none fails because of the limit,
+and no request is refused twice in a row (a refusal makes every execution wait as asked).
+
+Small size: the simulator allows 20 requests per 2-second window (600 a minute) and the
+executions share the same budget through the table, as Lambdas do in AWS.
+"""
+from __future__ import annotations
+
+from cwsync.adapters.http import RetryPolicy
+from cwsync_local.loadtest import demo_like_seed, run_tasks
+from cwsync_local.simulators.common import Faults
+
+TABLE = "cwsync-test"
+WINDOW, LIMIT = 2.0, 20
+PATIENT = RetryPolicy(attempts=4, backoff_factor=0.05, backoff_max=1.0, backoff_jitter=0.05, retry_after_max=5.0)
+
+
+def test_tasks_sharing_the_rate_limit_all_sync_and_no_request_is_refused_twice_in_a_row(dynamodb, atomic_dynamodb):
+    run = run_tasks(dynamodb, TABLE, demo_like_seed(12), workers=4, per_minute=LIMIT, window=WINDOW,
+                    faults=Faults(throttle=LIMIT, throttle_window_seconds=WINDOW), retry=PATIENT)
+    summary = run.summary()
+    assert run.tasks == 12 and run.outcomes == {"synced": 12}, summary
+    assert run.failures == []
+    assert run.most_refusals_in_a_row <= 1, summary
+    tags = sorted(a["serialNumber"] for a in run.additions if str(a.get("serialNumber", "")).startswith("MP-SUB-B"))
+    assert len(tags) == 12 and len(set(tags)) == 12  # each task's addition landed once
+    assert summary["connectwise_requests"] > LIMIT  # the limit really was in the way
+
+
+def test_without_the_shared_limit_the_same_tasks_meet_refusals_and_still_sync_by_honouring_retry_after(
+        dynamodb, atomic_dynamodb):
+    run = run_tasks(dynamodb, TABLE, demo_like_seed(8), workers=4, per_minute=None,
+                    faults=Faults(throttle=LIMIT, throttle_window_seconds=WINDOW), retry=PATIENT)
+    summary = run.summary()
+    assert run.outcomes == {"synced": 8}, summary
+    assert summary["rejected_429"] > 0, summary  # the limit bites when nobody paces the requests
