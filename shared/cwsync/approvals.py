@@ -31,6 +31,7 @@ EDITABLE_FIELDS = {
 }
 NUMERIC_FIELDS = frozenset({"quantity", "unitPrice", "unitCost", "amount", "price", "cost"})
 MAX_TEXT_FIELD = {"description": 60}
+DECIDED_BY = ("person", "auto-approve")
 
 
 class ApprovalError(CwsyncError):
@@ -166,7 +167,10 @@ def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any], limits:
     changes = body.get("changes") or {}
     if not isinstance(changes, Mapping):
         raise BadRequest("changes should be an object of {operation key: {field: value}}.")
-    return {"decision": "approve", "choice": choice, "changes": validate_changes(approval, changes, limits)}
+    decision = {"decision": "approve", "choice": choice, "changes": validate_changes(approval, changes, limits)}
+    if body.get("decidedBy") in DECIDED_BY:  # an automatic approver says so; links it makes are marked so
+        decision["decidedBy"] = body["decidedBy"]
+    return decision
 
 
 def validate_changes(approval: Mapping[str, Any], changes: Mapping[str, Any], limits: Any = None) -> dict:

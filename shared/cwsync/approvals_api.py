@@ -137,7 +137,7 @@ def _resume(deps, approval: Mapping[str, Any], decision: Mapping[str, Any]) -> N
     try:
         if decision["decision"] == "approve":
             output = {"decision": "approve", "choice": decision["choice"], "changes": decision.get("changes") or {},
-                      "approvalId": approval.get("approvalId")}
+                      "approvalId": approval.get("approvalId"), "decidedBy": decision.get("decidedBy") or "person"}
             deps.stepfunctions.send_task_success(taskToken=token, output=json.dumps(output))
         else:
             deps.stepfunctions.send_task_failure(taskToken=token, error="ApprovalRejected",

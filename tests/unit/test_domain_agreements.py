@@ -101,3 +101,17 @@ def test_a_company_without_agreements_asks_for_one():
 def test_without_a_billing_period_only_status_and_currency_count():
     match = select([agreement(1, cycle="Yearly")], period=None)
     assert match.chosen == "1"
+
+
+def test_an_agreement_past_its_end_date_is_not_eligible_and_says_why():
+    from datetime import date
+
+    ended = {**agreement(1), "endDate": "2026-06-30T00:00:00Z", "noEndingDateFlag": False}
+    open_ended = {**agreement(2), "endDate": "2026-06-30T00:00:00Z", "noEndingDateFlag": True}
+    match = select_agreement([ended, open_ended], company_id=250, period=MONTHLY, currency="USD",
+                             today=date(2026, 10, 17))
+    assert match.chosen == "2"
+    (passed_over,) = [o for o in match.options if o.id == "1"]
+    assert not passed_over.eligible and passed_over.reason == "Agreement ended on 2026-06-30"
+    alone = select_agreement([ended], company_id=250, period=MONTHLY, currency="USD", today=date(2026, 10, 17))
+    assert alone.chosen is None and alone.recommended is None

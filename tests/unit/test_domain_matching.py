@@ -87,16 +87,16 @@ def test_without_evidence_up_to_five_similar_companies_are_ranked_and_none_chose
     assert "99" not in ids and "7" not in ids
     assert ids[0] in {"1", "8"}  # the closest spellings first
     assert all(o.eligible and o.reason.startswith("Name is ") for o in match.options)
-    assert match.explanation == ("No ConnectWise company has identifier 555, or the name 'Green Lane LLC'; "
-                                 "5 similar name(s) listed")
+    assert match.explanation == ("No active ConnectWise company has identifier 555, or the name 'Green Lane LLC'; "
+                                 "5 similar name(s) listed, none recommended")
 
 
 @pytest.mark.parametrize("candidate, recommended", [
     ("Northgate Bakery Supply", None),     # another business that merely sounds alike
     ("Northwind Bakery Co", None),         # exact after the legal suffix: chosen, not merely recommended
-    ("Northwind Bakeries", "1"),           # a near-identical spelling
+    ("Northwind Bakeries", None),          # even a near-identical spelling is a guess a person makes
 ])
-def test_a_similar_name_is_recommended_only_when_it_is_nearly_the_same(candidate, recommended):
+def test_a_similar_name_is_offered_but_never_recommended(candidate, recommended):
     match = match_customer({"id": "555", "name": "Northwind Bakery"}, [company(1, candidate)])
     if candidate == "Northwind Bakery Co":
         assert match.chosen == "1"
@@ -183,3 +183,24 @@ def test_the_price_and_cost_fields_of_a_proposal_follow_the_settings():
                       {"unitPrice": Decimal("4"), "salesUnitPrice": Decimal("5"), "extendedPrice": Decimal("3")})]
     body = propose_catalog_item(line, charges, CatalogSettings(1, 2, cost_field="extendedPrice", price_field="unitPrice"))
     assert (body["price"], body["cost"]) == (Decimal("4"), Decimal("3"))
+
+
+def test_an_inactive_company_is_never_chosen_even_by_its_id_and_the_reason_is_shown():
+    inactive = {**company(1, "Northwind Bakery", identifier="555"), "status": {"id": 2, "name": "Inactive"}}
+    match = match_customer({"id": "555", "name": "Northwind Bakery"}, [inactive])
+    assert match.chosen is None and match.recommended is None
+    (option,) = match.options
+    assert not option.eligible and "the company's status is Inactive" in option.reason
+
+
+def test_a_loosely_similar_company_is_offered_as_a_guess_never_recommended():
+    match = match_customer({"id": "555", "name": "Northwind Bakery"}, [company(1, "Northgate Bakery Supply")])
+    assert match.chosen is None and match.recommended is None
+    assert [o.id for o in match.options] == ["1"] and "check it is the same company" in match.options[0].reason
+
+
+def test_a_similar_catalog_item_is_offered_never_recommended():
+    catalog = [{"id": 3, "identifier": "M365-BUSPREM-P1M", "description": "Microsoft 365 Business Premium",
+                "manufacturerPartNumber": "M365-BUSPREM-P1M"}]
+    match = match_product("TEAMS-PREMIUM-P1M", catalog, name="Microsoft Teams Premium")
+    assert match.chosen is None and match.recommended is None

@@ -184,7 +184,7 @@ def test_approving_resumes_the_execution_with_the_choice(world):
     described = wait_for(world, execution)
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"])["decision"] == {"decision": "approve", "choice": "22", "changes": {},
-                                                           "approvalId": approval_id}
+                                                           "approvalId": approval_id, "decidedBy": "person"}
     stored = world.deps.store.get_approval(approval_id)
     assert stored["status"] == "decided" and stored["decision"]["choice"] == "22"
 

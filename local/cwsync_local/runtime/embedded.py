@@ -378,7 +378,8 @@ class EmbeddedRuntime:
         except HTTPError as error:
             return error.code, error.read().decode("utf-8")
 
-    def approve(self, approval_id: str, choice: str | None = None, changes: Mapping | None = None) -> tuple[int, str]:
+    def approve(self, approval_id: str, choice: str | None = None, changes: Mapping | None = None,
+                decided_by: str | None = None) -> tuple[int, str]:
         """Approve with `choice` (default: the recommended option)."""
         if choice is None:
             with self.locked():
@@ -389,6 +390,8 @@ class EmbeddedRuntime:
             body["choice"] = choice
         if changes:
             body["changes"] = dict(changes)
+        if decided_by:
+            body["decidedBy"] = decided_by
         return self.decide(approval_id, body)
 
     def reject(self, approval_id: str, reason: str = "Rejected") -> tuple[int, str]:
@@ -405,9 +408,9 @@ class EmbeddedRuntime:
                 continue  # the same question again: the recommended answer does not help; leave it to a person
             self._auto_rounds[asked] = self._auto_rounds.get(asked, 0) + 1
             self._auto_decided.add(approval["approvalId"])
-            choice = recommended_choice(approval)
+            choice = recommended_choice(approval, automatic=True)
             if choice is not None:
-                status, body = self.approve(approval["approvalId"], choice)
+                status, body = self.approve(approval["approvalId"], choice, decided_by=AUTO_APPROVE)
             else:
                 status, body = self.reject(approval["approvalId"], "auto-approve: no recommended option; "
                                                                    "decide it yourself and sync again")
@@ -517,8 +520,15 @@ class EmbeddedRuntime:
                 self._say(describe(summary, link=link, kind=kind))
 
 
-def recommended_choice(approval: Mapping[str, Any]) -> str | None:
-    """The option to take automatically: the recommended one, else the only eligible one."""
+AUTO_APPROVE = "auto-approve"  # who decided, on decisions taken by --auto-approve (links remember it)
+
+
+def recommended_choice(approval: Mapping[str, Any], *, automatic: bool = False) -> str | None:
+    """The option to take: the recommended one, else (a person approving without naming one) the only eligible one.
+
+    `automatic` (auto-approve): the recommended option only. Options are recommended only on
+    exact evidence, so a guess (a similar name) is never taken without a person.
+    """
     options = approval.get("options") or []
     recommended = approval.get("recommended")
     if recommended not in (None, ""):
@@ -526,6 +536,8 @@ def recommended_choice(approval: Mapping[str, Any]) -> str | None:
     flagged = [o for o in options if o.get("recommended") and o.get("eligible", True)]
     if flagged:
         return str(flagged[0]["id"])
+    if automatic:
+        return None
     # "Check again" is not an answer: it only asks the same question after a fix in ConnectWise.
     eligible = [o for o in options if o.get("eligible", True) and o.get("id") != "check-again"]
     if len(eligible) == 1:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
 from cwsync.errors import InvalidOrder
@@ -44,13 +45,16 @@ def _ref(agreement: Mapping, name: str, key: str) -> Any:
     return value.get(key) if isinstance(value, Mapping) else None
 
 
-def _problems(agreement: Mapping, cycle: str | None, currency: str) -> list[str]:
+def _problems(agreement: Mapping, cycle: str | None, currency: str, today: date | None = None) -> list[str]:
     problems = []
     status = agreement.get("agreementStatus")
     if agreement.get("cancelledFlag"):
         problems.append("Agreement is Cancelled")
     elif status != "Active":
         problems.append(f"Agreement is {status or 'without a status'}")
+    ended = _end_date(agreement)
+    if ended is not None and today is not None and ended < today:
+        problems.append(f"Agreement ended on {ended}")
     agreement_cycle = _ref(agreement, "billingCycle", "name")
     if cycle and not (agreement_cycle and _same_cycle(agreement_cycle, cycle)):
         problems.append(f"Billing cycle is {agreement_cycle or 'not set'}, the subscription bills {cycle}")
@@ -62,6 +66,17 @@ def _problems(agreement: Mapping, cycle: str | None, currency: str) -> list[str]
     return problems
 
 
+def _end_date(agreement: Mapping) -> date | None:
+    """The agreement's end date, None when it has none (no end date, or `noEndingDateFlag`)."""
+    value = agreement.get("endDate")
+    if agreement.get("noEndingDateFlag") or not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
+
+
 def _label(agreement: Mapping) -> str:
     cycle = _ref(agreement, "billingCycle", "name") or "no billing cycle"
     currency = _ref(agreement, "currency", "currencyCode") or "no currency"
@@ -70,10 +85,11 @@ def _label(agreement: Mapping) -> str:
 
 def select_agreement(agreements: Iterable[Mapping], *, company_id: str | int,
                      period: BillingPeriod | Mapping | None, currency: str,
-                     remembered_id: str | int | None = None) -> Match:
+                     remembered_id: str | int | None = None, today: date | None = None) -> Match:
     """Choose the agreement, or list every agreement of the company for a person to decide.
 
-    Eligible = the company's, Active, not cancelled, same billing cycle, same currency.
+    Eligible = the company's, Active, not cancelled, not past its end date (when `today` is
+    given), same billing cycle, same currency.
     Chosen: the remembered agreement while it is eligible, else the only eligible one.
     A remembered agreement that became ineligible is not silently replaced: a person
     confirms the move (the only eligible agreement is then the recommended option).
@@ -85,7 +101,7 @@ def select_agreement(agreements: Iterable[Mapping], *, company_id: str | int,
 
     options = []
     for agreement in own:
-        problems = _problems(agreement, cycle, currency)
+        problems = _problems(agreement, cycle, currency, today)
         agreement_id = str(agreement.get("id"))
         if problems:
             reason = "; ".join(problems)

@@ -17,8 +17,8 @@ from cwsync.domain.models import DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, Charge
 
 MAX_CANDIDATES = 5
 MIN_SIMILARITY = 0.35
-# A similar name is recommended to the approver only when it is this close; below, nothing is.
-RECOMMEND_SIMILARITY = 0.7
+# A similar name is offered to a person, never recommended nor taken automatically: only exact
+# evidence (an id, MPN, vendor SKU, identifier, remembered link or the same normalised name) is.
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Match:
     chosen: str | None
     options: list[Option] = field(default_factory=list)
     explanation: str = ""
-    # False when the best option is only a guess a person must make (e.g. a loosely similar name).
+    # False when the options are only guesses a person must make (similar names): nothing is recommended.
     recommend_best: bool = True
 
     @property
@@ -122,30 +122,53 @@ def match_customer(customer: Mapping, companies: Iterable[Mapping], *, id_field:
     keys = {str(customer.get(k)).strip(): k for k in ("id", "externalId") if customer.get(k) not in (None, "")}
     name = str(customer.get("name") or "")
     wanted = normalise_company_name(name)
-    live = [c for c in companies if not c.get("deletedFlag")]
+    present = [c for c in companies if not c.get("deletedFlag")]
+    live = [c for c in present if not company_inactive(c)]
+    inactive = [c for c in present if company_inactive(c)]
 
-    by_id: list[Option] = []
-    for company in live:
+    def evidence(company: Mapping) -> str | None:
         found = _id_evidence(company, keys, id_field)
-        if found:
-            by_id.append(Option(str(company.get("id")), _company_label(company), True, found))
+        if found is None and wanted and normalise_company_name(company.get("name")) == wanted:
+            found = "Name matches after ignoring case, punctuation and legal suffix"
+        return found
+
+    passed_over = [Option(str(c.get("id")), _company_label(c), False,
+                          f"{evidence(c)}, but the company's status is {company_inactive(c)}")
+                   for c in inactive if evidence(c)]
+    by_id = [Option(str(c.get("id")), _company_label(c), True, _id_evidence(c, keys, id_field))
+             for c in live if _id_evidence(c, keys, id_field)]
     if by_id:
-        return _decide(by_id, "the marketplace customer's id")
+        return _with(_decide(by_id, "the marketplace customer's id"), passed_over)
 
     by_name = [Option(str(c.get("id")), _company_label(c), True,
                       "Name matches after ignoring case, punctuation and legal suffix")
                for c in live if wanted and normalise_company_name(c.get("name")) == wanted]
     if by_name:
-        return _decide(by_name, f"the name {name!r}")
+        return _with(_decide(by_name, f"the name {name!r}"), passed_over)
 
     scored = sorted(((similarity(name, c.get("name") or ""), c) for c in live), key=lambda sc: -sc[0])
-    options = [Option(str(c.get("id")), _company_label(c), True, f"Name is {score:.0%} similar to {name!r}")
+    options = [Option(str(c.get("id")), _company_label(c), True,
+                      f"Name is only {score:.0%} similar to {name!r}: check it is the same company")
                for score, c in scored[:MAX_CANDIDATES] if score >= MIN_SIMILARITY]
     ids = " or ".join(keys) or "(the customer has no id)"
-    explanation = (f"No ConnectWise company has identifier {ids}, or the name {name!r}; "
-                   + (f"{len(options)} similar name(s) listed" if options else "add the company in ConnectWise"))
-    close = bool(scored) and scored[0][0] >= RECOMMEND_SIMILARITY
-    return Match(None, options, explanation, recommend_best=close)
+    explanation = (f"No active ConnectWise company has identifier {ids}, or the name {name!r}; "
+                   + (f"{len(options)} similar name(s) listed, none recommended" if options
+                      else "add the company in ConnectWise"))
+    return Match(None, options + passed_over, explanation, recommend_best=False)
+
+
+def company_inactive(company: Mapping) -> str | None:
+    """The status name when a company is not Active ("Inactive", "Not-Approved"…), else None."""
+    status = company.get("status")
+    name = status.get("name") if isinstance(status, Mapping) else status
+    if name in (None, "") or str(name).strip().casefold() == "active":
+        return None
+    return str(name)
+
+
+def _with(match: Match, passed_over: list[Option]) -> Match:
+    """The match, also listing the records passed over (shown as not eligible, with the reason)."""
+    return Match(match.chosen, match.options + passed_over, match.explanation, match.recommend_best)
 
 
 def _id_evidence(company: Mapping, keys: Mapping[str, str], id_field: str | None) -> str | None:
@@ -204,12 +227,13 @@ def match_product(mpn: str, catalog: Iterable[Mapping], *, name: str | None = No
         decided = _decide(exact, f"MPN {mpn}")
         return Match(decided.chosen, exact + inactive, decided.explanation)
     scored.sort(key=lambda si: -si[0])
-    candidates = [Option(str(i.get("id")), _catalog_label(i), True, f"{score:.0%} similar to {name or mpn}")
+    candidates = [Option(str(i.get("id")), _catalog_label(i), True,
+                         f"Only {score:.0%} similar to {name or mpn}: another product unless you know better")
                   for score, i in scored[:MAX_CANDIDATES] if score >= MIN_SIMILARITY]
     explanation = (f"No active catalog item has MPN {mpn}; "
-                   + (f"{len(candidates)} similar item(s) listed, or add the product to ConnectWise"
+                   + (f"{len(candidates)} similar item(s) listed, none recommended, or add the product to ConnectWise"
                       if candidates else "add the product to ConnectWise"))
-    return Match(None, candidates + inactive, explanation)
+    return Match(None, candidates + inactive, explanation, recommend_best=False)
 
 
 @dataclass(frozen=True)
