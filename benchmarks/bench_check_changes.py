@@ -1,40 +1,48 @@
 """Benchmark: Check Changes over many marketplace orders (simulator over HTTP, DynamoDB on moto).
 
-    python -m benchmarks.bench_check_changes [--orders 10000] [--tracemalloc]
+    python -m benchmarks check_changes [--orders 1000,10000] [--customers 5000] [--latency-ms 50]
+                                       [--concurrency 8] [--tracemalloc]
 
-Measures, in one process (simulator thread + moto + the run share one interpreter):
-1. download only: list every page (500 a page) and fetch every detail with the same client —
-   the floor any Check Changes run over these orders pays;
-2. first run: every order new (list + detail + classify + conditional put + start);
-3. second run: every order known (list + BatchGetItem, no detail calls);
-`--concurrency 1` runs the first run's new orders one at a time (as the download does).
-and the ratio of (2) to (1). Peak memory is the process's max RSS (includes the simulator
-and moto); `--tracemalloc` also reports the Python heap peak of the first run (slower).
+For each size, in one process (simulator thread + moto + the run share one interpreter):
+1. download only: list every page (500 a page), then fetch every detail with the same
+   number of threads the run uses: the floor any Check Changes run over these orders pays;
+2. first run: every order new (list + BatchGetItem + detail + classify + conditional put +
+   start + mark started);
+3. second run: every order known (list + BatchGetItem, no detail calls).
+Reported: wall time and its ratio to (1), marketplace calls (request log), DynamoDB
+requests by operation (counted on the client), and max RSS of the process before and after
+(it includes the simulator's and moto's data); `--tracemalloc` adds the Python heap peak of
+the first run (about 5x slower). The simulator answers each request after `--latency-ms`.
 """
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import resource
 import sys
 import tempfile
 import time
 import tracemalloc
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
 
-def _orders(count: int, newest: datetime) -> list[dict]:
-    """`count` completed sales orders, one a minute going back from `newest`, in the seed shape."""
+def _orders(count: int, newest: datetime, customers: int) -> list[dict]:
+    """`count` completed sales orders, one every 20 s going back from `newest`, spread over
+    `customers` customers, in the seed shape."""
     orders = []
     for index in range(count):
         subscription = f"SUB-{index:06d}"
-        created = (newest - timedelta(minutes=index)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = (newest - timedelta(seconds=20 * index)).strftime("%Y-%m-%dT%H:%M:%SZ")
         orders.append({
             "id": str(500000 + index), "orderNumber": f"SO{index:07d}", "type": "sales",
-            "customerId": f"{1000048531 + index % 250}", "creationDate": created, "status": "completed",
+            "customerId": f"{1000048531 + index % customers}", "creationDate": created, "status": "completed",
+            "provisioningDate": created,
             "subscriptionId": subscription, "billingModel": "chargeBeforeBillingPeriod",
             "total": {"currency": "USD", "amount": 12.0},
             "products": [{"mpn": "MS-365-BB", "name": "Microsoft 365 Business Basic", "quantity": 2,
@@ -45,6 +53,22 @@ def _orders(count: int, newest: datetime) -> list[dict]:
                          "salesUnitPrice": {"amount": 6.0, "currency": "USD"}}],
         })
     return orders
+
+
+class DynamoCalls:
+    """DynamoDB requests by operation, counted as the client sends them (retries not included)."""
+
+    def __init__(self, client):
+        self.counts: Counter = Counter()
+        client.meta.events.register("before-call.dynamodb", self._count)
+
+    def _count(self, model, **kwargs):
+        self.counts[model.name] += 1
+
+    def take(self) -> dict:
+        taken = dict(self.counts)
+        self.counts.clear()
+        return taken
 
 
 class NoOpWorkflow:
@@ -67,7 +91,8 @@ def _count_calls(log: list[dict]) -> tuple[int, int]:
     return lists, details
 
 
-def run(count: int, *, use_tracemalloc: bool, concurrency: int = 8) -> dict:
+def run(count: int, *, use_tracemalloc: bool, concurrency: int = 8, customers: int = 5000,
+        latency_ms: int = 50) -> dict:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -85,31 +110,36 @@ def run(count: int, *, use_tracemalloc: bool, concurrency: int = 8) -> dict:
     from cwsync.adapters.store import Store, create_table
     from cwsync.services.check_changes import check_changes
     from cwsync_local.simulators import marketplace as marketplace_sim
+    from cwsync_local.simulators.common import Faults
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    numbers: dict = {"orders": count, "concurrency": concurrency}
+    numbers: dict = {"orders": count, "customers": customers, "concurrency": concurrency, "latency_ms": latency_ms}
     with tempfile.TemporaryDirectory() as folder, mock_aws():
         log_path = Path(folder) / "requests.jsonl"
-        sim = marketplace_sim.start({"marketplace": {"orders": _orders(count, now - timedelta(minutes=1))}},
-                                    request_log=log_path)
+        seed = {"marketplace": {"orders": _orders(count, now - timedelta(minutes=1), customers)}}
+        sim = marketplace_sim.start(seed, request_log=log_path, faults=Faults(latency_ms=latency_ms))
+        del seed
         try:
             client = MarketplaceClient.from_secret({"baseUrl": sim.url, **sim.credentials},
-                                                   retry=RetryPolicy.fast())
-            lookback = timedelta(days=count // 1440 + 2)
+                                                   retry=RetryPolicy.fast(), pool_size=max(10, concurrency))
+            lookback = timedelta(days=count // 4000 + 2)
             window_from = now - lookback
 
-            # 1. download only
+            # 1. download only, with the run's concurrency
             gc.collect()
             started = time.perf_counter()
             ids = [summary["id"] for summary in client.orders(created_from=window_from, created_to=now)]
-            for order_id in ids:
-                client.order(order_id)
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                for _ in pool.map(client.order, ids):
+                    pass
             numbers["download_s"] = time.perf_counter() - started
             numbers["download_calls"] = _count_calls(sim.requests())
             mark = len(sim.requests())
 
             dynamodb = boto3.client("dynamodb")
             create_table(dynamodb, "bench")
+            calls = DynamoCalls(dynamodb)
+            calls.take()
             workflow = NoOpWorkflow()
             deps = SimpleNamespace(store=Store("bench", client=dynamodb), marketplace=client, workflow=workflow,
                                    settings=SimpleNamespace(first_run_lookback_days=lookback.days,
@@ -127,8 +157,10 @@ def run(count: int, *, use_tracemalloc: bool, concurrency: int = 8) -> dict:
                 numbers["first_run_heap_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2 ** 20
                 tracemalloc.stop()
             numbers["first_run_calls"] = _count_calls(sim.requests()[mark:])
+            numbers["first_run_dynamodb"] = calls.take()
             numbers["first_run_new"] = len(first.new_tasks)
             numbers["workflows_started"] = workflow.started
+            numbers["maxrss_after_first_mib"] = _maxrss_mib()
             mark = len(sim.requests())
 
             # 3. second run: all known
@@ -136,6 +168,7 @@ def run(count: int, *, use_tracemalloc: bool, concurrency: int = 8) -> dict:
             second = check_changes(deps, now=now + timedelta(minutes=1), concurrency=concurrency)
             numbers["second_run_s"] = time.perf_counter() - started
             numbers["second_run_calls"] = _count_calls(sim.requests()[mark:])
+            numbers["second_run_dynamodb"] = calls.take()
             numbers["second_run_known"] = len(second.already_known)
             numbers["maxrss_before_runs_mib"] = rss_before
             numbers["maxrss_after_runs_mib"] = _maxrss_mib()
@@ -147,30 +180,47 @@ def run(count: int, *, use_tracemalloc: bool, concurrency: int = 8) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=10_000)
-    parser.add_argument("--concurrency", type=int, default=8, help="new orders handled at once (default 8)")
+    parser.add_argument("--orders", default="10000", help="sizes, comma-separated (default 10000)")
+    parser.add_argument("--customers", type=int, default=5000)
+    parser.add_argument("--latency-ms", type=int, default=50, help="the simulator's answer delay (default 50)")
+    parser.add_argument("--concurrency", type=int, default=8, help="detail reads at once (default 8)")
     parser.add_argument("--tracemalloc", action="store_true", help="also measure the Python heap peak (slower)")
+    parser.add_argument("--json", action="store_true", help="print the numbers as JSON lines too")
     args = parser.parse_args(argv)
-    numbers = run(args.orders, use_tracemalloc=args.tracemalloc, concurrency=args.concurrency)
+    print(f"Check changes (simulator over HTTP with {args.latency_ms} ms latency, DynamoDB on moto "
+          f"{_moto_version()}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+          f"concurrency {args.concurrency}, {args.customers} customers)", flush=True)
+    for size in (int(part) for part in args.orders.split(",")):
+        numbers = run(size, use_tracemalloc=args.tracemalloc, concurrency=args.concurrency,
+                      customers=args.customers, latency_ms=args.latency_ms)
+        _print(numbers)
+        if args.json:
+            print(json.dumps(numbers), flush=True)
+    return 0
+
+
+def _print(numbers: dict) -> None:
     n = numbers["orders"]
-    print(f"Check changes over {n} orders (simulator over HTTP, DynamoDB on moto {_moto_version()}, "
-          f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, concurrency {numbers['concurrency']})")
+    print(f"{n} orders:")
     lists, details = numbers["download_calls"]
     print(f"  download only (list + details):  {numbers['download_s']:8.2f} s   "
-          f"{lists} list + {details} detail calls")
+          f"{lists} list + {details} detail calls  ({numbers['download_s'] / n * 1000:.2f} ms an order)")
     lists, details = numbers["first_run_calls"]
+    dynamo = numbers["first_run_dynamodb"]
     print(f"  first run, all new:              {numbers['first_run_s']:8.2f} s   "
           f"{lists} list + {details} detail calls, {numbers['first_run_new']} tasks, "
-          f"{numbers['workflows_started']} executions started")
+          f"{numbers['workflows_started']} executions started  ({numbers['first_run_s'] / n * 1000:.2f} ms an order)")
+    print(f"    DynamoDB requests: {sum(dynamo.values())} {dynamo}")
     lists, details = numbers["second_run_calls"]
     print(f"  second run, all known:           {numbers['second_run_s']:8.2f} s   "
           f"{lists} list + {details} detail calls, {numbers['second_run_known']} already known")
+    print(f"    DynamoDB requests: {sum(numbers['second_run_dynamodb'].values())} {numbers['second_run_dynamodb']}")
     print(f"  first run / download only:       {numbers['ratio_first_to_download']:8.2f}x")
     print(f"  max RSS: {numbers['maxrss_before_runs_mib']:.0f} MiB before the runs, "
-          f"{numbers['maxrss_after_runs_mib']:.0f} MiB after (whole process: simulator + moto + run)")
+          f"{numbers['maxrss_after_first_mib']:.0f} MiB after the first, "
+          f"{numbers['maxrss_after_runs_mib']:.0f} MiB after both (whole process: simulator + moto + run)", flush=True)
     if "first_run_heap_peak_mib" in numbers:
         print(f"  Python heap peak during the first run (tracemalloc): {numbers['first_run_heap_peak_mib']:.1f} MiB")
-    return 0
 
 
 def _moto_version() -> str:

@@ -108,11 +108,14 @@ def check_changes(deps: CheckDeps, now: datetime | None = None, *, concurrency: 
         result.watermark_after = watermark
     else:
         target = progress.watermark_target(run.stored_times, run.held_times, run.held_without_time)
-        moved = target is not None and (watermark is None or target > watermark) and \
-            deps.store.advance_watermark(target)
+        if target is None or (watermark is not None and target <= watermark):
+            result.watermark_after = watermark
+        elif deps.store.advance_watermark(target):
+            result.watermark_after = target
+        else:  # a concurrent run moved it further
+            result.watermark_after = deps.store.get_watermark()
         if checkpoint:
             deps.store.clear_checkpoint(format_time(progress.window_to))
-        result.watermark_after = target if moved else (deps.store.get_watermark() if target else watermark)
     logger.info(result.summary(), extra={"counts": result.counts()})
     return result
 
