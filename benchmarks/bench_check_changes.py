@@ -23,6 +23,7 @@ import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from collections import Counter
@@ -60,14 +61,26 @@ class DynamoCalls:
 
     def __init__(self, client):
         self.counts: Counter = Counter()
-        client.meta.events.register("before-call.dynamodb", self._count)
+        self.seconds = 0.0  # wall time inside DynamoDB calls, summed over threads
+        self._started = threading.local()
+        self._lock = threading.Lock()
+        client.meta.events.register("before-call.dynamodb", self._before)
+        client.meta.events.register("after-call.dynamodb", self._after)
 
-    def _count(self, model, **kwargs):
+    def _before(self, model, **kwargs):
         self.counts[model.name] += 1
+        self._started.at = time.perf_counter()
+
+    def _after(self, **kwargs):
+        elapsed = time.perf_counter() - getattr(self._started, "at", time.perf_counter())
+        with self._lock:
+            self.seconds += elapsed
 
     def take(self) -> dict:
         taken = dict(self.counts)
+        taken["seconds_in_calls"] = round(self.seconds, 2)
         self.counts.clear()
+        self.seconds = 0.0
         return taken
 
 
@@ -210,17 +223,21 @@ def _print(numbers: dict) -> None:
     print(f"  first run, all new:              {numbers['first_run_s']:8.2f} s   "
           f"{lists} list + {details} detail calls, {numbers['first_run_new']} tasks, "
           f"{numbers['workflows_started']} executions started  ({numbers['first_run_s'] / n * 1000:.2f} ms an order)")
-    print(f"    DynamoDB requests: {sum(dynamo.values())} {dynamo}")
+    print(f"    DynamoDB requests: {_requests(dynamo)} {dynamo}")
     lists, details = numbers["second_run_calls"]
     print(f"  second run, all known:           {numbers['second_run_s']:8.2f} s   "
           f"{lists} list + {details} detail calls, {numbers['second_run_known']} already known")
-    print(f"    DynamoDB requests: {sum(numbers['second_run_dynamodb'].values())} {numbers['second_run_dynamodb']}")
+    print(f"    DynamoDB requests: {_requests(numbers['second_run_dynamodb'])} {numbers['second_run_dynamodb']}")
     print(f"  first run / download only:       {numbers['ratio_first_to_download']:8.2f}x")
     print(f"  max RSS: {numbers['maxrss_before_runs_mib']:.0f} MiB before the runs, "
           f"{numbers['maxrss_after_first_mib']:.0f} MiB after the first, "
           f"{numbers['maxrss_after_runs_mib']:.0f} MiB after both (whole process: simulator + moto + run)", flush=True)
     if "first_run_heap_peak_mib" in numbers:
         print(f"  Python heap peak during the first run (tracemalloc): {numbers['first_run_heap_peak_mib']:.1f} MiB")
+
+
+def _requests(counts: dict) -> int:
+    return sum(value for key, value in counts.items() if key != "seconds_in_calls")
 
 
 def _moto_version() -> str:
