@@ -25,12 +25,3 @@ def test_tasks_sharing_the_rate_limit_all_sync_and_no_request_is_refused_twice_i
     tags = sorted(a["serialNumber"] for a in run.additions if str(a.get("serialNumber", "")).startswith("MP-SUB-B"))
     assert len(tags) == 12 and len(set(tags)) == 12  # each task's addition landed once
     assert summary["connectwise_requests"] > LIMIT  # the limit really was in the way
-
-
-def test_without_the_shared_limit_the_same_tasks_meet_refusals_and_still_sync_by_honouring_retry_after(
-        dynamodb, atomic_dynamodb):
-    run = run_tasks(dynamodb, TABLE, demo_like_seed(8), workers=4, per_minute=None,
-                    faults=Faults(throttle=LIMIT, throttle_window_seconds=WINDOW), retry=PATIENT)
-    summary = run.summary()
-    assert run.outcomes == {"synced": 8}, summary
-    assert summary["rejected_429"] > 0, summary  # the limit bites when nobody paces the requests
