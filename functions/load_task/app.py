@@ -7,8 +7,8 @@ from cwsync.observability import logger, tracer
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict, context) -> dict:
-    from cwsync.services import steps  # imported on the first call: keeps the cold import small
+    from cwsync.services.steps.load import load_task  # imported on the first call: keeps the cold import small
     from cwsync.services.deps import Dependencies
 
     logger.append_keys(taskId=event.get("taskId"), step="load_task")
-    return steps.load_task(Dependencies.shared(), event["taskId"])
+    return load_task(Dependencies.shared(), event["taskId"])

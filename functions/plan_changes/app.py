@@ -7,8 +7,8 @@ from cwsync.observability import logger, tracer
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict, context) -> dict:
-    from cwsync.services import steps  # imported on the first call: keeps the cold import small
+    from cwsync.services.steps.plan import plan_changes  # imported on the first call: keeps the cold import small
     from cwsync.services.deps import Dependencies
 
     logger.append_keys(taskId=event.get("taskId"), step="plan_changes")
-    return steps.plan_changes(Dependencies.shared(), event["taskId"], decision=event.get("decision"))
+    return plan_changes(Dependencies.shared(), event["taskId"], decision=event.get("decision"))

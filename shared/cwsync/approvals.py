@@ -19,17 +19,11 @@ from typing import Any, Mapping
 from urllib.parse import quote, urlencode
 
 from cwsync.errors import CwsyncError
+from cwsync.vocabulary import (ACTION_LABELS, APPROVAL_KIND_LABELS as KIND_LABELS, EDITABLE_FIELDS, NUMERIC_FIELDS,
+                               ApprovalKind, ApprovalStatus, Decision)
 
-KINDS = ("customer", "product", "agreement", "confirm")
+KINDS = tuple(ApprovalKind)
 SIGNATURE_CONTEXT = b"cwsync-approval-link:v1"
-# What an approver may change on a planned operation, by action; everything else is fixed.
-EDITABLE_FIELDS = {
-    "create_addition": ("quantity", "unitPrice", "unitCost", "description"),
-    "update_addition": ("quantity", "unitPrice", "unitCost", "description"),
-    "create_adjustment": ("amount", "description"),
-    "create_catalog_item": ("description", "price", "cost"),
-}
-NUMERIC_FIELDS = frozenset({"quantity", "unitPrice", "unitCost", "amount", "price", "cost"})
 MAX_TEXT_FIELD = {"description": 60}
 DECIDED_BY = ("person", "auto-approve")
 
@@ -144,17 +138,17 @@ def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any], limits:
     Returns `{"decision": "approve", "choice", "changes"}` or `{"decision": "reject", "reason"}`.
     """
     decision = body.get("decision")
-    if decision not in ("approve", "reject"):
+    if decision not in tuple(Decision):
         raise BadRequest("Say whether you approve or reject: decision must be 'approve' or 'reject'.")
-    if decision == "reject":
+    if decision == Decision.REJECT:
         reason = body.get("reason") or "Rejected by the approver"
         if not isinstance(reason, str):
             raise BadRequest("The reason for rejecting should be text.")
-        return {"decision": "reject", "reason": reason.strip()[:500] or "Rejected by the approver"}
+        return {"decision": Decision.REJECT, "reason": reason.strip()[:500] or "Rejected by the approver"}
 
     options = approval.get("options") or []
     choice = body.get("choice")
-    if not choice and len([o for o in options if o.get("eligible")]) == 1 and approval.get("kind") == "confirm":
+    if not choice and len([o for o in options if o.get("eligible")]) == 1 and approval.get("kind") == ApprovalKind.CONFIRM:
         choice = next(o["id"] for o in options if o.get("eligible"))
     if not isinstance(choice, str) or not choice:
         raise BadRequest("Choose one of the options before approving.")
@@ -167,7 +161,7 @@ def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any], limits:
     changes = body.get("changes") or {}
     if not isinstance(changes, Mapping):
         raise BadRequest("changes should be an object of {operation key: {field: value}}.")
-    decision = {"decision": "approve", "choice": choice, "changes": validate_changes(approval, changes, limits)}
+    decision = {"decision": Decision.APPROVE, "choice": choice, "changes": validate_changes(approval, changes, limits)}
     if body.get("decidedBy") in DECIDED_BY:  # an automatic approver says so; links it makes are marked so
         decision["decidedBy"] = body["decidedBy"]
     return decision
@@ -274,9 +268,9 @@ def _public_decision(decision: Any) -> dict | None:
 
 
 def effective_status(approval: Mapping[str, Any], now: datetime | None = None) -> str:
-    status = approval.get("status") or "pending"
-    if status == "pending" and expires_epoch(approval) is not None and _epoch(now) >= expires_epoch(approval):
-        return "expired"
+    status = approval.get("status") or ApprovalStatus.PENDING
+    if status == ApprovalStatus.PENDING and expires_epoch(approval) is not None and _epoch(now) >= expires_epoch(approval):
+        return ApprovalStatus.EXPIRED
     return status
 
 
@@ -333,7 +327,7 @@ def render_approval_page(approval: Mapping[str, Any], *, action: str, sig: str, 
         })
     return _environment().get_template("approval.html").render(
         approval=view, operations=operations, action=action, sig=sig, exp=exp,
-        pending=view["status"] == "pending", kind_label=KIND_LABELS.get(view["kind"], view["kind"]),
+        pending=view["status"] == ApprovalStatus.PENDING, kind_label=KIND_LABELS.get(view["kind"], view["kind"]),
     )
 
 
@@ -353,18 +347,3 @@ def _operation_dates(fields: Mapping[str, Any]) -> str:
     if fields.get("cancelledDate"):
         parts.append(f"cancelled {format_date(fields['cancelledDate'])}")
     return ", ".join(parts)
-
-
-KIND_LABELS = {
-    "customer": "Link customer to a ConnectWise company",
-    "product": "Link product to a ConnectWise catalog item",
-    "agreement": "Choose the ConnectWise agreement",
-    "confirm": "Confirm changes to ConnectWise",
-}
-ACTION_LABELS = {
-    "create_addition": "Add addition",
-    "cancel_addition": "Cancel addition",
-    "update_addition": "Update addition",
-    "create_adjustment": "One-time charge",
-    "create_catalog_item": "Add product to catalog",
-}

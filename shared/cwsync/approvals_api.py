@@ -22,6 +22,7 @@ from cwsync.approvals import (AlreadyDecided, ApprovalError, ApprovalNotFound, B
                               render_approval_page, render_message_page, verify_link)
 from cwsync.config import plausibility_limits
 from cwsync.observability import logger
+from cwsync.vocabulary import ApprovalStatus, Decision
 
 MAX_BODY_BYTES = 64 * 1024
 GONE_CODES = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
@@ -49,7 +50,7 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         if _wants_json(app):
             return _json(200, public_view(approval, deps.now()))
         status = effective_status(approval, deps.now())
-        if status == "expired":
+        if status == ApprovalStatus.EXPIRED:
             raise LinkExpired("This approval has expired; nothing can be decided here any more.")
         return _html(200, render_approval_page(approval, action=f"./{quote(approval_id, safe='')}",
                                                sig=query["sig"], exp=query["exp"], now=deps.now()))
@@ -71,10 +72,10 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         _resume(deps, approval, decision)
         logger.info("Approval decided", extra={"approvalId": approval_id, "kind": approval.get("kind"),
                                                "decision": decision["decision"], "taskId": approval.get("taskId")})
-        decided = {**approval, "status": "decided", "decision": decision}
+        decided = {**approval, "status": ApprovalStatus.DECIDED, "decision": decision}
         if _wants_json(app):
             return _json(200, public_view(decided, deps.now()))
-        if decision["decision"] == "approve":
+        if decision["decision"] == Decision.APPROVE:
             label = next((o.get("label") for o in approval.get("options") or []
                           if str(o.get("id")) == decision["choice"]), decision["choice"])
             title, message = "Approved", f"You chose: {label}. The sync continues; you will be notified of the result."
@@ -118,11 +119,11 @@ def _load(deps, approval_id: str) -> dict:
 
 def _ensure_pending(approval: Mapping[str, Any], deps) -> None:
     status = effective_status(approval, deps.now())
-    if status == "decided":
+    if status == ApprovalStatus.DECIDED:
         raise AlreadyDecided("This approval has already been decided; the first decision counts.")
-    if status == "expired":
+    if status == ApprovalStatus.EXPIRED:
         raise LinkExpired("This approval has expired; nothing can be decided here any more.")
-    if status != "pending":
+    if status != ApprovalStatus.PENDING:
         raise AlreadyDecided(f"This approval is {status}; nothing more can be decided.")
     exp = expires_epoch(approval)
     if exp is not None and int(deps.now().timestamp()) >= exp:
@@ -135,8 +136,8 @@ def _resume(deps, approval: Mapping[str, Any], decision: Mapping[str, Any]) -> N
 
     token = approval.get("token")
     try:
-        if decision["decision"] == "approve":
-            output = {"decision": "approve", "choice": decision["choice"], "changes": decision.get("changes") or {},
+        if decision["decision"] == Decision.APPROVE:
+            output = {"decision": Decision.APPROVE, "choice": decision["choice"], "changes": decision.get("changes") or {},
                       "approvalId": approval.get("approvalId"), "decidedBy": decision.get("decidedBy") or "person"}
             deps.stepfunctions.send_task_success(taskToken=token, output=json.dumps(output))
         else:
@@ -147,10 +148,10 @@ def _resume(deps, approval: Mapping[str, Any], decision: Mapping[str, Any]) -> N
         logger.warning("Could not resume the task", extra={"approvalId": approval.get("approvalId"), "code": code})
         approval_id = str(approval.get("approvalId"))
         if code in GONE_CODES:
-            deps.store.settle_decided_approval(approval_id, "expired")  # later clicks: 410, not 409
+            deps.store.settle_decided_approval(approval_id, ApprovalStatus.EXPIRED)  # later clicks: 410, not 409
             raise LinkExpired("The task stopped waiting for this approval (it timed out or was stopped), so "
                               "the decision was not used. The task is or will be marked expired.") from None
-        deps.store.settle_decided_approval(approval_id, "pending")  # nothing was delivered: decide again
+        deps.store.settle_decided_approval(approval_id, ApprovalStatus.PENDING)  # nothing was delivered: decide again
         failure = ApprovalError("Your decision could not be passed on to the sync, so nothing was decided; "
                                 "try again in a minute, or tell the cwsync operator if it keeps failing.",
                                 title="The sync could not be resumed")

@@ -15,16 +15,10 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from cwsync.errors import ConfigurationError
+from cwsync.vocabulary import (APPROVAL_POLICIES, BILL_CUSTOMER_VALUES, DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD,
+                               DEFAULT_TAG_FORMAT, MONEY_FIELDS, PRICE_SOURCES, PRORATIONS, ApprovalPolicy,
+                               BillCustomer, PriceSource, Proration)
 
-APPROVAL_POLICIES = ("always", "on_decrease_or_over_threshold", "never")
-PRICE_SOURCES = ("marketplace", "connectwise")
-PRORATIONS = ("marketplace", "connectwise")
-# Plan settings (the domain's PlanSettings defaults and allowed values, see cwsync.domain.planning).
-MONEY_FIELDS = ("unitPrice", "salesUnitPrice", "extendedPrice", "salesExtendedPrice")
-DEFAULT_COST_FIELD = "unitPrice"
-DEFAULT_PRICE_FIELD = "salesUnitPrice"
-DEFAULT_TAG_FORMAT = "MP-{subscription_id}-{order_number}"
-BILL_CUSTOMER_VALUES = ("Billable", "DoNotBill", "NoCharge")
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 
 # Secret shapes: required keys, in the words of docs/INTERFACES.md.
@@ -49,11 +43,11 @@ class Settings:
     check_changes_function: str | None = None
     schedule_expression: str | None = None
     operator_access: str = "cognito"
-    approval_policy: str = "always"
+    approval_policy: str = ApprovalPolicy.ALWAYS
     approval_threshold: Decimal = Decimal("0")
     approval_timeout_seconds: int = 7 * 24 * 3600
-    price_source: str = "marketplace"
-    proration: str = "marketplace"
+    price_source: str = PriceSource.MARKETPLACE
+    proration: str = Proration.MARKETPLACE
     first_run_lookback_days: int = 30
     check_concurrency: int = 8  # new orders read and stored at once by one check
     check_time_reserve_seconds: int = 60  # a check stops and checkpoints when less time is left
@@ -75,7 +69,7 @@ class Settings:
     cost_field: str = DEFAULT_COST_FIELD
     price_field: str = DEFAULT_PRICE_FIELD
     tag_format: str = DEFAULT_TAG_FORMAT
-    bill_customer: str = "Billable"
+    bill_customer: str = BillCustomer.BILLABLE
     taxable: bool | None = None  # None: each catalog item's own taxableFlag
     # Plausibility limits (cwsync.domain.plausibility.Limits): larger values are refused, never synced.
     max_quantity: int = 10000
@@ -199,11 +193,11 @@ class Settings:
             check_changes_function=text("CHECK_CHANGES_FUNCTION"),
             schedule_expression=text("SCHEDULE_EXPRESSION"),
             operator_access=exact("OPERATOR_ACCESS", OPERATOR_ACCESS_MODES, "cognito"),
-            approval_policy=exact("APPROVAL_POLICY", APPROVAL_POLICIES, "always"),
+            approval_policy=exact("APPROVAL_POLICY", APPROVAL_POLICIES, ApprovalPolicy.ALWAYS),
             approval_threshold=amount("APPROVAL_THRESHOLD", Decimal("0")),
             approval_timeout_seconds=number("APPROVAL_TIMEOUT_SECONDS", 7 * 24 * 3600, minimum=1),
-            price_source=exact("PRICE_SOURCE", PRICE_SOURCES, "marketplace"),
-            proration=exact("PRORATION", PRORATIONS, "marketplace"),
+            price_source=exact("PRICE_SOURCE", PRICE_SOURCES, PriceSource.MARKETPLACE),
+            proration=exact("PRORATION", PRORATIONS, Proration.MARKETPLACE),
             first_run_lookback_days=number("FIRST_RUN_LOOKBACK_DAYS", 30, minimum=0),
             overlap_minutes=number("OVERLAP_MINUTES", 30, minimum=0),
             check_concurrency=number("CHECK_CONCURRENCY", 8, minimum=1),
@@ -220,7 +214,7 @@ class Settings:
             cost_field=exact("COST_FIELD", MONEY_FIELDS, DEFAULT_COST_FIELD),
             price_field=exact("PRICE_FIELD", MONEY_FIELDS, DEFAULT_PRICE_FIELD),
             tag_format=tag_format("TAG_FORMAT"),
-            bill_customer=exact("BILL_CUSTOMER", BILL_CUSTOMER_VALUES, "Billable"),
+            bill_customer=exact("BILL_CUSTOMER", BILL_CUSTOMER_VALUES, BillCustomer.BILLABLE),
             taxable=flag("TAXABLE"),
             max_quantity=number("MAX_QUANTITY", 10000, minimum=1),
             max_quantity_by_product=per_product("MAX_QUANTITY_BY_PRODUCT"),

@@ -27,9 +27,17 @@ class ExternalApiError(CwsyncError):
         self.details = details or []
 
 
+class NotFound(ExternalApiError):
+    """The external API has no such object (HTTP 404)."""
+
+
 class ApprovalRejected(CwsyncError):
     """The approver rejected the task."""
 
 
 class SyncFailed(CwsyncError):
     """The task cannot be synced; the message says why."""
+
+
+class TaskNotFound(CwsyncError):
+    """The task does not exist in the cwsync table."""

@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 
 from cwsync.adapters.conditions import field
 from cwsync.adapters.connectwise import ConnectWiseClient, discover_base_url
-from cwsync.adapters.http import NotFound, RetryPolicy
+from cwsync.adapters.http import RetryPolicy
+from cwsync.errors import NotFound
 from cwsync.errors import ConfigurationError, ExternalApiError, TransientError
 from cwsync_local.simulators import connectwise as simulator
 from cwsync_local.simulators.common import Faults

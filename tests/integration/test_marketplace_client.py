@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from cwsync.adapters.http import NotFound, RetryPolicy
+from cwsync.adapters.http import RetryPolicy
+from cwsync.errors import NotFound
 from cwsync.adapters.marketplace import MarketplaceClient
 from cwsync.errors import ConfigurationError, TransientError
 from cwsync_local.simulators import marketplace as simulator

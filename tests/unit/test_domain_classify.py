@@ -2,7 +2,7 @@
 import pytest
 
 from cwsync.domain.classify import classify_order
-from cwsync.domain.models import TaskType
+from cwsync.vocabulary import TaskType
 
 MONTHLY = {"type": "month", "duration": 1}
 

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from cwsync.errors import InvalidOrder
-from cwsync.domain.models import BillingPeriod, Order, TaskStatus, TaskType
+from cwsync.domain.models import BillingPeriod, Order
+from cwsync.vocabulary import TaskStatus, TaskType
 
 
 def detail():

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from cwsync.errors import ConfigurationError, SyncFailed
-from cwsync.domain.models import Order, TaskType
+from cwsync.domain.models import Order
+from cwsync.vocabulary import TaskType
 from cwsync.domain.planning import PlanContext, PlanSettings, plan_task
 
 MONTHLY = {"type": "month", "duration": 1}

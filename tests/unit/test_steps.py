@@ -12,7 +12,9 @@ from cwsync.approvals import verify_link
 from cwsync.config import Settings
 from cwsync.errors import ApprovalRejected, SyncFailed
 from cwsync.services import steps
+from cwsync.notifications import nothing_to_change_reason
 from cwsync.services.deps import Dependencies
+from cwsync.vocabulary import OptionId
 
 KEY = b"s" * 32
 NOW = datetime(2026, 2, 15, 9, 0, tzinfo=timezone.utc)
@@ -73,6 +75,21 @@ class FakeConnectWise:
 
     def additions(self, agreement_id, *args, **kwargs):
         return list(self.addition_list)
+
+    def company_agreements(self, company_id):
+        return self.agreements(company_id)
+
+    def agreement_for_rules(self, agreement_id):
+        return self.agreement(agreement_id)
+
+    def catalog_items_by_id(self, item_ids):
+        return self.catalog_items()
+
+    def subscription_additions(self, agreement_id, tag_prefixes):
+        return self.additions(agreement_id)
+
+    def company(self, company_id):
+        return self.get(f"/company/companies/{company_id}")
 
     def get(self, path, *args, **kwargs):
         if path.startswith("/procurement/catalog/"):
@@ -306,17 +323,17 @@ def test_no_eligible_agreement_asks_a_person_to_fix_connectwise_and_check_again(
     assert approval["recommended"] is None
     options = {o["id"]: o for o in approval["options"]}
     assert options["14"]["eligible"] is False and "EUR" in options["14"]["reason"]
-    assert options[steps.CHECK_AGAIN]["eligible"] is True
+    assert options[OptionId.CHECK_AGAIN]["eligible"] is True
     requested = steps.request_approval(deps, task_id, approval, "T")
 
     # Still nothing eligible: asked again, nothing linked.
-    still = steps.select_agreement(deps, task_id, decision={"decision": "approve", "choice": steps.CHECK_AGAIN,
+    still = steps.select_agreement(deps, task_id, decision={"decision": "approve", "choice": OptionId.CHECK_AGAIN,
                                                             "approvalId": requested["approvalId"]})
     assert still["outcome"] == "needs_approval" and deps.store.get_subscription_link("SUB-1") is None
 
     # The billing person adds a USD agreement in ConnectWise and checks again: it is used.
     connectwise.agreement_list.append(agreement(15, name="Managed services USD"))
-    fixed = steps.select_agreement(deps, task_id, decision={"decision": "approve", "choice": steps.CHECK_AGAIN,
+    fixed = steps.select_agreement(deps, task_id, decision={"decision": "approve", "choice": OptionId.CHECK_AGAIN,
                                                             "approvalId": requested["approvalId"]})
     assert fixed == {"outcome": "linked", "agreementId": "15", "source": "match"}
     assert deps.store.get_subscription_link("SUB-1")["agreementId"] == "15"
@@ -472,13 +489,15 @@ def test_an_invalid_plan_setting_stops_with_the_variable_named(name, value):
 
 
 def test_plan_setting_defaults_are_the_domains():
-    from cwsync import config
-    from cwsync.domain import models, operations, planning
+    from cwsync import vocabulary
+    from cwsync.domain import planning
 
     settings = Settings.from_environment({"TABLE_NAME": "t"})
     assert steps.plan_settings(settings) == planning.PlanSettings()
-    assert config.MONEY_FIELDS == models.MONEY_FIELDS and config.BILL_CUSTOMER_VALUES == planning.BILL_CUSTOMER
-    assert config.DEFAULT_TAG_FORMAT == operations.DEFAULT_TAG_FORMAT
+    # One definition each: settings and the planner read the vocabulary's values and defaults.
+    assert (settings.cost_field, settings.price_field) == (vocabulary.DEFAULT_COST_FIELD, vocabulary.DEFAULT_PRICE_FIELD)
+    assert settings.bill_customer in vocabulary.BILL_CUSTOMER_VALUES
+    assert settings.tag_format == vocabulary.DEFAULT_TAG_FORMAT == planning.PlanSettings().tag_format
 
 
 # --- Request economy of the agreement and plan steps -------------------------------------------
@@ -520,6 +539,6 @@ def test_nothing_to_change_is_said_once_in_the_history_and_the_final_reason(dyna
 
 
 def test_a_summary_without_the_words_gets_them_once():
-    assert steps.nothing_to_change_reason("renewal keeps 10 × 6.00") == "Nothing to change: renewal keeps 10 × 6.00"
-    assert steps.nothing_to_change_reason("nothing to change: x") == "nothing to change: x"
-    assert steps.nothing_to_change_reason(None) == "Nothing to change: ConnectWise already matches the order"
+    assert nothing_to_change_reason("renewal keeps 10 × 6.00") == "Nothing to change: renewal keeps 10 × 6.00"
+    assert nothing_to_change_reason("nothing to change: x") == "nothing to change: x"
+    assert nothing_to_change_reason(None) == "Nothing to change: ConnectWise already matches the order"

@@ -2,6 +2,7 @@
 and makes one call into the services with the event's values."""
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import subprocess
 import sys
@@ -52,7 +53,7 @@ def test_each_step_handler_makes_one_call_with_the_events_values(monkeypatch, sh
         seen.append((deps, args + tuple(kwargs.values())))
         return {"outcome": "ok"}
 
-    monkeypatch.setattr(steps, name, fake)
+    monkeypatch.setattr(importlib.import_module(steps.STEP_MODULES[name]), name, fake)
     assert load(name).handler(event, CONTEXT) == {"outcome": "ok"}
     assert seen == [(shared, expected)]
 

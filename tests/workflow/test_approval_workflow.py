@@ -12,7 +12,7 @@ import pytest
 
 from acceptance import (answered_link, connectwise, decide, demo_seed, invocations, messages, notification_link, settled_runtime,
                         tagged, view, wait_for_status)
-from cwsync.services import steps
+from cwsync.vocabulary import OptionId
 
 SEED = demo_seed()
 
@@ -57,10 +57,10 @@ def test_adding_an_unknown_product_creates_the_catalog_item_and_the_addition_use
     approval_id, link = notification_link(rt, "5000113", "product")
     status, page = view(link)
     assert status == 200 and page["kind"] == "product"
-    add = next(o for o in page["options"] if o["id"] == steps.ADD_TO_CONNECTWISE)
+    add = next(o for o in page["options"] if o["id"] == OptionId.ADD_TO_CONNECTWISE)
     assert add["eligible"] is True                                     # the runtime sets the catalog placement
-    assert page.get("recommended") in (None, steps.ADD_TO_CONNECTWISE)
-    status, answer = decide(link, {"decision": "approve", "choice": steps.ADD_TO_CONNECTWISE})
+    assert page.get("recommended") in (None, OptionId.ADD_TO_CONNECTWISE)
+    status, answer = decide(link, {"decision": "approve", "choice": OptionId.ADD_TO_CONNECTWISE})
     assert status == 200, answer
     task = wait_for_status(rt, "5000113")
     assert task["status"] == "synced", task["reason"]
@@ -107,7 +107,7 @@ def test_an_ineligible_agreement_is_listed_with_its_reason_and_choosing_it_is_re
     status, page = view(link)
     options = {o["id"]: o for o in page["options"]}
     assert options["3501"]["eligible"] is False and "Yearly" in options["3501"]["reason"]
-    assert options[steps.CHECK_AGAIN]["eligible"] is True
+    assert options[OptionId.CHECK_AGAIN]["eligible"] is True
     before = connectwise(rt)
     status, answer = decide(link, {"decision": "approve", "choice": "3501"})
     assert status == 400 and "Yearly" in answer["error"]["message"]
@@ -120,7 +120,7 @@ def test_an_ineligible_agreement_is_listed_with_its_reason_and_choosing_it_is_re
 def test_check_again_after_fixing_connectwise_uses_the_new_agreement(rt):
     approval_id, link = notification_link(rt, "5000120", "agreement")
     add_agreement(rt, 3502, 19305, like=3501, billingCycle={"id": 1, "name": "Monthly"})
-    status, answer = decide(link, {"decision": "approve", "choice": steps.CHECK_AGAIN})
+    status, answer = decide(link, {"decision": "approve", "choice": OptionId.CHECK_AGAIN})
     assert status == 200, answer
     task = wait_for_status(rt, "5000120")
     assert task["status"] == "synced", task["reason"]
@@ -141,4 +141,4 @@ def test_rejecting_an_approval_ends_the_task_rejected_and_tells_the_operator(rt)
     assert "Needs a EUR agreement first" in note["message"] and "Nothing was changed" in note["message"]
     cw = connectwise(rt)
     assert not tagged(cw["additions"], "SO000121") and not tagged(cw["adjustments"], "SO000121", "description")
-    assert decide(link, {"decision": "approve", "choice": steps.CHECK_AGAIN})[0] == 409
+    assert decide(link, {"decision": "approve", "choice": OptionId.CHECK_AGAIN})[0] == 409

@@ -7,9 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from cwsync.vocabulary import TaskStatus
+
 DEFAULT_DATA_DIR = ".cwsync"
-STATUSES = ("new", "in_progress", "waiting_approval", "synced", "nothing_to_change", "failed",
-            "expired", "rejected", "invalid", "ignored")
+STATUSES = tuple(TaskStatus)
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:

@@ -37,6 +37,8 @@ from .outbox import Outbox
 from .scheduler import Schedule, interval_seconds
 from .state import load_table, save_table
 from .translate import TEMPLATE, translate
+from cwsync.vocabulary import (FINAL_STATUSES, SETTLED_STATUSES, ApprovalKind, ApprovalStatus, Decision, OptionId,
+                               TaskStatus, TaskType)
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # Short waits for a machine on a desk; `parameters=` (or --parameter) overrides any of them.
@@ -45,19 +47,19 @@ LOCAL_PARAMETERS = {"RetryIntervalSeconds": "1", "RetryBackoffRate": "1.5", "Ret
 # "Cloud Licensing", type "Subscription"), so "add product to ConnectWise" can be offered.
 SIMULATOR_PARAMETERS = {"CatalogSubcategoryId": "11", "CatalogTypeId": "3"}
 AUTO_APPROVE_ROUNDS = 2  # auto-answers per (task, kind, subject) before a question is left to a person
-FINAL_STATUSES = frozenset({"synced", "nothing_to_change", "failed", "expired", "rejected", "invalid", "ignored"})
-SETTLED_STATUSES = FINAL_STATUSES | {"waiting_approval"}
 STEP_FUNCTIONS = {"check": "CheckChangesFunction", "approvals": "ApprovalsApiFunction"}
 
-TASK_TYPE_WORDS = {"sales": "new subscription", "change": "upgrade/downgrade", "billing": "usage billing",
-                   "cancellation": "cancellation", "renewal": "renewal"}
-APPROVAL_WORDS = {"customer": "choose the ConnectWise company", "product": "choose the ConnectWise product",
-                  "agreement": "choose the agreement", "confirm": "confirm the changes",
+TASK_TYPE_WORDS = {TaskType.SALES: "new subscription", TaskType.CHANGE: "upgrade/downgrade",
+                   TaskType.BILLING: "usage billing", TaskType.CANCELLATION: TaskType.CANCELLATION.value,
+                   TaskType.RENEWAL: TaskType.RENEWAL.value}
+APPROVAL_WORDS = {ApprovalKind.CUSTOMER: "choose the ConnectWise company",
+                  ApprovalKind.PRODUCT: "choose the ConnectWise product",
+                  ApprovalKind.AGREEMENT: "choose the agreement", ApprovalKind.CONFIRM: "confirm the changes",
                   "confirmation": "confirm the changes"}
-STATUS_WORDS = {"new": "found", "in_progress": "syncing", "synced": "synced to ConnectWise",
-                "nothing_to_change": "nothing to change (ConnectWise already matches)",
-                "failed": "failed", "expired": "expired (no one decided in time)", "rejected": "rejected",
-                "invalid": "cannot be synced", "ignored": "ignored"}
+STATUS_WORDS = {TaskStatus.NEW: "found", TaskStatus.IN_PROGRESS: "syncing", TaskStatus.SYNCED: "synced to ConnectWise",
+                TaskStatus.NOTHING_TO_CHANGE: "nothing to change (ConnectWise already matches)",
+                TaskStatus.FAILED: TaskStatus.FAILED.value, TaskStatus.EXPIRED: "expired (no one decided in time)",
+                TaskStatus.REJECTED: TaskStatus.REJECTED.value, TaskStatus.INVALID: "cannot be synced", TaskStatus.IGNORED: TaskStatus.IGNORED.value}
 
 
 def task_summary(task: Mapping[str, Any]) -> dict:
@@ -76,12 +78,12 @@ def describe(summary: Mapping[str, Any], *, link: str | None = None, kind: str |
     head = " ".join(str(part) for part in (summary.get("order"), summary.get("customer")) if part)
     kind_words = TASK_TYPE_WORDS.get(summary.get("type") or "", summary.get("type") or "order")
     status = summary.get("status")
-    if status == "waiting_approval":
+    if status == TaskStatus.WAITING_APPROVAL:
         what = f"waiting for you to {APPROVAL_WORDS.get(kind or '', 'decide')}"
         text = f"{what}: open {link}" if link else what
     else:
         text = STATUS_WORDS.get(status, status or "")
-        if summary.get("reason") and status in ("failed", "rejected", "invalid", "ignored", "expired", "nothing_to_change"):
+        if summary.get("reason") and status in FINAL_STATUSES - {TaskStatus.SYNCED}:
             text = f"{text}: {summary['reason']}"
     return f"{head} — {kind_words}: {text}"
 
@@ -337,25 +339,10 @@ class EmbeddedRuntime:
     def outbox(self) -> list[dict]:
         return self.outbox_log.entries()
 
-    def approvals(self, status: str | None = "pending", task_id: str | None = None) -> list[dict]:
+    def approvals(self, status: str | None = ApprovalStatus.PENDING, task_id: str | None = None) -> list[dict]:
         """Approval items (newest first), optionally of one status and task."""
-        from cwsync.adapters.store import _deserialize, _public
-
-        found = []
-        paginator = self.client("dynamodb").get_paginator("scan")
         with self.locked():
-            pages = list(paginator.paginate(TableName=self.table_name, FilterExpression="begins_with(PK, :p)",
-                                            ExpressionAttributeValues={":p": {"S": "APPROVAL#"}}))
-        for page in pages:
-            for item in page.get("Items", []):
-                approval = _public(_deserialize(item))
-                if status and approval.get("status") != status:
-                    continue
-                if task_id and str(approval.get("taskId")) != str(task_id):
-                    continue
-                found.append(approval)
-        found.sort(key=lambda a: str(a.get("createdAt", "")), reverse=True)
-        return found
+            return self.store.list_approvals(status=status, task_id=task_id)
 
     def approval_link(self, approval_id: str) -> str:
         """The signed link the notification carries (`GET` shows the page, `POST` decides)."""
@@ -385,7 +372,7 @@ class EmbeddedRuntime:
             with self.locked():
                 approval = self.store.get_approval(approval_id) or {}
             choice = recommended_choice(approval)
-        body: dict[str, Any] = {"decision": "approve"}
+        body: dict[str, Any] = {"decision": Decision.APPROVE}
         if choice is not None:
             body["choice"] = choice
         if changes:
@@ -395,12 +382,12 @@ class EmbeddedRuntime:
         return self.decide(approval_id, body)
 
     def reject(self, approval_id: str, reason: str = "Rejected") -> tuple[int, str]:
-        return self.decide(approval_id, {"decision": "reject", "reason": reason})
+        return self.decide(approval_id, {"decision": Decision.REJECT, "reason": reason})
 
     def approve_pending(self) -> int:
         """Auto-approve: each pending approval gets its recommended option, else it is rejected."""
         count = 0
-        for approval in self.approvals("pending"):
+        for approval in self.approvals(ApprovalStatus.PENDING):
             if approval["approvalId"] in self._auto_decided:
                 continue  # answered once already (a refused answer is not retried)
             asked = (str(approval.get("taskId")), str(approval.get("kind")), str(approval.get("subject")))
@@ -438,15 +425,15 @@ class EmbeddedRuntime:
         by_execution.update({task["executionName"]: task for task in tasks if task.get("executionName")})
         if any(task.get("status") not in SETTLED_STATUSES for task in tasks):
             return False
-        waiting = {str(task["taskId"]) for task in tasks if task.get("status") == "waiting_approval"}
+        waiting = {str(task["taskId"]) for task in tasks if task.get("status") == TaskStatus.WAITING_APPROVAL}
         if waiting:
             # Just decided, not resumed yet: the task still says waiting_approval but nobody is asked.
-            asked = {str(approval.get("taskId")) for approval in self.approvals("pending")}
+            asked = {str(approval.get("taskId")) for approval in self.approvals(ApprovalStatus.PENDING)}
             if waiting - asked:
                 return False
         for execution in self.executions("RUNNING"):
             task = by_execution.get(execution["name"])
-            if task is None or task.get("status") != "waiting_approval":
+            if task is None or task.get("status") != TaskStatus.WAITING_APPROVAL:
                 return False
         return True
 
@@ -509,8 +496,8 @@ class EmbeddedRuntime:
         for task in self.tasks():
             summary = task_summary(task)
             link = kind = None
-            if summary["status"] == "waiting_approval":
-                pending = self.approvals("pending", task_id=summary["id"])
+            if summary["status"] == TaskStatus.WAITING_APPROVAL:
+                pending = self.approvals(ApprovalStatus.PENDING, task_id=summary["id"])
                 if pending:
                     kind = pending[0].get("kind")
                     link = self.approval_link(pending[0]["approvalId"])
@@ -539,7 +526,7 @@ def recommended_choice(approval: Mapping[str, Any], *, automatic: bool = False) 
     if automatic:
         return None
     # "Check again" is not an answer: it only asks the same question after a fix in ConnectWise.
-    eligible = [o for o in options if o.get("eligible", True) and o.get("id") != "check-again"]
+    eligible = [o for o in options if o.get("eligible", True) and o.get("id") != OptionId.CHECK_AGAIN]
     if len(eligible) == 1:
         return str(eligible[0]["id"])
     return None

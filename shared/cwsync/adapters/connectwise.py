@@ -18,6 +18,7 @@ JSON numbers with their exact digits. Non-integer numbers in answers are Decimal
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Iterator, Mapping, Sequence
@@ -25,25 +26,31 @@ from urllib.parse import urlsplit
 
 import requests
 
-from cwsync.adapters.conditions import Condition, all_of, field, render
-from cwsync.adapters.http import (DEFAULT_TIMEOUT, HttpClient, NotFound, RetryPolicy, Timeout,
+from cwsync.adapters.conditions import Condition, all_of, any_of, field, render
+from cwsync.adapters.http import (DEFAULT_TIMEOUT, HttpClient, RetryPolicy, Timeout,
                                   format_datetime, loads)
 from cwsync.domain.operations import has_adjustment_tag
-from cwsync.errors import ConfigurationError, ExternalApiError
+from cwsync.errors import ConfigurationError, ExternalApiError, NotFound
+from cwsync.vocabulary import NUMERIC_FIELDS
 
 log = logging.getLogger(__name__)
 
 API_VERSION = "2025.1"
 MAX_PAGE_SIZE = 1000
-# Request fields that are numbers in ConnectWise; plans carry them as exact strings.
-NUMERIC_FIELDS = frozenset({
-    "quantity", "lessIncluded", "unitPrice", "unitCost", "amount", "price", "cost",
-    "recurringRevenue", "recurringCost", "markupPercentage", "billAmount",
-})
 ADDITION_LOOKUP_FIELDS = ("id", "serialNumber", "product", "quantity", "unitPrice", "unitCost",
                           "effectiveDate", "cancelledDate", "billCustomer", "agreementId")
 ADJUSTMENT_LOOKUP_FIELDS = ("id", "description", "amount", "effectiveDate", "agreementId")
 CATALOG_LOOKUP_FIELDS = ("id", "identifier", "description", "price", "cost", "inactiveFlag")
+# What the agreement rules (and the option labels) read of an agreement; nothing else is fetched.
+AGREEMENT_RULE_FIELDS = ("id", "name", "company/id", "agreementStatus", "cancelledFlag", "billingCycle/id",
+                         "billingCycle/name", "currency/id", "currency/currencyCode")
+# What the planner reads of an addition and of a catalog item.
+PLAN_ADDITION_FIELDS = ("id", "serialNumber", "product", "quantity", "unitPrice", "unitCost", "effectiveDate",
+                        "cancelledDate", "billCustomer", "taxableFlag", "description", "agreementId")
+PLAN_CATALOG_FIELDS = ("id", "identifier", "description", "price", "cost", "taxableFlag", "inactiveFlag")
+# Characters a subscription tag prefix may hold and still be sent as a `like` pattern whose
+# matches include every tag with that prefix (others: every addition is read and filtered).
+_LIKE_SAFE = re.compile(r"[A-Za-z0-9 ._:/%*_-]*")
 _CONTAINS_LIMIT = 200  # characters of a long description used in a `contains` lookup
 
 
@@ -188,6 +195,37 @@ class ConnectWiseClient:
 
     def agreement(self, agreement_id: str | int, fields: Iterable[str] | None = None) -> dict:
         return self.get(f"/finance/agreements/{int(agreement_id)}", fields)
+
+    # ---- what the sync steps read, in as few requests as they need ----------------------
+
+    def company(self, company_id: str | int) -> dict:
+        return self.get(f"/company/companies/{int(company_id)}")
+
+    def company_agreements(self, company_id: str | int) -> list[dict]:
+        """The company's agreements with what the agreement rules read (`AGREEMENT_RULE_FIELDS`)."""
+        return self.agreements(company_id, fields=AGREEMENT_RULE_FIELDS)
+
+    def agreement_for_rules(self, agreement_id: str | int) -> dict:
+        """One agreement with what the agreement rules read; NotFound when it is gone."""
+        return self.agreement(agreement_id, AGREEMENT_RULE_FIELDS)
+
+    def catalog_items_by_id(self, item_ids: Iterable[str | int]) -> list[dict]:
+        """These catalog items (what the planner reads of them), in one request."""
+        return self.catalog_items(field("id").in_(list(item_ids)), fields=PLAN_CATALOG_FIELDS)
+
+    def subscription_additions(self, agreement_id: str | int, tag_prefixes: Iterable[str]) -> list[dict]:
+        """The agreement's additions whose `serialNumber` may be a tag starting with one of
+        `tag_prefixes`, in one request; every addition when a prefix cannot be sent as a
+        `like` pattern (the caller filters by tag either way)."""
+        conditions: list[Condition] = []
+        for prefix in tag_prefixes:
+            if not prefix or not _LIKE_SAFE.fullmatch(prefix):
+                conditions = []
+                break
+            conditions.append(field("serialNumber").like(prefix + "*"))
+            if prefix[-1:] in "-_:/ ":  # a tag typed by hand without the order part ("MP-SUB-1")
+                conditions.append(field("serialNumber").eq(prefix[:-1]))
+        return self.additions(agreement_id, any_of(*conditions), fields=PLAN_ADDITION_FIELDS)
 
     # ---- additions and adjustments ----------------------------------------------------
 

@@ -39,7 +39,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from cwsync.errors import ExternalApiError, TransientError
+from cwsync.errors import ExternalApiError, NotFound, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,6 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504})
 REFUSED_STATUSES = frozenset({429})  # not processed by the server: safe to resend for any method
 CORRELATION_HEADERS = ("X-Correlation-ID", "X-Request-ID", "X-Amzn-RequestId", "Request-Id")
 _SECRET_PARAM = re.compile(r"token|password|passwd|secret|key|signature|auth", re.IGNORECASE)
-
-
-class NotFound(ExternalApiError):
-    """The external API has no such object (HTTP 404)."""
 
 
 class _PolicyRetry(Retry):

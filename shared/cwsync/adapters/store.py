@@ -33,7 +33,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cwsync.adapters.store_check import CheckStateItems
-from cwsync.errors import CwsyncError
+from cwsync.errors import TaskNotFound
+from cwsync.vocabulary import ApprovalStatus, TaskStatus
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +50,10 @@ APPROVAL_SK = "APPROVAL"
 WATERMARK_KEY = {PK: "WATERMARK", SK: "ORDERS"}
 
 # Statuses list_tasks() walks when no status is given (GSI1 is partitioned by status).
-TASK_STATUSES = ("new", "in_progress", "waiting_approval", "synced", "nothing_to_change",
-                 "failed", "expired", "rejected", "invalid", "ignored")
-APPROVAL_PENDING = "pending"
-APPROVAL_DECIDED = "decided"
-APPROVAL_EXPIRED = "expired"
+TASK_STATUSES = tuple(TaskStatus)
+APPROVAL_PENDING = ApprovalStatus.PENDING
+APPROVAL_DECIDED = ApprovalStatus.DECIDED
+APPROVAL_EXPIRED = ApprovalStatus.EXPIRED
 
 APPLIED_TTL = timedelta(days=90)  # long enough for any retry of a task
 APPROVAL_TTL_GRACE = timedelta(days=30)  # an expired link still says "expired" for a while
@@ -62,10 +62,6 @@ _BATCH_GET_LIMIT = 100
 _INTERNAL = (PK, SK, GSI1PK, GSI1SK)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
-
-class TaskNotFound(CwsyncError):
-    """The task does not exist in the table."""
 
 
 # --- values -----------------------------------------------------------------------------
@@ -215,7 +211,7 @@ class Store(CheckStateItems):
         """Store a new task (`taskId` required; status defaults to `new`). False when it exists."""
         task_id = str(task["taskId"])
         at = format_time(now or _now())
-        status = str(task.get("status") or "new")
+        status = str(task.get("status") or TaskStatus.NEW)
         item = dict(task)
         item.update(taskId=task_id, status=status, createdAt=at, updatedAt=at,
                     history=[{"status": status, "at": at, "reason": task.get("reason")}])

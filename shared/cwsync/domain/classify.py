@@ -6,19 +6,17 @@ from typing import Any, Mapping
 
 from cwsync.errors import InvalidOrder
 from cwsync.domain.agreements import billing_cycle_name
-from cwsync.domain.models import DEFAULT_PRICE_FIELD, Order, TaskType
+from cwsync.domain.models import Order
 from cwsync.domain.plausibility import Limits, order_problems
+from cwsync.vocabulary import DEFAULT_PRICE_FIELD, ChargeType, Classified, OrderType, TaskType
 
-TASK = "task"
-PENDING = "pending"
-IGNORED = "ignored"
-INVALID = "invalid"
+TASK, PENDING, IGNORED, INVALID = Classified.TASK, Classified.PENDING, Classified.IGNORED, Classified.INVALID
 
 _TASK_BY_ORDER_TYPE = {
-    "sales": TaskType.SALES,
-    "change": TaskType.CHANGE,
-    "cancellation": TaskType.CANCELLATION,
-    "renewal": TaskType.RENEWAL,
+    OrderType.SALES: TaskType.SALES,
+    OrderType.CHANGE: TaskType.CHANGE,
+    OrderType.CANCELLATION: TaskType.CANCELLATION,
+    OrderType.RENEWAL: TaskType.RENEWAL,
 }
 _USAGE_LINE_TYPES = {"BILLING_SUBSCRIPTION", "VENDOR_RATED_DATA"}
 _STILL_RUNNING = {"submitted", "processing"}
@@ -91,7 +89,7 @@ def is_billing_order(order: Order) -> bool:
     if any(line.type in _USAGE_LINE_TYPES for line in order.lines):
         return True
     return (order.billing_model == "chargeAfterBillingPeriod"
-            and any(charge.type == "overuse" for charge in order.charges))
+            and any(charge.type == ChargeType.OVERUSE for charge in order.charges))
 
 
 def _cannot_sync(order: Order, task_type: TaskType) -> str | None:

@@ -13,7 +13,8 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 from typing import Any, Iterable, Mapping, Sequence
 
-from cwsync.domain.models import DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, Charge, OrderLine
+from cwsync.domain.models import Charge, OrderLine
+from cwsync.vocabulary import DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, ChargeType
 
 MAX_CANDIDATES = 5
 MIN_SIMILARITY = 0.35
@@ -262,7 +263,7 @@ def truncate(text: str, limit: int) -> str:
 
 
 def unit_amounts(charges: Sequence[Charge], mpn: str, *, cost_field: str, price_field: str,
-                 types: Sequence[str] = ("recurring", "renew")) -> tuple[Decimal, Decimal] | None:
+                 types: Sequence[str] = (ChargeType.RECURRING, ChargeType.RENEW)) -> tuple[Decimal, Decimal] | None:
     """(unit price, unit cost) of a product from the order's charge lines, None if it has none."""
     for charge in charges:
         if charge.type in types and (charge.mpn or "").casefold() == mpn.casefold():

@@ -9,38 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, Mapping
 
 from cwsync.errors import InvalidOrder
 from cwsync.domain.money import to_decimal
-
-# The marketplace does not say which charge amount is cost and which is price.
-# This is the one place that decides the default; settings may override it.
-DEFAULT_COST_FIELD = "unitPrice"
-DEFAULT_PRICE_FIELD = "salesUnitPrice"
-MONEY_FIELDS = ("unitPrice", "salesUnitPrice", "extendedPrice", "salesExtendedPrice")
-
-
-class TaskType(StrEnum):
-    SALES = "sales"
-    CHANGE = "change"
-    BILLING = "billing"
-    CANCELLATION = "cancellation"
-    RENEWAL = "renewal"
-
-
-class TaskStatus(StrEnum):
-    NEW = "new"
-    IN_PROGRESS = "in_progress"
-    WAITING_APPROVAL = "waiting_approval"
-    SYNCED = "synced"
-    NOTHING_TO_CHANGE = "nothing_to_change"
-    FAILED = "failed"
-    EXPIRED = "expired"
-    REJECTED = "rejected"
-    INVALID = "invalid"
-    IGNORED = "ignored"
+from cwsync.vocabulary import MONEY_FIELDS
 
 
 @dataclass(frozen=True)

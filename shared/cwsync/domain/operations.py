@@ -10,14 +10,13 @@ from typing import Any, Mapping
 
 from cwsync.errors import ConfigurationError
 from cwsync.domain.money import format_money, format_quantity
+from cwsync.vocabulary import Action
 
-CREATE_ADDITION = "create_addition"
-CANCEL_ADDITION = "cancel_addition"
-UPDATE_ADDITION = "update_addition"
-CREATE_ADJUSTMENT = "create_adjustment"
-CREATE_CATALOG_ITEM = "create_catalog_item"
-
-DEFAULT_TAG_FORMAT = "MP-{subscription_id}-{order_number}"
+CREATE_ADDITION = Action.CREATE_ADDITION
+CANCEL_ADDITION = Action.CANCEL_ADDITION
+UPDATE_ADDITION = Action.UPDATE_ADDITION
+CREATE_ADJUSTMENT = Action.CREATE_ADJUSTMENT
+CREATE_CATALOG_ITEM = Action.CREATE_CATALOG_ITEM
 TAG_MAX = 50  # ConnectWise addition serialNumber
 _TAG_FIELDS = {"subscription_id", "order_number", "order_id"}
 

@@ -6,28 +6,25 @@ from datetime import datetime
 from typing import Mapping, Sequence
 
 from cwsync.errors import ConfigurationError
-from cwsync.domain.models import DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, MONEY_FIELDS
-from cwsync.domain.operations import DEFAULT_TAG_FORMAT, check_tag_format
-
-MARKETPLACE = "marketplace"
-CONNECTWISE = "connectwise"
-BILL_CUSTOMER = ("Billable", "DoNotBill", "NoCharge")
+from cwsync.domain.operations import check_tag_format
+from cwsync.vocabulary import (BILL_CUSTOMER_VALUES, DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, DEFAULT_TAG_FORMAT,
+                               MONEY_FIELDS, PRICE_SOURCES, PRORATIONS, BillCustomer, PriceSource, Proration)
 
 
 @dataclass(frozen=True)
 class PlanSettings:
-    price_source: str = MARKETPLACE   # marketplace: order charge lines; connectwise: addition, else catalog
-    proration: str = MARKETPLACE      # marketplace: the plan charges the difference; connectwise: the agreement prorates
+    price_source: str = PriceSource.MARKETPLACE  # marketplace: order charge lines; connectwise: addition, else catalog
+    proration: str = Proration.MARKETPLACE       # marketplace: the plan charges the difference; connectwise: the agreement prorates
     cost_field: str = DEFAULT_COST_FIELD
     price_field: str = DEFAULT_PRICE_FIELD
     tag_format: str = DEFAULT_TAG_FORMAT
-    bill_customer: str = "Billable"
+    bill_customer: str = BillCustomer.BILLABLE
     taxable: bool | None = None       # None: the catalog item's taxableFlag (True when unknown)
 
     def __post_init__(self) -> None:
-        for name, allowed in (("price_source", (MARKETPLACE, CONNECTWISE)),
-                              ("proration", (MARKETPLACE, CONNECTWISE)),
-                              ("bill_customer", BILL_CUSTOMER),
+        for name, allowed in (("price_source", PRICE_SOURCES),
+                              ("proration", PRORATIONS),
+                              ("bill_customer", BILL_CUSTOMER_VALUES),
                               ("cost_field", MONEY_FIELDS), ("price_field", MONEY_FIELDS)):
             if getattr(self, name) not in allowed:
                 raise ConfigurationError(f"Setting {name}={getattr(self, name)!r}; expected one of {', '.join(allowed)}")

@@ -18,13 +18,13 @@ from typing import Mapping, Sequence
 from cwsync.errors import SyncFailed
 from cwsync.domain import handmade
 from cwsync.domain.matching import unit_amounts
-from cwsync.domain.models import Order, OrderLine, TaskType, last_day
+from cwsync.domain.models import Order, OrderLine, last_day
 from cwsync.domain.money import days_left, format_money, format_quantity, prorate, round_money, to_decimal
 from cwsync.domain.operations import (ADJUSTMENT_DESCRIPTION_MAX, CANCEL_ADDITION, CREATE_ADDITION,
                                       CREATE_ADJUSTMENT, CREATE_CATALOG_ITEM, UPDATE_ADDITION, Operation, Plan,
                                       has_subscription_tag, ownership_tag, subscription_tag_prefix)
-from cwsync.domain.plan_context import (BILL_CUSTOMER, CONNECTWISE, MARKETPLACE, PlanContext,  # noqa: F401
-                                        PlanSettings)
+from cwsync.domain.plan_context import PlanContext, PlanSettings  # noqa: F401 (PlanSettings: re-exported)
+from cwsync.vocabulary import ChargeType, PriceSource, Proration, TaskType
 
 
 def plan_task(task_type: TaskType | str, order: Order, context: PlanContext) -> Plan:
@@ -98,7 +98,7 @@ class _Planner:
         return {**addition, "serialNumber": tag}
 
     # --- prices ------------------------------------------------------------------------
-    def price_of(self, mpn: str, existing: Sequence[Mapping] = (), charge_types=("recurring", "renew")) -> _Price:
+    def price_of(self, mpn: str, existing: Sequence[Mapping] = (), charge_types=(ChargeType.RECURRING, ChargeType.RENEW)) -> _Price:
         # A line billed for part of a period (a change order's days to the period end) holds
         # prorated amounts, not the unit price: those come from the addition or catalog item.
         per_period = [c for c in self.order.charges if not _partial_period(c, self.order.billing_period)]
@@ -110,7 +110,7 @@ class _Planner:
         sources = [(from_order, "the marketplace order's charge line"),
                    (from_addition, "the current ConnectWise addition"),
                    (from_catalog, "the ConnectWise catalog item")]
-        if self.settings.price_source == CONNECTWISE:
+        if self.settings.price_source == PriceSource.CONNECTWISE:
             sources = sources[1:] + sources[:1]
         for amounts, source in sources:
             if amounts is not None:
@@ -233,7 +233,7 @@ def plan_sales_order(p: _Planner) -> Plan:
         p.create_addition(line, tag, price, explanation=f"New subscription {p.subscription_of(line)}")
         parts.append(f"{format_quantity(line.quantity)} × {line.name} at "
                      f"{format_money(price.price, p.order.currency)} {p.order.currency}")
-    fees = p.fee_adjustments("setup", "Setup fee")
+    fees = p.fee_adjustments(ChargeType.SETUP, "Setup fee")
     return p.plan(f"New subscription from {p.day}: " + "; ".join(parts + fees))
 
 
@@ -252,10 +252,10 @@ def plan_change_order(p: _Planner) -> Plan:
     for addition in active:
         p.cancel_addition(addition, f"Change order {p.order.number} replaces it")
 
-    marketplace_prorates = p.settings.proration == MARKETPLACE
+    marketplace_prorates = p.settings.proration == Proration.MARKETPLACE
     new_quantity, new_recurring, names = Decimal(0), Decimal(0), []
     for line, tag in zip(p.order.recurring_lines, _line_tags(p, p.order.recurring_lines)):
-        price = p.price_of(line.new_mpn or line.mpn, active, charge_types=("recurring", "renew", "switch"))
+        price = p.price_of(line.new_mpn or line.mpn, active, charge_types=(ChargeType.RECURRING, ChargeType.RENEW, ChargeType.SWITCH))
         p.create_addition(line, tag, price, explanation=f"Change order {p.order.number}: new quantity "
                           f"{format_quantity(line.quantity)}",
                           extra={"prorateCurrentPeriodFlag": not marketplace_prorates})
@@ -300,7 +300,7 @@ def plan_billing_order(p: _Planner) -> Plan:
     p.task_type = TaskType.BILLING
     start, end = _billed_period(p)
     period = f"{start} to {last_day(end)}"
-    labels = {"recurring": "Recurring charge", "overuse": "Overuse"}
+    labels = {ChargeType.RECURRING: "Recurring charge", ChargeType.OVERUSE: "Overuse"}
     parts = []
     for charge_type, label in labels.items():
         for index, charge in enumerate(p.order.charges_of(charge_type), start=1):
@@ -348,7 +348,7 @@ def plan_cancellation(p: _Planner) -> Plan:
     active = p.current_additions(subscription, p.order.lines)
     for addition in active:
         p.cancel_addition(addition, f"Subscription {subscription} is cancelled")
-    fees = p.fee_adjustments("cancellation", "Cancellation fee")
+    fees = p.fee_adjustments(ChargeType.CANCELLATION, "Cancellation fee")
     if not p.ops:
         return p.plan(f"Nothing to change: subscription {subscription} has no active addition on "
                       f"agreement {p.agreement_id} and no cancellation fee", nothing_to_change=True)
@@ -362,7 +362,7 @@ def plan_renewal(p: _Planner) -> Plan:
     lines = p.order.recurring_lines
     subscription = p.subscription_of(lines[0])
     active = p.current_additions(subscription, lines)
-    prices = [p.price_of(line.new_mpn or line.mpn, active, charge_types=("renew", "recurring")) for line in lines]
+    prices = [p.price_of(line.new_mpn or line.mpn, active, charge_types=(ChargeType.RENEW, ChargeType.RECURRING)) for line in lines]
     currency = p.order.currency
 
     def terms(quantity, price, cost):

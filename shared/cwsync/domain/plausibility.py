@@ -14,16 +14,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
 from cwsync.domain.money import currency_decimals
+from cwsync.vocabulary import DEFAULT_PRICE_FIELD, MONEY_FIELDS, ChargeType, OrderType, TaskType
 
 # Charge line types that are credits: the only ones whose amounts may be negative.
-CREDIT_CHARGE_TYPES = frozenset({"downgrade", "discount", "adjustment", "refund", "credit"})
+CREDIT_CHARGE_TYPES = frozenset({ChargeType.DOWNGRADE, ChargeType.DISCOUNT, ChargeType.ADJUSTMENT, ChargeType.REFUND,
+                                 ChargeType.CREDIT})
 # Charge line types the plans bill from: each needs the customer price (a missing one is not 0.00).
-BILLED_CHARGE_TYPES = frozenset({"setup", "recurring", "renew", "overuse", "cancellation", "switch"})
+BILLED_CHARGE_TYPES = frozenset({ChargeType.SETUP, ChargeType.RECURRING, ChargeType.RENEW, ChargeType.OVERUSE,
+                                 ChargeType.CANCELLATION, ChargeType.SWITCH})
 # Order types whose product lines may say 0 (a cancellation ends at 0; usage may be 0).
-ZERO_QUANTITY_TASKS = frozenset({"cancellation", "billing"})
+ZERO_QUANTITY_TASKS = frozenset({TaskType.CANCELLATION, TaskType.BILLING})
 # Unit prices may be finer than the currency (0.0125 per GB): this many more decimals.
 UNIT_PRICE_EXTRA_DECIMALS = 4
-MONEY_FIELDS = ("unitPrice", "salesUnitPrice", "extendedPrice", "salesExtendedPrice")
 FIELD_NAMES = {"quantity": "quantity", "unitPrice": "unit price", "unitCost": "unit cost",
                "amount": "amount", "price": "price", "cost": "cost", "description": "description",
                "salesUnitPrice": "sales unit price", "extendedPrice": "extended price",
@@ -206,11 +208,11 @@ def duplicate_orders(summaries: Iterable[Mapping]) -> dict[str, str]:
 # --- orders ------------------------------------------------------------------------------
 
 def order_problems(detail: Mapping, task_type: str, *, currency: str | None, ordered: datetime | None,
-                   effective: datetime | None, price_field: str = "salesUnitPrice",
+                   effective: datetime | None, price_field: str = DEFAULT_PRICE_FIELD,
                    limits: Limits = Limits()) -> list[Problem]:
     """Every plausibility problem of a detailed marketplace order (empty: it may be synced)."""
     problems: list[Problem] = []
-    allow_zero = str(task_type) in ZERO_QUANTITY_TASKS or str(detail.get("type")) == "cancellation"
+    allow_zero = str(task_type) in ZERO_QUANTITY_TASKS or str(detail.get("type")) == OrderType.CANCELLATION
     for index, line in enumerate(_list(detail.get("products"))):
         where = f"products[{index}]"
         name = line.get("name") or line.get("mpn")

@@ -7,11 +7,10 @@ from typing import Any, Mapping
 from cwsync.errors import ConfigurationError
 from cwsync.domain.money import format_money, to_decimal
 from cwsync.domain.operations import Plan
+from cwsync.vocabulary import APPROVAL_POLICIES, ApprovalPolicy
 
-ALWAYS = "always"
-ON_DECREASE_OR_OVER_THRESHOLD = "on_decrease_or_over_threshold"
-NEVER = "never"
-POLICIES = (ALWAYS, ON_DECREASE_OR_OVER_THRESHOLD, NEVER)
+ALWAYS, NEVER = ApprovalPolicy.ALWAYS, ApprovalPolicy.NEVER
+POLICIES = APPROVAL_POLICIES
 
 
 def needs_confirmation(policy: str, plan: Plan | Mapping[str, Any],

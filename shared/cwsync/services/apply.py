@@ -24,14 +24,16 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
 
-from cwsync.adapters.connectwise import NUMERIC_FIELDS
-from cwsync.adapters.http import NotFound
 from cwsync.domain.operations import adjustment_description
-from cwsync.errors import ExternalApiError, SyncFailed, TransientError
+from cwsync.errors import ExternalApiError, NotFound, SyncFailed, TransientError
+from cwsync.vocabulary import NUMERIC_FIELDS, Action, ChangeStatus
 
 log = logging.getLogger(__name__)
 
-CREATED, ALREADY_PRESENT, SKIPPED, UPDATED = "created", "already_present", "skipped_already_applied", "updated"
+CREATED, ALREADY_PRESENT, SKIPPED, UPDATED = (ChangeStatus.CREATED, ChangeStatus.ALREADY_PRESENT, ChangeStatus.SKIPPED,
+                                              ChangeStatus.UPDATED)
+# The ConnectWise addition field that refers to a catalog item (planned by identifier, written by id).
+PRODUCT_FIELD = "product"
 DEFAULT_WRITE_ATTEMPTS = 3
 
 
@@ -284,7 +286,7 @@ class Applier:
                     raise SyncFailed(f"Operation {op['key']} refers to {ref!r}, which is not an earlier operation "
                                      "of this plan that produced an id.")
                 values[name] = {"id": self._ids[ref]}
-            elif name == "product" and value.get("identifier"):
+            elif name == PRODUCT_FIELD and value.get("identifier"):
                 values[name] = {"id": self._catalog_id(value["identifier"], op)}
         return values
 
@@ -300,7 +302,7 @@ class Applier:
     def _remember(self, op: dict, change: dict) -> None:
         if change.get("id") is not None:
             self._ids[op["key"]] = change["id"]
-            if op["action"] == "create_catalog_item" and change.get("tag"):
+            if op["action"] == Action.CREATE_CATALOG_ITEM and change.get("tag"):
                 self._catalog[change["tag"]] = change["id"]
 
 

@@ -29,6 +29,7 @@ from cwsync.services.check_budget import DEFAULT_RESERVE_SECONDS, TimeBudget, Wi
 from cwsync.services.check_result import CheckResult
 from cwsync.services.task_items import (_created_at, _is_item_problem, _number, _order_id, _preview,
                                         _task_item)
+from cwsync.vocabulary import TaskStatus
 
 PAGE_SIZE = 500  # the marketplace's largest page
 BATCH_SIZE = 100  # BatchGetItem's limit
@@ -187,7 +188,7 @@ class _Run:
         logger.warning("Flagged a duplicate marketplace order", extra={"orderId": order_id, "reason": reason})
         if order_id in self.processed:  # its task was stored earlier in this run: mark it
             task = self.deps.store.get_task(order_id) or {}
-            if task.get("status") in ("new", "invalid", "ignored"):
+            if task.get("status") in (TaskStatus.NEW, TaskStatus.INVALID, TaskStatus.IGNORED):
                 self.deps.store.set_task_attributes(order_id, duplicateWarning=reason)
 
     def process(self, batch: list[tuple[str, dict]]) -> None:
@@ -212,7 +213,7 @@ class _Run:
     def _already_known(self, order_id: str, task: Mapping, created: datetime | None) -> None:
         self.result.already_known.append(order_id)
         self._stored(created)
-        if task.get("status") == "new" and not task.get("workflowStartedAt"):
+        if task.get("status") == TaskStatus.NEW and not task.get("workflowStartedAt"):
             # Stored by a run that stopped before starting its execution (or whose start failed).
             if self._start(order_id):
                 self.result.restarted.append(order_id)
@@ -256,17 +257,17 @@ class _Run:
 
     def _store(self, order_id: str, summary: dict, classification: Classification,
                created: datetime | None, *, detail: Mapping | None) -> None:
-        status = {TASK: "new", INVALID: "invalid", IGNORED: "ignored"}[classification.outcome]
+        status = {TASK: TaskStatus.NEW, INVALID: TaskStatus.INVALID, IGNORED: TaskStatus.IGNORED}[classification.outcome]
         task = _task_item(order_id, summary, detail, classification, status)
         if not self._create(task):
             self.result.already_known.append(order_id)  # a concurrent run stored it first
             self._stored(created)
             return
         self._stored(created)
-        if status == "new":
+        if status == TaskStatus.NEW:
             self.result.new_tasks.append(order_id)
             self._start(order_id)
-        elif status == "invalid":
+        elif status == TaskStatus.INVALID:
             logger.warning("Stored an invalid order", extra={"orderId": order_id, "reason": classification.reason})
             self.result.invalid.append(order_id)
         else:

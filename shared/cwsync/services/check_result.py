@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cwsync.adapters.store import format_time
+from cwsync.vocabulary import Classified, TaskStatus
 
 
 # --- result ------------------------------------------------------------------------------------
@@ -30,8 +31,8 @@ class CheckResult:
     stopped_at: int | None = None  # stopped near the time limit after this many list entries
 
     def counts(self) -> dict[str, int]:
-        return {"listed": self.listed, "new": len(self.new_tasks), "pending": len(self.pending),
-                "invalid": len(self.invalid), "ignored": len(self.ignored),
+        return {"listed": self.listed, TaskStatus.NEW: len(self.new_tasks), Classified.PENDING: len(self.pending),
+                Classified.INVALID: len(self.invalid), Classified.IGNORED: len(self.ignored),
                 "alreadyKnown": len(self.already_known), "deferred": len(self.deferred),
                 "restarted": len(self.restarted), "notStarted": len(self.not_started),
                 "unreadable": self.unreadable, "detailsFetched": self.details_fetched,
@@ -42,8 +43,8 @@ class CheckResult:
         return {"windowFrom": format_time(self.window_from), "windowTo": format_time(self.window_to),
                 "watermarkBefore": format_time(self.watermark_before) if self.watermark_before else None,
                 "watermarkAfter": format_time(self.watermark_after) if self.watermark_after else None,
-                "counts": self.counts(), "newTasks": self.new_tasks, "pending": self.pending,
-                "invalid": self.invalid, "ignored": self.ignored, "alreadyKnown": self.already_known,
+                "counts": self.counts(), "newTasks": self.new_tasks, Classified.PENDING: self.pending,
+                Classified.INVALID: self.invalid, Classified.IGNORED: self.ignored, "alreadyKnown": self.already_known,
                 "deferred": self.deferred, "restarted": self.restarted, "notStarted": self.not_started}
 
     def summary(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from cwsync.domain.models import TaskStatus
+from cwsync.vocabulary import TaskStatus
 from cwsync.errors import CwsyncError
 
 # Dashboard order: what needs a person first, then what is moving, then what is done.

@@ -1,0 +1,96 @@
+"""SelectAgreement: the ConnectWise agreement the order's subscription bills on (remembered)."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from cwsync.domain.models import Order
+from cwsync.errors import NotFound, SyncFailed
+from cwsync.services.steps.common import customer_name, decision_of, load_task_item, needs_approval, order_of, progress
+from cwsync.vocabulary import ApprovalKind, LinkSource, OptionId, StepOutcome
+
+
+def select_agreement(deps, task_id: str, decision: Mapping[str, Any] | None = None) -> dict:
+    """Same company, Active, same billing cycle, same currency; remembered per subscription.
+
+    A remembered agreement costs one request: that agreement alone (what the agreement
+    rules read), checked with the same rules; only when it no longer qualifies (or for a
+    person's decision) are all of the company's agreements read, to offer them.
+    """
+    from cwsync.domain.agreements import select_agreement as choose
+
+    task = load_task_item(deps, task_id)
+    order = order_of(deps, task)
+    company_id = task.get("companyId") or (deps.store.get_customer_link(order.customer_id) or {}).get("companyId")
+    if not company_id:
+        raise SyncFailed(f"Customer {order.customer_id} is not linked to a ConnectWise company yet")
+    subscription = order.subscription_id
+    remembered = (deps.store.get_subscription_link(subscription) or {}).get("agreementId") if subscription else None
+
+    def match_among(agreements):
+        return choose(agreements, company_id=company_id, period=order.billing_period, currency=order.currency,
+                      remembered_id=remembered)
+
+    match = None
+    if remembered and not decision:
+        only = _remembered_agreement(deps, remembered)
+        if only is not None:
+            match = match_among([only])
+            if not match.chosen:
+                match = None  # no longer eligible: offer every agreement of the company
+    if match is None:
+        match = match_among(deps.connectwise.company_agreements(company_id))
+
+    if decision:
+        choice, approval = decision_of(deps, task, decision, ApprovalKind.AGREEMENT)
+        if choice == OptionId.CHECK_AGAIN:
+            progress(deps, task_id, "The approver asked to read the company's agreements again")
+            return _agreement_outcome(deps, task, task_id, order, match, remembered)
+        option = next((o for o in match.options if o.id == choice), None)
+        if option is None or not option.eligible:
+            why = option.reason if option else "it is not an agreement of this company"
+            raise SyncFailed(f"Agreement {choice} cannot be used for order {order.number}: {why}")
+        return _use_agreement(deps, task_id, subscription, option, source=LinkSource.APPROVAL,
+                              why="chosen by the approver")
+
+    return _agreement_outcome(deps, task, task_id, order, match, remembered)
+
+
+def _agreement_outcome(deps, task: Mapping[str, Any], task_id: str, order: Order, match, remembered) -> dict:
+    """Use the chosen agreement, or ask a person: to choose among eligible ones, or, when none
+    is eligible, to add or correct one in ConnectWise and have cwsync check again."""
+    from cwsync.domain.matching import Option
+
+    if match.chosen:
+        option = next(o for o in match.options if o.id == match.chosen)
+        source = LinkSource.REMEMBERED if str(remembered) == match.chosen else LinkSource.MATCH
+        return _use_agreement(deps, task_id, order.subscription_id, option, source=source, why=match.explanation,
+                              skipped=source == LinkSource.REMEMBERED)
+    name = task.get("companyName") or customer_name(deps, task, order)
+    if any(o.eligible for o in match.options):
+        return needs_approval(ApprovalKind.AGREEMENT,
+                              f"Choose the ConnectWise agreement for {name} (order {order.number})", match)
+    again = Option(OptionId.CHECK_AGAIN, "Check again: I have added or corrected an agreement in ConnectWise", True,
+                   "Reads the company's agreements again; an ineligible agreement is never written to")
+    return needs_approval(
+        ApprovalKind.AGREEMENT, f"No ConnectWise agreement of {name} can take order {order.number}: add or correct one",
+        match, options=[o.to_dict() for o in match.options] + [again.to_dict()], recommended=None,
+        explanation=f"{match.explanation}. Reject to stop this task, or fix the agreement in ConnectWise "
+                    "and choose Check again.")
+
+
+def _remembered_agreement(deps, agreement_id: Any) -> dict | None:
+    try:
+        return deps.connectwise.agreement_for_rules(agreement_id)
+    except (NotFound, ValueError):  # deleted, or not a ConnectWise id: choose again among the company's
+        return None
+
+
+def _use_agreement(deps, task_id: str, subscription: str | None, option, *, source: str, why: str,
+                   skipped: bool = False) -> dict:
+    if subscription and source != LinkSource.REMEMBERED:
+        deps.store.put_subscription_link(subscription, option.id, linkedBy=source, agreementName=option.label)
+    progress(deps, task_id, f"Agreement {option.label}: {why}", agreementId=option.id, agreementName=option.label)
+    result = {"outcome": StepOutcome.LINKED, "agreementId": option.id, "source": source}
+    if skipped:
+        result["skipped"] = True
+    return result

@@ -1,0 +1,41 @@
+"""ApplyChanges: write the (confirmed) plan to ConnectWise, idempotently; remember created products."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from cwsync.errors import SyncFailed
+from cwsync.services.steps.common import load_task_item, plain, progress
+from cwsync.vocabulary import Action, ChangeStatus, LinkSource, StepOutcome
+
+
+def apply_changes(deps, task_id: str) -> dict:
+    """Write the plan through the Applier; `written` counts the writes made now."""
+    from cwsync.services.apply import Applier
+
+    task = load_task_item(deps, task_id)
+    plan = plain(task.get("plan") or {})
+    if not plan.get("operations"):
+        raise SyncFailed(f"Task {task_id} has no planned changes to apply")
+    result = Applier(deps.connectwise, deps.store).apply(str(task_id), plan)
+    changes = [dict(change) for change in result.changes]
+    by_key = {change.get("key"): change for change in changes}
+    for operation in plan["operations"]:
+        if operation.get("action") == Action.CREATE_CATALOG_ITEM:
+            _remember_created_product(deps, operation, by_key.get(operation["key"]) or {})
+    written = sum(1 for change in changes if change.get("status") in (ChangeStatus.CREATED, ChangeStatus.UPDATED))
+    progress(deps, task_id, f"Applied {len(plan['operations'])} change(s) to ConnectWise "
+                            f"({written} written now, the rest found already done)",
+             appliedChanges=[{k: c.get(k) for k in ("key", "status", "id", "summary")} for c in changes])
+    return {"outcome": StepOutcome.APPLIED, "operations": len(plan["operations"]), "written": written}
+
+
+def _remember_created_product(deps, operation: Mapping[str, Any], change: Mapping[str, Any]) -> None:
+    """A catalog item the sync created is linked like any other, so the next order skips the step."""
+    fields = operation.get("fields") or {}
+    identifier = (operation.get("match") or {}).get("identifier") or fields.get("identifier")
+    mpn = fields.get("manufacturerPartNumber") or identifier
+    item_id = change.get("id")
+    if item_id is None and identifier:
+        item_id = (deps.connectwise.find_catalog_item(identifier) or {}).get("id")
+    if item_id is not None and mpn:
+        deps.store.put_product_link(mpn, item_id, identifier, linkedBy=LinkSource.CREATED)

@@ -1,0 +1,79 @@
+"""RequestApproval: store the question with its task token, mark the task waiting, send signed links.
+
+The token stays in DynamoDB: it is not logged, returned or put in any message.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Mapping
+
+from cwsync.domain.models import Order
+from cwsync.errors import SyncFailed
+from cwsync.notifications import approval_message
+from cwsync.services.steps.common import customer_name, load_task_item, order_of, plain, task_type_label
+from cwsync.vocabulary import ApprovalKind, ApprovalStatus, StepOutcome, TaskStatus
+
+
+def _product_text(line) -> str:
+    from cwsync.domain.money import format_quantity
+
+    mpn = line.new_mpn or line.mpn
+    return f"{line.name} ({mpn}) × {format_quantity(line.quantity)}"
+
+
+def task_summary(deps, task: Mapping[str, Any], order: Order) -> dict:
+    """What the approval page and notifications say about the task."""
+    task_type = str(task.get("taskType") or "")
+    return {
+        "taskId": str(task["taskId"]),
+        "orderNumber": order.number,
+        "taskType": task_type,
+        "taskTypeLabel": task_type_label(task_type),
+        "customerId": order.customer_id,
+        "customerName": customer_name(deps, task, order),
+        "companyName": task.get("companyName"),
+        "subscriptionId": order.subscription_id,
+        "currency": order.currency,
+        "products": [_product_text(line) for line in order.lines],
+    }
+
+
+def request_approval(deps, task_id: str, approval: Mapping[str, Any], token: str) -> dict:
+    """Store the approval with its task token, mark the task waiting, and send signed links."""
+    from cwsync.adapters.store import format_time
+    from cwsync.approvals import approval_url, new_approval_id
+
+    if not token:
+        raise SyncFailed("request_approval was called without a task token")
+    kind = approval.get("kind")
+    if kind not in tuple(ApprovalKind):
+        raise SyncFailed(f"Unknown approval kind {kind!r}")
+    task = load_task_item(deps, task_id)
+    order = order_of(deps, task)
+    now = deps.now()
+    expires_at = now + timedelta(seconds=deps.settings.approval_timeout_seconds)
+    expires = int(expires_at.timestamp())
+    approval_id = new_approval_id()
+    record = {
+        "approvalId": approval_id,
+        "token": token,
+        "taskId": str(task_id),
+        "kind": kind,
+        "title": approval.get("title") or kind,
+        "explanation": approval.get("explanation") or "",
+        "options": list(approval.get("options") or []),
+        "recommended": approval.get("recommended"),
+        "subject": approval.get("subject"),
+        "task": task_summary(deps, task, order),
+        "plan": plain(task.get("plan")) if kind == ApprovalKind.CONFIRM else None,
+        "status": ApprovalStatus.PENDING,
+        "expiresAt": format_time(expires_at),
+        "expires": expires,
+    }
+    deps.store.put_approval(record)
+    deps.store.update_task(str(task_id), TaskStatus.WAITING_APPROVAL, f"Waiting for approval: {record['title']}",
+                           approvalId=approval_id, approvalKind=kind, approvalExpiresAt=record["expiresAt"])
+    base_url = deps.settings.need("approvals_base_url")
+    link = approval_url(base_url, approval_id, expires, deps.signing_key)
+    deps.notifier.publish(record["title"], approval_message(record), [("Open the approval page", link)])
+    return {"outcome": StepOutcome.APPROVAL_REQUESTED, "approvalId": approval_id, "expiresAt": record["expiresAt"]}

@@ -1,0 +1,53 @@
+"""FinishTask: record how the task ended, with a reason a person understands, and notify."""
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from cwsync.errors import SyncFailed, TaskNotFound
+from cwsync.notifications import finish_message
+from cwsync.services.steps.common import plain
+from cwsync.vocabulary import FINISH_OUTCOMES, TaskStatus
+
+OUTCOMES = {str(status): status for status in FINISH_OUTCOMES}
+
+
+def error_text(error: Mapping[str, Any] | None) -> tuple[str, str]:
+    """(error name, message) from a state machine Catch `{"Error", "Cause"}`; no stack traces."""
+    if not isinstance(error, Mapping):
+        return "", ""
+    name = str(error.get("Error") or "")
+    cause = error.get("Cause")
+    message = ""
+    if isinstance(cause, str) and cause.strip():
+        try:
+            parsed = json.loads(cause)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, Mapping):
+            message = str(parsed.get("errorMessage") or "")
+            name = str(parsed.get("errorType") or name)
+        else:
+            message = cause.strip()
+    return name, message[:1000]
+
+
+def finish_task(deps, task_id: str, outcome: str, error: Mapping[str, Any] | None = None) -> dict:
+    """The task's final status and reason; a notification for every end but nothing-to-change."""
+    status = OUTCOMES.get(outcome)
+    if status is None:
+        raise SyncFailed(f"Unknown task outcome {outcome!r}")
+    task = deps.store.get_task(str(task_id)) or {"taskId": str(task_id)}
+    plan = plain(task.get("plan") or {})
+    name, message = error_text(error)
+    reason, subject, body = finish_message(TaskStatus(status), task, plan, name, message)
+    try:
+        deps.store.update_task(str(task_id), status, reason, finishedAt=deps.now(),
+                               **({"errorName": name} if name else {}))
+        found = True
+    except TaskNotFound:
+        found = False
+    if subject:
+        deps.notifier.publish(subject, "\n".join(body))
+    return {"outcome": str(status), "taskId": str(task_id), "reason": reason, "found": found,
+            "notified": bool(subject)}

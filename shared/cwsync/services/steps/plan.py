@@ -1,0 +1,133 @@
+"""PlanChanges: plan the ConnectWise writes and ask for confirmation per APPROVAL_POLICY."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping
+
+from cwsync.domain.models import Order
+from cwsync.errors import SyncFailed
+from cwsync.notifications import nothing_to_change_reason
+from cwsync.services.steps.common import (customer_name, cw_id, load_task_item, order_of, plain, progress,
+                                          task_type_of)
+from cwsync.services.steps.product import catalog_snapshot, product_mpns
+from cwsync.vocabulary import ApprovalKind, OptionId, StepOutcome, TaskType
+
+# Task types whose plan reads the subscription's current additions (sales and billing plans do not).
+NEEDS_ADDITIONS = {TaskType.CHANGE, TaskType.CANCELLATION, TaskType.RENEWAL}
+
+
+def plan_changes(deps, task_id: str, decision: Mapping[str, Any] | None = None) -> dict:
+    """Plan the writes; ask for confirmation per APPROVAL_POLICY. With `decision`: the
+    approver confirmed the stored plan (with their edits), which is what gets applied."""
+    from cwsync.domain.planning import plan_task
+    from cwsync.domain.policy import needs_confirmation
+
+    task = load_task_item(deps, task_id)
+    if decision and task.get("plan"):
+        from cwsync.services.steps.confirm import confirm_plan
+
+        return confirm_plan(deps, task_id, task, decision)
+
+    order = order_of(deps, task)
+    plan = plan_task(task_type_of(task), order, plan_context(deps, task, order)).to_dict()
+    if plan.get("nothingToChange") or not plan.get("operations"):
+        progress(deps, task_id, nothing_to_change_reason(plan.get("summary")), plan=plan)
+        return {"outcome": StepOutcome.NOTHING_TO_CHANGE, "needsConfirmation": False, "summary": plan.get("summary")}
+
+    needed, why = needs_confirmation(deps.settings.approval_policy, plan, deps.settings.approval_threshold)
+    progress(deps, task_id, f"Planned {len(plan['operations'])} change(s): {plan.get('summary')}", plan=plan)
+    result = {"outcome": StepOutcome.PLANNED, "needsConfirmation": needed, "operations": len(plan["operations"]),
+              "reason": why}
+    if needed:
+        name = task.get("companyName") or customer_name(deps, task, order)
+        result["approval"] = {
+            "kind": ApprovalKind.CONFIRM,
+            "title": f"Confirm the ConnectWise changes for {name} (order {order.number})",
+            "options": [{"id": OptionId.APPLY, "label": "Apply these changes to ConnectWise", "eligible": True,
+                         "reason": plan.get("summary") or ""}],
+            "recommended": OptionId.APPLY,
+            "explanation": f"{why}. {plan.get('summary') or ''}".strip(),
+        }
+    return result
+
+
+def plan_settings(settings):
+    """The domain's PlanSettings from cwsync's settings (validated there too)."""
+    from cwsync.domain.planning import PlanSettings
+
+    return PlanSettings(price_source=settings.price_source, proration=settings.proration,
+                        cost_field=settings.cost_field, price_field=settings.price_field,
+                        tag_format=settings.tag_format, bill_customer=settings.bill_customer,
+                        taxable=settings.taxable)
+
+
+def plan_context(deps, task: Mapping[str, Any], order: Order):
+    """What the planner needs from ConnectWise, in as few requests as the task type allows.
+
+    The agreement is the one `select_agreement` just checked (the plan only names its id), so
+    it is not read again; the catalog items of every product come in one request; the
+    subscription's additions are read only for task types that change existing ones, and
+    only those carrying the subscription's tag prefix.
+    """
+    from cwsync.domain.operations import subscription_tag_prefix
+    from cwsync.domain.planning import PlanContext
+
+    agreement_id = task.get("agreementId")
+    if not agreement_id:
+        raise SyncFailed(f"Order {order.number} has no ConnectWise agreement selected yet")
+    settings = plan_settings(deps.settings)
+    task_type = task_type_of(task)
+    additions = []
+    if task_type in NEEDS_ADDITIONS:
+        subscriptions = sorted({s for s in [order.subscription_id, *(l.subscription_id for l in order.lines)] if s})
+        prefixes = [subscription_tag_prefix(settings.tag_format, s) for s in subscriptions]
+        additions = deps.connectwise.subscription_additions(cw_id(agreement_id), prefixes)
+    return PlanContext(
+        agreement={"id": cw_id(agreement_id)},
+        additions=additions,
+        settings=settings,
+        now=deps.now(),
+        catalog_items=_linked_catalog_items(deps, order, task_type),
+        catalog_proposals=plain(task.get("catalogProposals") or {}),
+    )
+
+
+def _fresh_snapshot(deps, link: Mapping[str, Any]) -> dict | None:
+    """The link's remembered catalog item while younger than CATALOG_SNAPSHOT_MAX_AGE_SECONDS."""
+    snapshot, taken = link.get("catalogItem"), link.get("snapshotAt")
+    if not snapshot or not taken:
+        return None
+    age = (deps.now() - datetime.fromisoformat(str(taken))).total_seconds()
+    return plain(snapshot) if 0 <= age < deps.settings.catalog_snapshot_max_age_seconds else None
+
+
+def _linked_catalog_items(deps, order: Order, task_type: TaskType) -> dict[str, dict]:
+    """{MPN: catalog item} of the order's linked products: remembered on the link while fresh,
+    the rest read in one request and remembered again."""
+    links: dict[str, dict] = {}
+    found: dict[str, dict] = {}
+    for mpn, _line in product_mpns(order, task_type):
+        link = deps.store.get_product_link(mpn)
+        if not link:
+            continue
+        snapshot = _fresh_snapshot(deps, link)
+        if snapshot is not None:
+            found[mpn] = snapshot
+        else:
+            links[mpn] = plain(link)
+    if not links:
+        return found
+    ids = sorted({cw_id(link["catalogItemId"]) for link in links.values()}, key=str)
+    items = {str(item.get("id")): item for item in deps.connectwise.catalog_items_by_id(ids)}
+    missing = sorted(mpn for mpn, link in links.items() if str(link["catalogItemId"]) not in items)
+    if missing:
+        raise SyncFailed("The ConnectWise catalog item linked to " + ", ".join(
+            f"{mpn} (#{links[mpn]['catalogItemId']})" for mpn in missing) + " no longer exists; link the product "
+            "again (remove the product link) and sync the task again")
+    for mpn, link in links.items():
+        item = items[str(link["catalogItemId"])]
+        kept = {k: v for k, v in link.items() if k not in ("mpn", "catalogItemId", "identifier", "linkedAt")}
+        deps.store.put_product_link(mpn, link["catalogItemId"], link.get("identifier"),
+                                    **{**kept, **catalog_snapshot(deps, item)})
+        found[mpn] = item
+    return found

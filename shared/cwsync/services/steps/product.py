@@ -1,0 +1,129 @@
+"""LinkProduct: link each product of the order to a ConnectWise catalog item, one question at a time."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from cwsync.domain.models import Order
+from cwsync.errors import ConfigurationError, SyncFailed
+from cwsync.services.steps.common import (decision_of, load_task_item, needs_approval, option_label, order_of,
+                                          progress, task_type_of)
+from cwsync.vocabulary import ApprovalKind, LinkSource, OptionId, StepOutcome, TaskType
+
+# Task types whose plan creates additions, so each product needs a catalog item.
+NEEDS_PRODUCTS = {TaskType.SALES, TaskType.CHANGE, TaskType.RENEWAL}
+
+
+def product_mpns(order: Order, task_type: TaskType) -> list[tuple[str, Any]]:
+    """(MPN, line) of every product the plan will create additions for, in order, once each."""
+    if task_type not in NEEDS_PRODUCTS:
+        return []
+    seen: dict[str, Any] = {}
+    for line in order.recurring_lines:
+        mpn = line.new_mpn or line.mpn
+        seen.setdefault(mpn, line)
+    return list(seen.items())
+
+
+def catalog_settings(deps):
+    from cwsync.domain.matching import CatalogSettings
+
+    settings = deps.settings
+    if not settings.catalog_subcategory_id or not settings.catalog_type_id:
+        return None
+    return CatalogSettings(subcategory_id=settings.catalog_subcategory_id, type_id=settings.catalog_type_id)
+
+
+def catalog_snapshot(deps, item: Mapping[str, Any] | None) -> dict:
+    """What the planner reads of a catalog item, remembered on the product link with its time."""
+    from cwsync.adapters.connectwise import PLAN_CATALOG_FIELDS
+
+    if not item:
+        return {}
+    return {"catalogItem": {k: item[k] for k in PLAN_CATALOG_FIELDS if k in item},
+            "snapshotAt": deps.now().isoformat()}
+
+
+def link_product(deps, task_id: str, decision: Mapping[str, Any] | None = None) -> dict:
+    """Link each product of the order to a catalog item (remembered), asking one product at a time.
+
+    The product approval also offers "add the product to ConnectWise": choosing it stores
+    a catalog item proposal on the task, and the plan then starts with a
+    `create_catalog_item` operation; the link is remembered once the item exists.
+    """
+    from cwsync.domain.matching import match_product, propose_catalog_item
+
+    task = load_task_item(deps, task_id)
+    order = order_of(deps, task)
+    products = product_mpns(order, task_type_of(task))
+    proposals = dict(task.get("catalogProposals") or {})
+
+    if decision:
+        choice, approval = decision_of(deps, task, decision, ApprovalKind.PRODUCT)
+        mpn = (approval or {}).get("subject") or task.get("pendingProduct")
+        line = dict(products).get(mpn)
+        if line is None:
+            raise SyncFailed(f"The product decision is for {mpn!r}, which is not a product of order {order.number}")
+        if choice == OptionId.ADD_TO_CONNECTWISE:
+            catalog = catalog_settings(deps)
+            if catalog is None:
+                raise ConfigurationError("Adding a product to ConnectWise needs CATALOG_SUBCATEGORY_ID and "
+                                         "CATALOG_TYPE_ID")
+            proposals[mpn] = propose_catalog_item(line, order.charges, catalog)
+            progress(deps, task_id, f"Product {mpn} will be added to the ConnectWise catalog (chosen by the approver)",
+                     catalogProposals=proposals)
+        else:
+            label = option_label(approval, choice) or choice
+            deps.store.put_product_link(mpn, choice, identifier_of(label), linkedBy=LinkSource.APPROVAL,
+                                        approvalId=(approval or {}).get("approvalId"))
+            progress(deps, task_id, f"Product {mpn} linked to catalog item {label} (chosen by the approver)")
+
+    linked: dict[str, str] = {}
+    skipped = True
+    catalog: list[dict] | None = None
+    for mpn, line in products:
+        if mpn in proposals:
+            skipped = False
+            continue
+        link = deps.store.get_product_link(mpn)
+        if link:
+            linked[mpn] = str(link["catalogItemId"])
+            continue
+        skipped = False
+        if catalog is None:
+            catalog = deps.connectwise.catalog_items()
+        match = match_product(mpn, catalog, name=line.name)
+        if match.chosen:
+            label = next((o.label for o in match.options if o.id == match.chosen), match.chosen)
+            item = next((i for i in catalog if str(i.get("id")) == str(match.chosen)), None)
+            deps.store.put_product_link(mpn, match.chosen, identifier_of(label), linkedBy=LinkSource.MATCH,
+                                        evidence=match.explanation, **catalog_snapshot(deps, item))
+            linked[mpn] = match.chosen
+            progress(deps, task_id, f"Product {mpn} linked to catalog item {label}: {match.explanation}")
+            continue
+        return _ask_for_product(deps, task_id, order, mpn, line, match)
+    return {"outcome": StepOutcome.LINKED, "products": linked, "newProducts": sorted(proposals),
+            "skipped": skipped and not decision}
+
+
+def _ask_for_product(deps, task_id: str, order: Order, mpn: str, line, match) -> dict:
+    """The product approval: the similar catalog items, and adding the product to ConnectWise."""
+    from cwsync.domain.matching import Option
+
+    settings = catalog_settings(deps)
+    add = Option(OptionId.ADD_TO_CONNECTWISE, f"Add {line.name} ({mpn}) to the ConnectWise catalog",
+                 settings is not None,
+                 "Creates a catalog item from the order's product and price"
+                 if settings is not None else
+                 "cwsync does not know where to put new products: set CATALOG_SUBCATEGORY_ID and CATALOG_TYPE_ID")
+    options = [o.to_dict() for o in match.options] + [add.to_dict()]
+    deps.store.set_task_attributes(str(task_id), pendingProduct=mpn)
+    # A merely similar item is another product: listed, but adding the product is what is recommended.
+    recommended = OptionId.ADD_TO_CONNECTWISE if add.eligible else match.recommended
+    return needs_approval(ApprovalKind.PRODUCT, f"Choose the ConnectWise product for {line.name} ({mpn}), "
+                                                f"order {order.number}", match, options=options,
+                          recommended=recommended, subject=mpn)
+
+
+def identifier_of(label: str | None) -> str | None:
+    """The catalog identifier from an option label `IDENTIFIER: description`."""
+    return label.split(":", 1)[0].strip() if label else None

@@ -1,0 +1,232 @@
+"""cwsync's shared words: every status, type, kind, option id and setting value, defined once.
+
+Every other module imports these names; none spells the values itself (a test reads the
+source with `ast` to hold that). The state machine (`infra/statemachine/sync_task.asl.json`)
+and the template's `AllowedValues` use the same values, and a test checks they agree.
+The values are `StrEnum`s, so they compare equal to the plain strings stored in DynamoDB
+and carried in Step Functions payloads.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TaskStatus(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    WAITING_APPROVAL = "waiting_approval"
+    SYNCED = "synced"
+    NOTHING_TO_CHANGE = "nothing_to_change"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    INVALID = "invalid"
+    IGNORED = "ignored"
+
+
+# A task in one of these has ended: it is never worked on again by its execution.
+FINAL_STATUSES = frozenset({TaskStatus.SYNCED, TaskStatus.NOTHING_TO_CHANGE, TaskStatus.FAILED,
+                            TaskStatus.EXPIRED, TaskStatus.REJECTED, TaskStatus.INVALID, TaskStatus.IGNORED})
+# Ended, or waiting for a person: nothing more happens to it without someone acting.
+SETTLED_STATUSES = FINAL_STATUSES | {TaskStatus.WAITING_APPROVAL}
+# How an execution ends (FinishTask's `outcome`, set by the state machine): the task's final status.
+FINISH_OUTCOMES = (TaskStatus.SYNCED, TaskStatus.NOTHING_TO_CHANGE, TaskStatus.FAILED, TaskStatus.EXPIRED,
+                   TaskStatus.REJECTED)
+
+
+class TaskType(StrEnum):
+    SALES = "sales"
+    CHANGE = "change"
+    BILLING = "billing"
+    CANCELLATION = "cancellation"
+    RENEWAL = "renewal"
+
+
+TASK_TYPE_LABELS = {
+    TaskType.SALES: "Sales Order (new subscription)",
+    TaskType.CHANGE: "Change Order (upgrade/downgrade)",
+    TaskType.BILLING: "Billing Order (usage-based)",
+    TaskType.CANCELLATION: "Cancellation",
+    TaskType.RENEWAL: "Renewal",
+}
+
+
+class StepOutcome(StrEnum):
+    """What a step answers (`outcome`); the state machine's Choice states route on some of them."""
+
+    LOADED = "loaded"
+    ALREADY_FINISHED = "already_finished"
+    LINKED = "linked"
+    NEEDS_APPROVAL = "needs_approval"
+    PLANNED = "planned"
+    NOTHING_TO_CHANGE = "nothing_to_change"
+    APPROVAL_REQUESTED = "approval_requested"
+    APPLIED = "applied"
+
+
+class ApprovalKind(StrEnum):
+    CUSTOMER = "customer"
+    PRODUCT = "product"
+    AGREEMENT = "agreement"
+    CONFIRM = "confirm"
+
+
+APPROVAL_KIND_LABELS = {
+    ApprovalKind.CUSTOMER: "Link customer to a ConnectWise company",
+    ApprovalKind.PRODUCT: "Link product to a ConnectWise catalog item",
+    ApprovalKind.AGREEMENT: "Choose the ConnectWise agreement",
+    ApprovalKind.CONFIRM: "Confirm changes to ConnectWise",
+}
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    DECIDED = "decided"
+    EXPIRED = "expired"
+
+
+class Decision(StrEnum):
+    """What an approver answers."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class OptionId(StrEnum):
+    """Option ids cwsync offers besides the records it lists (company, catalog item, agreement ids)."""
+
+    ADD_TO_CONNECTWISE = "add-to-connectwise"   # product approval: create the catalog item
+    CHECK_AGAIN = "check-again"                 # agreement approval: read the company's agreements again
+    APPLY = "apply"                             # confirm approval: write the plan
+
+
+class LinkSource(StrEnum):
+    """How a remembered link (customer, product, subscription) was made."""
+
+    MATCH = "match"
+    APPROVAL = "approval"
+    REMEMBERED = "remembered"
+    CREATED = "created"
+
+
+class Action(StrEnum):
+    """What a planned operation does in ConnectWise."""
+
+    CREATE_ADDITION = "create_addition"
+    CANCEL_ADDITION = "cancel_addition"
+    UPDATE_ADDITION = "update_addition"
+    CREATE_ADJUSTMENT = "create_adjustment"
+    CREATE_CATALOG_ITEM = "create_catalog_item"
+
+
+ACTION_LABELS = {
+    Action.CREATE_ADDITION: "Add addition",
+    Action.CANCEL_ADDITION: "Cancel addition",
+    Action.UPDATE_ADDITION: "Update addition",
+    Action.CREATE_ADJUSTMENT: "One-time charge",
+    Action.CREATE_CATALOG_ITEM: "Add product to catalog",
+}
+
+
+class ChangeStatus(StrEnum):
+    """What applying one operation did (`appliedChanges[].status`)."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    ALREADY_PRESENT = "already_present"          # found in ConnectWise (an earlier attempt wrote it)
+    SKIPPED = "skipped_already_applied"          # recorded as applied by an earlier attempt
+
+
+class ChargeType(StrEnum):
+    """Marketplace order charge line types (`details[].type`) the planner reads."""
+
+    RECURRING = "recurring"
+    RENEW = "renew"
+    SWITCH = "switch"
+    SETUP = "setup"
+    CANCELLATION = "cancellation"
+    OVERUSE = "overuse"
+    # credits: the only lines whose amounts may be negative
+    DOWNGRADE = "downgrade"
+    DISCOUNT = "discount"
+    ADJUSTMENT = "adjustment"
+    REFUND = "refund"
+    CREDIT = "credit"
+
+
+class OrderType(StrEnum):
+    """Marketplace order types (`type`) that become a task of the same name."""
+
+    SALES = "sales"
+    CHANGE = "change"
+    CANCELLATION = "cancellation"
+    RENEWAL = "renewal"
+
+
+class Classified(StrEnum):
+    """What the check makes of a marketplace order."""
+
+    TASK = "task"          # a task to sync
+    PENDING = "pending"    # not finished in the marketplace: read again next run
+    IGNORED = "ignored"    # nothing to sync (a task is stored as `ignored`)
+    INVALID = "invalid"    # cannot be synced as it is (stored as `invalid`)
+
+
+# --- settings values -------------------------------------------------------------------------
+
+class ApprovalPolicy(StrEnum):
+    ALWAYS = "always"
+    ON_DECREASE_OR_OVER_THRESHOLD = "on_decrease_or_over_threshold"
+    NEVER = "never"
+
+
+class PriceSource(StrEnum):
+    MARKETPLACE = "marketplace"   # the order's charge lines
+    CONNECTWISE = "connectwise"   # the current addition, else the catalog item
+
+
+class Proration(StrEnum):
+    MARKETPLACE = "marketplace"   # the plan charges the difference as a one-time adjustment
+    CONNECTWISE = "connectwise"   # the agreement prorates
+
+
+class BillCustomer(StrEnum):
+    """ConnectWise addition `billCustomer` values."""
+
+    BILLABLE = "Billable"
+    DO_NOT_BILL = "DoNotBill"
+    NO_CHARGE = "NoCharge"
+
+
+APPROVAL_POLICIES = tuple(ApprovalPolicy)
+PRICE_SOURCES = tuple(PriceSource)
+PRORATIONS = tuple(Proration)
+BILL_CUSTOMER_VALUES = tuple(BillCustomer)
+
+# The marketplace does not say which charge amount is cost and which is price.
+# This is the one place that decides the default; settings may override it.
+MONEY_FIELDS = ("unitPrice", "salesUnitPrice", "extendedPrice", "salesExtendedPrice")
+DEFAULT_COST_FIELD = "unitPrice"
+DEFAULT_PRICE_FIELD = "salesUnitPrice"
+DEFAULT_TAG_FORMAT = "MP-{subscription_id}-{order_number}"
+
+# The fields cwsync writes on a ConnectWise agreement addition (create_addition) ...
+ADDITION_FIELDS_WRITTEN = ("product", "quantity", "unitPrice", "unitCost", "billCustomer", "taxableFlag",
+                           "effectiveDate", "serialNumber", "description", "invoiceDescription")
+# ... and what an approver may change on a planned operation, by action; everything else is fixed.
+EDITABLE_FIELDS = {
+    Action.CREATE_ADDITION: ("quantity", "unitPrice", "unitCost", "description"),
+    Action.UPDATE_ADDITION: ("quantity", "unitPrice", "unitCost", "description"),
+    Action.CREATE_ADJUSTMENT: ("amount", "description"),
+    Action.CREATE_CATALOG_ITEM: ("description", "price", "cost"),
+}
+# Fields that are numbers in ConnectWise; plans carry them as exact strings. The approver's
+# numeric edits are a subset of these.
+NUMERIC_FIELDS = frozenset({
+    "quantity", "lessIncluded", "unitPrice", "unitCost", "amount", "price", "cost",
+    "recurringRevenue", "recurringCost", "markupPercentage", "billAmount",
+})
+
+# Error class names (cwsync.errors) the state machine routes on in `Retry`/`Catch`.
+RETRIED_ERRORS = ("TransientError",)
+CAUGHT_ERRORS = ("ApprovalRejected",)
