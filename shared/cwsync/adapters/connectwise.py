@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -29,9 +28,9 @@ import requests
 from cwsync.adapters.conditions import Condition, all_of, any_of, field, render
 from cwsync.adapters.http import (DEFAULT_TIMEOUT, HttpClient, RetryPolicy, Timeout,
                                   format_datetime, loads)
+from cwsync.adapters.connectwise_wire import access_error, discover_base_url, error_detail, prepare_body, prepare_value
 from cwsync.domain.operations import has_adjustment_tag
 from cwsync.errors import ConfigurationError, ExternalApiError, NotFound
-from cwsync.vocabulary import NUMERIC_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +158,7 @@ class ConnectWiseClient:
 
     def patch(self, path: str, ops: Sequence[Mapping[str, Any]]) -> dict:
         """JSON Patch list; retried on failure only when every operation is a `replace`."""
-        ops = [dict(op, value=_prepare_value(op["path"], op["value"])) if "value" in op else dict(op)
+        ops = [dict(op, value=prepare_value(op["path"], op["value"])) if "value" in op else dict(op)
                for op in ops]
         idempotent = all(op.get("op") == "replace" for op in ops)
         return self._json(self._send("PATCH", self.url(path), body=ops, idempotent=idempotent,
@@ -306,7 +305,7 @@ class ConnectWiseClient:
               idempotent: bool | None = None) -> requests.Response:
         response = self.http.request(method, url, params=params, body=body, headers=headers, idempotent=idempotent)
         if response.status_code in (401, 403):
-            raise _access_error(response, method, urlsplit(url).path)
+            raise access_error(response, method, urlsplit(url).path)
         self.http.raise_for_status(response, what=what, detail=error_detail)
         return response
 
@@ -319,88 +318,6 @@ class ConnectWiseClient:
         except ValueError:
             raise ExternalApiError(f"ConnectWise answered {response.request.method} {urlsplit(response.url).path} "
                                    "with something that is not JSON.", status=response.status_code) from None
-
-
-def discover_base_url(site_url: str, company_id: str, *, timeout: Timeout = DEFAULT_TIMEOUT,
-                      retry: RetryPolicy | None = None) -> str:
-    """`{site}/{Codebase}apis/3.0` from the unauthenticated company-info endpoint."""
-    site = site_url.rstrip("/")
-    if "://" not in site:
-        site = f"https://{site}"
-    http = HttpClient("ConnectWise", timeout=timeout, retry=retry)
-    try:
-        response = http.request("GET", f"{site}/login/companyinfo/{company_id}")
-        if response.status_code == 404:
-            raise ConfigurationError(f"ConnectWise at {site} does not know company id {company_id!r}: "
-                                     "check siteUrl and companyId in the ConnectWise secret.")
-        http.raise_for_status(response, what="find the API address (login/companyinfo)")
-        try:
-            info = loads(response.content)
-        except ValueError:
-            info = None
-    finally:
-        http.close()
-    codebase = info.get("Codebase") if isinstance(info, dict) else None
-    if not codebase:
-        raise ConfigurationError(f"ConnectWise at {site} did not say which codebase company {company_id!r} uses: "
-                                 "check siteUrl (cloud hosts need the api- prefix) or set baseUrl in the secret.")
-    codebase = codebase.strip("/") + "/"
-    return f"{site}/{codebase}apis/3.0"
-
-
-def error_detail(response: requests.Response) -> tuple[str, list]:
-    """ConnectWise's `{code, message, errors[]}` as one readable sentence naming the fields."""
-    try:
-        payload = loads(response.content)
-    except ValueError:
-        return ((response.text or "").strip()[:300] or response.reason or "no details"), []
-    if not isinstance(payload, dict):
-        return str(payload)[:300], []
-    errors = payload.get("errors") if isinstance(payload.get("errors"), list) else []
-    message = str(payload.get("message") or payload.get("code") or "no details").rstrip(".")
-    parts = []
-    for item in errors:
-        if not isinstance(item, dict):
-            continue
-        name = item.get("field") or item.get("resource")
-        text = str(item.get("message") or item.get("code") or "is invalid").rstrip(".")
-        if text in message:
-            continue
-        parts.append(text if not name or name in text else f"{name}: {text}")
-    if parts:
-        message = f"{message}: " + "; ".join(parts)
-    return message, errors
-
-
-def prepare_body(body: Mapping[str, Any]) -> dict:
-    """Numeric fields as Decimals (sent as exact JSON numbers); dates as ISO UTC text."""
-    return {name: _prepare_value(name, value) for name, value in body.items()}
-
-
-def _prepare_value(name: str, value: Any) -> Any:
-    if name in NUMERIC_FIELDS and isinstance(value, str):
-        try:
-            return Decimal(value)
-        except InvalidOperation:
-            raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if isinstance(value, float) and name in NUMERIC_FIELDS:
-        return Decimal(str(value))
-    return value
-
-
-def _access_error(response: requests.Response, method: str, path: str) -> ConfigurationError:
-    if response.status_code == 401:
-        error = ConfigurationError(
-            "ConnectWise refused the API credentials (HTTP 401): check the company id, public key, private key "
-            "and clientId in the ConnectWise secret, and that the API member is active.")
-    else:
-        resource = "/".join(part for part in path.split("/apis/3.0/")[-1].split("/") if not part.isdigit())
-        error = ConfigurationError(
-            f"ConnectWise denied {method} {resource} (HTTP 403): the API member's security role lacks this "
-            "permission. It needs Companies inquire; Agreements inquire/add/edit; Product Catalog "
-            "inquire/add/edit; Table Setup inquire.")
-    error.status = response.status_code  # type: ignore[attr-defined]
-    return error
 
 
 def _next_link(response: requests.Response) -> str | None:
