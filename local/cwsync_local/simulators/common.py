@@ -264,8 +264,8 @@ def serve_forever(name: str, app: WSGIApp, state: StateFile, *, host: str, port:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
     server = make_server(host, port, app, threaded=True)
-    print(f"{name} simulator listening on http://{host}:{server.server_port} (Ctrl-C to stop)", flush=True)
-    try:
+    try:  # announced inside: a Ctrl-C the moment the address is printed still stops and saves
+        print(f"{name} simulator listening on http://{host}:{server.server_port} (Ctrl-C to stop)", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
