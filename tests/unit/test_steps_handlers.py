@@ -29,10 +29,11 @@ def load(name):
 
 
 @pytest.fixture
-def shared(monkeypatch):
+def shared():
     deps = object()
-    monkeypatch.setattr(Dependencies, "_shared", deps)
-    return deps
+    previous = Dependencies.swap_shared(deps)
+    yield deps
+    Dependencies.swap_shared(previous)
 
 
 @pytest.mark.parametrize("name, event, expected", [

@@ -34,8 +34,9 @@ logger = logging.getLogger(__name__)
 # Set for every call: Powertools must not try to reach X-Ray, and metrics go nowhere.
 LOCAL_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false"}
 # Per-container state kept in shared (layer) modules: in Lambda each function has its own
-# copy; here all functions share one process, so each function's value is swapped in and out.
-CONTAINER_STATE = (("cwsync.services.deps", "Dependencies", "_shared"),)
+# copy; here all functions share one process, so each function's value is swapped in and out
+# with the owner's swap method (`swap(new) -> previous`).
+CONTAINER_STATE = (("cwsync.services.deps", "Dependencies", "swap_shared"),)
 
 
 @dataclass
@@ -214,15 +215,14 @@ def _holder(module_name: str, owner: str):
 
 
 def _swap_in(function: LocalFunction) -> None:
-    for module_name, owner, attribute in CONTAINER_STATE:
+    for module_name, owner, swap in CONTAINER_STATE:
         holder = _holder(module_name, owner)
         if holder is not None:
-            setattr(holder, attribute, function.container.get((module_name, owner, attribute)))
+            getattr(holder, swap)(function.container.get((module_name, owner, swap)))
 
 
 def _swap_out(function: LocalFunction) -> None:
-    for module_name, owner, attribute in CONTAINER_STATE:
+    for module_name, owner, swap in CONTAINER_STATE:
         holder = _holder(module_name, owner)
         if holder is not None:
-            function.container[(module_name, owner, attribute)] = getattr(holder, attribute, None)
-            setattr(holder, attribute, None)
+            function.container[(module_name, owner, swap)] = getattr(holder, swap)(None)

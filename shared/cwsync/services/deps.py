@@ -50,6 +50,13 @@ class Dependencies:
     def reset_shared(cls) -> None:
         cls._shared = None
 
+    @classmethod
+    def swap_shared(cls, deps: Dependencies | None) -> Dependencies | None:
+        """Make `deps` the per-container instance; returns the one it replaces. (A runtime that
+        runs several functions in one process keeps one instance per function this way.)"""
+        previous, cls._shared = cls._shared, deps
+        return previous
+
     def now(self) -> datetime:
         return self._clock()
 
