@@ -22,6 +22,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from cwsync.vocabulary import StepOutcome, TaskStatus
+
 TEMPLATE_ORDER = "SO000102"  # Green Lane LLC, Exchange Online (Plan 1), monthly, USD, no setup fee
 PLAIN_STEPS = ("load_task", "link_customer", "link_product", "select_agreement", "plan_changes")
 
@@ -74,17 +76,17 @@ def run_steps(deps, task_id: str) -> str:
 
     for name in PLAIN_STEPS:
         answer = getattr(steps, name)(deps, task_id)
-        if answer.get("outcome") == "needs_approval":
+        if answer.get("outcome") == StepOutcome.NEEDS_APPROVAL:
             return "waiting"
-        if answer.get("outcome") == "already_finished":
+        if answer.get("outcome") == StepOutcome.ALREADY_FINISHED:
             return str(answer.get("status"))
-    if answer.get("outcome") == "planned":
+    if answer.get("outcome") == StepOutcome.PLANNED:
         if answer.get("needsConfirmation"):
             return "waiting"
         steps.apply_changes(deps, task_id)
-        outcome = "synced"
+        outcome = TaskStatus.SYNCED
     else:
-        outcome = "nothing_to_change"
+        outcome = TaskStatus.NOTHING_TO_CHANGE
     return steps.finish_task(deps, task_id, outcome)["outcome"]
 
 
@@ -164,7 +166,7 @@ def run_tasks(dynamodb, table: str, seed: dict, *, workers: int = 4, per_minute:
                 try:
                     outcome = run_steps(mine, task_id)
                 except Exception as error:  # noqa: BLE001 - counted, the run goes on
-                    outcome = "failed"
+                    outcome = str(TaskStatus.FAILED)
                     with lock:
                         failures.append(f"{task_id}: {type(error).__name__}: {error}")
                 with lock:

@@ -24,6 +24,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from cwsync.approvals import ApprovalError, BadRequest, LinkForged, approval_url, expires_epoch, render_page
 from cwsync.observability import logger
 from cwsync.services import operator
+from cwsync.vocabulary import ApprovalStatus
 
 MAX_BODY_BYTES = 16 * 1024
 FORM_TOKEN_CONTEXT = b"cwsync-dashboard-form:v1"
@@ -90,7 +91,7 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
             raise NoSuchTask(f"There is no task {task_id}. Open the dashboard to see every task.")
         for approval in view["approvals"]:
             approval["link"] = _approval_link(deps, approval.get("approvalId")) \
-                if approval.get("status") == "pending" else None
+                if approval.get("status") == ApprovalStatus.PENDING else None
         query = app.current_event.query_string_parameters or {}
         return _html(200, _render("task.html", view=view, who=who, form_token=_form_token(deps, who),
                                   notice=DONE_MESSAGES.get(query.get("done") or "")))
@@ -212,7 +213,7 @@ def _approval_link(deps, approval_id: Any) -> str | None:
     if not approval_id:
         return None
     approval = deps.store.get_approval(str(approval_id))
-    if not approval or approval.get("status") != "pending" or expires_epoch(approval) is None:
+    if not approval or approval.get("status") != ApprovalStatus.PENDING or expires_epoch(approval) is None:
         return None
     return approval_url("", str(approval_id), expires_epoch(approval), deps.signing_key)
 

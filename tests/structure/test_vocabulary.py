@@ -15,8 +15,8 @@ ASL = REPO / "infra" / "statemachine" / "sync_task.asl.json"
 AWS_ERROR = re.compile(r"^(States|Lambda)\.")
 # Where cwsync's own words may appear: the library, the handlers and the local runtime
 # (the simulators stand in for other systems and speak their words).
-CODE_ROOTS = [REPO / "shared" / "cwsync", REPO / "functions", REPO / "local" / "cwsync_local" / "runtime",
-              REPO / "local" / "cwsync_local" / "cli.py"]
+CODE_ROOTS = [REPO / "shared" / "cwsync", REPO / "functions", REPO / "local" / "cwsync_local"]
+OTHER_SYSTEMS = [REPO / "local" / "cwsync_local" / "simulators", REPO / "local" / "cwsync_local" / "data"]
 WORDS = {str(value): enum.__name__
          for enum in (vocabulary.TaskStatus, vocabulary.TaskType, vocabulary.ApprovalKind, vocabulary.ApprovalStatus,
                       vocabulary.OptionId, vocabulary.StepOutcome, vocabulary.Decision, vocabulary.Action,
@@ -82,12 +82,14 @@ def test_every_task_type_has_a_label_and_every_action_an_approver_may_edit_has_a
 
 def python_files():
     for root in CODE_ROOTS:
-        yield from ([root] if root.is_file() else sorted(root.rglob("*.py")))
+        for path in sorted(root.rglob("*.py")):
+            if not any(other in path.parents for other in OTHER_SYSTEMS):
+                yield path
 
 
 def field_name_positions(tree: ast.AST) -> set[int]:
     """Strings used as a record's field name (`x["product"]`, `x.get("customer")`, `"product" in x`,
-    a dict key, a `*_FIELD(S)` constant): external records share some of cwsync's words as field names."""
+    a dict key, a `*FIELD*` constant): external records share some of cwsync's words as field names."""
     found: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Subscript):
@@ -99,7 +101,7 @@ def field_name_positions(tree: ast.AST) -> set[int]:
             found.add(id(node.left))  # `"product" in record`
         elif isinstance(node, ast.Dict):
             found.update(id(key) for key in node.keys if key is not None)
-        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id.endswith(("_FIELD", "_FIELDS"))
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and "FIELD" in t.id
                                                   for t in node.targets):
             found.update(id(element) for element in ast.walk(node.value))
     return found

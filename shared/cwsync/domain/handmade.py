@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 from cwsync.errors import SyncFailed
 from cwsync.domain.money import format_money, format_quantity, to_decimal
 from cwsync.domain.models import Order, OrderLine
+from cwsync.vocabulary import TaskType
 
 # Charge line types that say how many licences a change order added or removed (partial period).
 _MORE, _FEWER = ("recurring", "switch"), ("downgrade",)
@@ -27,7 +28,7 @@ def previous_quantity(order: Order, line: OrderLine, task_type: str) -> Decimal 
     A cancellation names the quantity it ends; a renewal keeps its quantity; a change order
     states the difference on its charge lines for the rest of the period ("2 more licences").
     """
-    if task_type in ("cancellation", "renewal"):
+    if task_type in (TaskType.CANCELLATION, TaskType.RENEWAL):
         return line.quantity
     mpn = (line.mpn or "").casefold()
     partial = [c for c in order.charges if (c.mpn or "").casefold() == mpn and c.duration is not None

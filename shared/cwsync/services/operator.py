@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from cwsync.vocabulary import TaskStatus
+from cwsync.vocabulary import TASK_TYPE_LABELS, TaskStatus
 from cwsync.errors import CwsyncError
 
 # Dashboard order: what needs a person first, then what is moving, then what is done.
@@ -78,8 +78,6 @@ def allowed_actions(task: Mapping[str, Any]) -> list[str]:
 
 
 def task_type_label(task_type: Any) -> str:
-    from cwsync.services.steps import TASK_TYPE_LABELS
-
     return TASK_TYPE_LABELS.get(str(task_type or ""), str(task_type or ""))
 
 

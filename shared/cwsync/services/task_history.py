@@ -9,6 +9,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from cwsync.services import operator
+from cwsync.vocabulary import Action, ChangeStatus, Decision
+
+WRITTEN = (ChangeStatus.CREATED, ChangeStatus.UPDATED)  # applied changes that wrote to ConnectWise
 
 KIND_STEPS = {"customer": "Link customer", "product": "Link product", "agreement": "Select agreement",
               "confirm": "Confirm changes"}
@@ -86,12 +89,12 @@ def approval_view(approval: Mapping[str, Any]) -> dict:
     decision = approval.get("decision") or {}
     options = {str(o.get("id")): o.get("label") for o in approval.get("options") or []}
     choice = decision.get("choice")
-    if decision.get("decision") == "approve":
+    if decision.get("decision") == Decision.APPROVE:
         outcome = f"Chose: {options.get(str(choice), choice)}"
         edits = decision.get("changes") or {}
         if edits:
             outcome += f" (with {sum(len(v) for v in edits.values())} edit(s))"
-    elif decision.get("decision") == "reject":
+    elif decision.get("decision") == Decision.REJECT:
         outcome = f"Rejected: {decision.get('reason') or 'no reason given'}"
     else:
         outcome = ""
@@ -104,11 +107,11 @@ def approval_view(approval: Mapping[str, Any]) -> dict:
 def attempts_view(task: Mapping[str, Any]) -> list[dict]:
     earlier = [{"attempt": a.get("attempt"), "status": operator.status_label(a.get("status")),
                 "reason": a.get("reason"), "endedAt": a.get("endedAt"), "current": False,
-                "written": len([c for c in a.get("appliedChanges") or [] if c.get("status") in ("created", "updated")])}
+                "written": len([c for c in a.get("appliedChanges") or [] if c.get("status") in WRITTEN])}
                for a in task.get("attempts") or []]
     current = {"attempt": int(task.get("attempt") or 1), "status": operator.status_label(task.get("status")),
                "reason": task.get("reason"), "endedAt": task.get("finishedAt"), "current": True,
-               "written": len([c for c in task.get("appliedChanges") or [] if c.get("status") in ("created", "updated")])}
+               "written": len([c for c in task.get("appliedChanges") or [] if c.get("status") in WRITTEN])}
     return earlier + [current]
 
 
@@ -138,9 +141,9 @@ def changes_view(plan: Mapping[str, Any], applied: list) -> list[dict]:
         for name, label in FIELD_LABELS:
             if name not in fields:
                 continue
-            if action == "cancel_addition" and name == "cancelledDate":
+            if action == Action.CANCEL_ADDITION and name == "cancelledDate":
                 old = _text(before.get(name)) or "not cancelled"
-            elif action in ("create_addition", "create_adjustment", "create_catalog_item"):
+            elif action in (Action.CREATE_ADDITION, Action.CREATE_ADJUSTMENT, Action.CREATE_CATALOG_ITEM):
                 old = "(new)"
             else:
                 old = _text(before.get(name)) if name in before else ""
