@@ -24,6 +24,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -119,6 +120,7 @@ def run(seed_path: str | None, rounds: int) -> dict:
                         deps.store.get_product_link(m) for m in mpns)
                     cw_mark, mp_mark = len(cw.requests()), len(mp.requests())
                     meter.take()
+                    started = time.perf_counter()
                     try:
                         outcome = run_steps(deps, task["taskId"])
                     except Exception as error:  # noqa: BLE001 - reported, the run goes on
@@ -131,7 +133,8 @@ def run(seed_path: str | None, rounds: int) -> dict:
                                  "cw_requests": [f"{e['method']} {e['path'].split('/apis/3.0', 1)[-1]} {e['status']}"
                                                  for e in cw_log if cw_kind(e) == "task"],
                                  "cw_reference": sum(1 for e in cw_log if cw_kind(e) == "reference"),
-                                 "mp": len(mp.requests()) - mp_mark, "dynamodb": meter.take()})
+                                 "mp": len(mp.requests()) - mp_mark, "dynamodb": meter.take(),
+                                 "seconds": round(time.perf_counter() - started, 3)})
             reference_total = sum(1 for e in cw.requests() if cw_kind(e) == "reference")
             reference_distinct = {e["path"] for e in cw.requests() if cw_kind(e) == "reference"}
         sizes = table_sizes(boto3.client("dynamodb"), TABLE)
