@@ -128,11 +128,14 @@ def test_a_get_answered_429_honours_retry_after(server, client, sleeps):
     assert sleeps == [3, 5]
 
 
-def test_retry_after_is_capped_by_the_policy(server, sleeps):
+def test_a_retry_after_longer_than_the_policy_allows_is_not_cut_short_but_answered_at_once(server, sleeps):
     server.script("get-429-long", (429, {"Retry-After": "3600"}, {}), OK)
     http = HttpClient("Test API", retry=RetryPolicy(attempts=2, retry_after_max=10, sleep=sleeps.append))
-    assert http.request("GET", f"{server.url}/get-429-long").status_code == 200
-    assert sleeps == [10]
+    response = http.request("GET", f"{server.url}/get-429-long")
+    assert response.status_code == 429 and server.hits["get-429-long"] == 1  # not sent again too early
+    assert sleeps == []
+    with pytest.raises(TransientError, match="wait 3600 s"):
+        http.raise_for_status(response, what="read")
 
 
 def test_throttling_that_outlasts_the_retries_is_a_transient_error_that_says_how_long_to_wait(server, client):

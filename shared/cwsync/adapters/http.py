@@ -2,8 +2,10 @@
 
 Retry rules (parameters in `RetryPolicy` so tests can make them fast):
 - 429 is retried for every method: the server refused the request before doing anything,
-  so even a POST is safe to send again. `Retry-After` is honoured (capped by
-  `retry_after_max`); without it the exponential backoff applies. With a shared rate limit
+  so even a POST is safe to send again. `Retry-After` is honoured: the request waits as
+  asked and is sent again, or, when asked to wait longer than `retry_after_max`, is not
+  sent again but answered at once (the step is retried later, never early); without the
+  header the exponential backoff applies. With a shared rate limit
   (`cwsync.adapters.rate_limit`) every request first takes a token, and a 429 pauses the
   limit for every execution sharing it, not only this one.
 - 500/502/503/504, read timeouts and broken connections are retried (urllib3 `Retry`) with exponential
@@ -90,7 +92,7 @@ class RetryPolicy:
     backoff_factor: float = 0.5  # 0.5, 1, 2, 4 ... seconds
     backoff_max: float = 30.0
     backoff_jitter: float = 0.5  # up to this many seconds added at random
-    retry_after_max: float = 120.0  # never wait longer than this for one Retry-After
+    retry_after_max: float = 30.0  # wait out a Retry-After up to this long (a step has 60 s)
     statuses: frozenset[int] = RETRY_STATUSES
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
@@ -105,14 +107,14 @@ class RetryPolicy:
         return cls(attempts=0)
 
     def wait_after_refusal(self, retry_after: str | None, refusals: int) -> float:
-        """Seconds to wait after the `refusals`-th 429 in a row: Retry-After (capped), else backoff."""
+        """Seconds to wait after the `refusals`-th 429 in a row: Retry-After as asked, else backoff."""
         if retry_after:
             try:
                 wait = Retry().parse_retry_after(retry_after)
             except Exception:  # noqa: BLE001 - an unreadable header falls back to the backoff
                 wait = None
             if wait is not None:
-                return min(max(wait, 0.0), self.retry_after_max)
+                return max(wait, 0.0)
         backoff = min(self.backoff_max, self.backoff_factor * 2 ** (refusals - 1))
         return backoff + random.uniform(0, self.backoff_jitter)
 
@@ -267,10 +269,12 @@ class HttpClient:
             if refusals > self.retry.attempts:
                 return response
             wait = self.retry.wait_after_refusal(response.headers.get("Retry-After"), refusals)
-            log.info("%s refused %s %s (HTTP %s); waiting %.1f s", self.service, method, redact_url(url),
-                     response.status_code, wait)
             if self.limiter is not None:
                 self.limiter.pause(wait)
+            if wait > self.retry.retry_after_max:  # longer than this call may wait: a later retry
+                return response
+            log.info("%s refused %s %s (HTTP %s); waiting %.1f s", self.service, method, redact_url(url),
+                     response.status_code, wait)
             response.close()
             self.retry.sleep(wait)
 

@@ -33,7 +33,7 @@ from cwsync.errors import TransientError
 log = logging.getLogger(__name__)
 
 STEADY_SHARE = 0.9  # the refill rate, as a share of the limit; the rest is the burst
-MAX_WAIT_SECONDS = 300.0  # a caller never waits longer than this for one token
+MAX_WAIT_SECONDS = 45.0  # longer waits fail the step for a later retry (a step has 60 s)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
