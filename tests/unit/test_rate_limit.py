@@ -51,7 +51,7 @@ def test_callers_sharing_the_budget_never_send_more_than_the_limit_in_any_minute
     for turn in range(400):  # about three minutes' worth, taken in turns
         callers[turn % 3].acquire()
         taken.append(fake_time.now)
-    assert most_in_any_window(taken, 60.0) <= 120
+    assert most_in_any_window(taken, 60.0) <= 0.95 * 120
     minutes = (taken[-1] - taken[0]) / 60
     assert len(taken) / minutes >= 0.9 * 120 * 0.95  # paced near 90 % of the limit, not far below
     assert sum(c.collisions for c in callers) > 0  # they really did contend for the same item
@@ -80,9 +80,9 @@ def test_an_idle_budget_refills_only_up_to_its_burst(dynamodb, fake_time):
     caller.acquire()
     fake_time.sleep(3600)  # an hour idle
     start = fake_time.now
-    for _ in range(60 + 540):
+    for _ in range(30 + 540):
         caller.acquire()
-    # 60 burst tokens at once, then 540 more at 9 a second: about a minute, not at once
+    # 30 burst tokens at once, then 540 more at 9 a second: about a minute, not at once
     assert fake_time.now - start >= 59
 
 

@@ -5,8 +5,9 @@ ConnectWise limits requests per minute per integration (about 1,000), not concur
 callers, so limiting Lambda concurrency would not bound the rate (a fast answer lets the
 same few functions send more). Every ConnectWise request first takes a token:
 
-- the bucket refills at 90 % of the limit and holds at most 10 % of it, so no 60-second
-  window ever sees more than the limit, however the requests bunch up;
+- the bucket refills at 90 % of the limit and holds at most 5 % of it, so no 60-second
+  window sees more than 95 % of the limit, however the requests bunch up (the rest is
+  margin for requests that reach ConnectWise later than they took their token);
 - taking a token is one conditional UpdateItem on a version number (optimistic: the last
   state seen is reused; when another caller changed it in between, the refused update
   returns the current item and the caller tries once more with it);
@@ -32,7 +33,8 @@ from cwsync.errors import TransientError
 
 log = logging.getLogger(__name__)
 
-STEADY_SHARE = 0.9  # the refill rate, as a share of the limit; the rest is the burst
+STEADY_SHARE = 0.9  # the refill rate, as a share of the limit
+BURST_SHARE = 0.05  # what an idle bucket holds; the last 5 % is margin for requests arriving late
 MAX_WAIT_SECONDS = 45.0  # longer waits fail the step for a later retry (a step has 60 s)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -63,7 +65,7 @@ class SharedRateLimit:
         self.table_name = table_name
         self.key = {"PK": {"S": f"RATE#{name}"}, "SK": {"S": "BUCKET"}}
         self.rate = per_minute * STEADY_SHARE / window  # tokens per second
-        self.capacity = max(1.0, per_minute * (1 - STEADY_SHARE))
+        self.capacity = max(1.0, per_minute * BURST_SHARE)
         self.clock, self.sleep, self.max_wait = clock, sleep, max_wait
         self._state: _State | None = None
         self.waited = 0.0  # seconds this caller spent waiting for tokens (benchmarks)
