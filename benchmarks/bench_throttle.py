@@ -33,10 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     from moto import mock_aws
 
     from cwsync.adapters.store import create_table
-    from cwsync_local.loadtest import demo_like_seed, run_tasks
+    from cwsync_local.loadtest import atomic_moto_dynamodb, demo_like_seed, run_tasks
     from cwsync_local.simulators.common import Faults
 
-    with mock_aws():
+    with mock_aws(), atomic_moto_dynamodb():  # item writes atomic, as in DynamoDB
         dynamodb = boto3.client("dynamodb")
         create_table(dynamodb, "bench")
         run = run_tasks(dynamodb, "bench", demo_like_seed(args.tasks), workers=args.workers,

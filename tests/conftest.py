@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from contextlib import contextmanager
 
 import boto3
@@ -49,20 +48,13 @@ def module_dynamodb():
 
 
 @pytest.fixture
-def atomic_dynamodb(monkeypatch):
+def atomic_dynamodb():
     """moto applies a ConditionExpression without a lock, so two threads can both pass the
-    check; real DynamoDB makes each item write atomic. Serialising moto's DynamoDB actions
-    restores that guarantee for the race tests (the code under test is unchanged)."""
-    from moto.dynamodb.responses import DynamoHandler
+    check; real DynamoDB makes each item write atomic (`cwsync_local.loadtest.atomic_moto_dynamodb`)."""
+    from cwsync_local.loadtest import atomic_moto_dynamodb
 
-    lock = threading.RLock()
-    original = DynamoHandler.call_action
-
-    def call_action(self):
-        with lock:
-            return original(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
+    with atomic_moto_dynamodb():
+        yield
 
 
 @pytest.fixture

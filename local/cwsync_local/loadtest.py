@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -58,6 +59,27 @@ def demo_like_seed(count: int, now: datetime | None = None) -> dict:
     marketplace["orders"] = orders
     marketplace["subscriptions"] = subscriptions
     return seed
+
+
+@contextmanager
+def atomic_moto_dynamodb():
+    """moto applies a ConditionExpression without a lock, so two threads can both pass the
+    check; real DynamoDB makes each item write atomic. Serialising moto's DynamoDB actions
+    restores that guarantee for concurrent callers (the code under test is unchanged)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    original = DynamoHandler.call_action
+
+    def call_action(self):
+        with lock:
+            return original(self)
+
+    DynamoHandler.call_action = call_action
+    try:
+        yield
+    finally:
+        DynamoHandler.call_action = original
 
 
 class Notifications:
