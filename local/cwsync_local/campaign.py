@@ -1,0 +1,299 @@
+"""The billing-safety fault campaign: tasks of every type through the embedded runtime under faults.
+
+`run_campaign(count, faults)` makes one marketplace customer, ConnectWise company and
+agreement per task (so each task's outcome can be checked on its own agreement), with
+existing additions tagged by cwsync or typed by hand, and runs every order through the
+embedded runtime (moto Step Functions, the real handlers, both simulators) while the
+simulators inject 5xx, 429, latency and commit-then-fail faults. An approver answers
+every confirmation, editing prices and charge descriptions on some. The expected end
+state of each agreement is computed here from the scenario alone, never from a plan.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+KINDS = ("sales", "change-tagged", "change-hand-made", "cancellation-tagged", "cancellation-hand-made",
+         "renewal-tagged", "renewal-hand-made", "billing")
+PRODUCT = {"id": 701, "identifier": "M365-BB"}  # the demo catalog item of MPN M365-BUSBASIC-P1M
+MPN, NAME, PRICE = "M365-BUSBASIC-P1M", "Microsoft 365 Business Basic", Decimal("6.00")
+EDITED_PRICE, EDITED_TEXT = Decimal("6.25"), "Overuse: backup storage 38 GB over 100 GB"
+DEFAULT_FAULTS = {"fail_rate": 0.05, "commit_then_fail_rate": 0.15, "latency_ms": 2, "throttle": 2400,
+                  "random_seed": 9}
+
+
+@dataclass
+class Scenario:
+    index: int
+    kind: str
+    old: int
+    new: int
+    edit: bool  # the approver edits the new addition's price, or the charge's description
+
+    @property
+    def subscription(self) -> str:
+        return f"SUB-K{self.index:05d}"
+
+    @property
+    def agreement_id(self) -> int:
+        return 60000 + self.index
+
+    @property
+    def order_id(self) -> str:
+        return str(8000000 + self.index)
+
+    @property
+    def task_type(self) -> str:
+        return self.kind.split("-", 1)[0]
+
+
+def scenarios(count: int) -> list[Scenario]:
+    """`count` scenarios cycling through KINDS; change orders go up or down, never to the same quantity."""
+    items = []
+    for i in range(count):
+        old = 3 + i % 7
+        new = 1 + (i * 5) % 12
+        items.append(Scenario(i, KINDS[i % len(KINDS)], old=old, new=new if new != old else old + 2,
+                              edit=(i // len(KINDS)) % 2 == 0))
+    return items
+
+
+# --- the seed -----------------------------------------------------------------------------
+
+def campaign_seed(items: list[Scenario], now: datetime) -> dict:
+    from cwsync_local.simulators.common import load_seed
+
+    seed = load_seed()
+    mp, cw = seed["marketplace"], seed["connectwise"]
+    company_tpl = next(c for c in cw["companies"] if c["id"] == 19301)
+    agreement_tpl = next(a for a in cw["agreements"] if a["id"] == 3101)
+    customer_tpl = next(c for c in mp["customers"] if c["id"] == "1000048531")
+    mp["orders"] = []  # the demo's ConnectWise records stay; every task gets records of its own
+    for s in items:
+        customer_id = f"20{s.index:08d}"
+        name = f"Campaign Customer {s.index:05d}"
+        mp["customers"].append({**copy.deepcopy(customer_tpl), "id": customer_id, "name": name,
+                                "externalId": f"CC-{s.index}"})
+        company = {**copy.deepcopy(company_tpl), "id": 50000 + s.index, "identifier": customer_id, "name": name}
+        ref = {"id": company["id"], "identifier": customer_id, "name": name}
+        contact = {"id": 90000 + s.index, "firstName": "Campaign", "lastName": f"Contact {s.index}", "company": ref,
+                   "inactiveFlag": False, "defaultFlag": True, "defaultBillingFlag": True}
+        company["defaultContact"] = {"id": contact["id"], "name": f"Campaign Contact {s.index}"}
+        cw["companies"].append(company)
+        cw["contacts"].append(contact)
+        cw["agreements"].append({**copy.deepcopy(agreement_tpl), "id": s.agreement_id, "name": f"{name} - Cloud",
+                                 "company": ref, "contact": dict(company["defaultContact"])})
+        if s.kind.endswith("tagged") or s.kind.endswith("hand-made"):
+            addition = {"id": 70000 + s.index, "agreementId": s.agreement_id, "product": dict(PRODUCT),
+                        "quantity": s.old, "unitPrice": float(PRICE), "unitCost": 4.8, "billCustomer": "Billable",
+                        "effectiveDate": "2026-01-01T00:00:00Z", "description": NAME}
+            if s.kind.endswith("tagged"):
+                addition["serialNumber"] = f"MP-{s.subscription}-SO0"
+            cw["additions"].append(addition)
+        mp["orders"].append(marketplace_order(s, customer_id, now - timedelta(minutes=5 + s.index)))
+    return seed
+
+
+def _period(day: date) -> tuple[date, date]:
+    start = day.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def marketplace_order(s: Scenario, customer_id: str, created: datetime) -> dict:
+    def money(amount: Decimal) -> dict:
+        return {"amount": f"{amount:f}", "currency": "USD"}
+
+    line_type = {"sales": "CREATE", "change": "UPGRADE", "cancellation": "CANCEL", "renewal": "RENEW",
+                 "billing": "BILLING_SUBSCRIPTION"}[s.task_type]
+    prefix = {"sales": "SO", "change": "CH", "cancellation": "CL", "renewal": "RN", "billing": "BO"}[s.task_type]
+    quantity = {"cancellation": s.old, "billing": 1}.get(s.task_type, s.new)
+    if s.kind == "renewal-hand-made":
+        quantity = s.old
+    start, end = _period(created.date())
+    charges: list[dict] = []
+    if s.task_type in ("sales", "renewal"):
+        price = PRICE if s.kind != "renewal-tagged" else PRICE + Decimal("0.50")
+        charges.append({"type": "renew" if s.task_type == "renewal" else "recurring", "mpn": MPN,
+                        "quantity": quantity, "duration": {"type": "month", "duration": 1},
+                        "unitPrice": money(price * Decimal("0.8")), "salesUnitPrice": money(price)})
+    elif s.task_type == "change":
+        days = (end - created.date()).days
+        charges.append({"type": "recurring" if s.new > s.old else "downgrade", "mpn": MPN,
+                        "quantity": abs(s.new - s.old), "duration": {"type": "day", "duration": days},
+                        "unitPrice": money(Decimal("1.00") * (1 if s.new > s.old else -1)),
+                        "salesUnitPrice": money(Decimal("1.50") * (1 if s.new > s.old else -1))})
+    elif s.task_type == "cancellation":
+        charges.append({"type": "cancellation", "mpn": MPN, "description": "Early termination", "quantity": 1,
+                        "unitPrice": money(Decimal("5.00")), "salesUnitPrice": money(Decimal("10.00"))})
+    else:
+        start, end = _period(start - timedelta(days=1))
+        charges.append({"type": "overuse", "mpn": MPN, "description": "Backup storage over 100 GB", "quantity": 38,
+                        "unitPrice": money(Decimal("0.05")), "salesUnitPrice": money(Decimal("0.06"))})
+    stamp = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "id": s.order_id, "orderNumber": f"{prefix}{s.order_id}", "type": "sales" if s.task_type == "billing"
+        else s.task_type, "customerId": customer_id, "creationDate": stamp, "provisioningDate": stamp,
+        "status": "completed", "subscriptionId": s.subscription,
+        "billingModel": "chargeAfterBillingPeriod" if s.task_type == "billing" else "chargeBeforeBillingPeriod",
+        "total": money(Decimal(0)), "details": charges,
+        "lastBillingDate": start.isoformat(), "nextBillingDate": end.isoformat(),
+        "products": [{"mpn": MPN, "name": NAME, "quantity": quantity, "type": line_type,
+                      "subscriptionId": s.subscription, "billingPeriod": {"type": "month", "duration": 1}}],
+    }
+
+
+# --- what ConnectWise must hold afterwards, from the scenario alone ---------------------
+
+def expected_state(s: Scenario, created: datetime) -> dict:
+    """{"live": sorted (quantity, price), "charges": sorted amounts} on the scenario's agreement."""
+    cents = Decimal("0.01")
+    if s.task_type == "sales":
+        return {"live": [(Decimal(s.new), PRICE)], "charges": []}
+    if s.task_type == "cancellation":
+        return {"live": [], "charges": [Decimal("10.00")]}
+    if s.task_type == "billing":
+        return {"live": [], "charges": [(38 * Decimal("0.06")).quantize(cents)]}
+    if s.task_type == "renewal":
+        if s.kind == "renewal-hand-made":
+            return {"live": [(Decimal(s.old), PRICE)], "charges": []}
+        return {"live": [(Decimal(s.new), PRICE + Decimal("0.50"))], "charges": []}
+    price = EDITED_PRICE if s.edit else PRICE
+    start, end = _period(created.date())
+    remaining, total = (end - created.date()).days, (end - start).days
+    difference = (s.new - s.old) * PRICE  # the prorated charge is priced as planned, before any edit
+    amount = (difference * remaining / total).quantize(cents, rounding=ROUND_HALF_UP)
+    return {"live": [(Decimal(s.new), price)], "charges": [amount] if difference else []}
+
+
+def actual_state(data: dict, s: Scenario) -> dict:
+    cents = Decimal("0.01")
+    live = sorted((Decimal(str(a["quantity"])), Decimal(str(a["unitPrice"])).quantize(cents))
+                  for a in data["additions"] if a.get("agreementId") == s.agreement_id and not a.get("cancelledDate"))
+    charges = sorted(Decimal(str(a["amount"])).quantize(cents)
+                     for a in data["adjustments"] if a.get("agreementId") == s.agreement_id)
+    return {"live": live, "charges": charges}
+
+
+def untouched_state(s: Scenario) -> dict:
+    live = [(Decimal(s.old), PRICE)] if s.kind.endswith(("tagged", "hand-made")) else []
+    return {"live": live, "charges": []}
+
+
+# --- the run ------------------------------------------------------------------------------
+
+@dataclass
+class CampaignResult:
+    tasks: int = 0
+    outcomes: Counter = field(default_factory=Counter)
+    failed_reasons: Counter = field(default_factory=Counter)
+    duplicate_writes: int = 0
+    missing_writes: int = 0
+    extra_live: int = 0  # additions live beyond the expected ones (double billing)
+    state_matches: int = 0
+    partial: list[str] = field(default_factory=list)
+    approvals_answered: int = 0
+    edits_made: int = 0
+    seconds: float = 0.0
+
+    def rows(self) -> list[tuple[str, Any]]:
+        return [("tasks", self.tasks), ("synced", self.outcomes.get("synced", 0)),
+                ("nothing to change", self.outcomes.get("nothing_to_change", 0)),
+                ("failed with a stated reason", sum(self.failed_reasons.values())),
+                ("other final status", sum(n for k, n in self.outcomes.items()
+                                           if k not in ("synced", "nothing_to_change", "failed"))),
+                ("confirmations answered (with edits)", f"{self.approvals_answered} ({self.edits_made})"),
+                ("duplicate writes", self.duplicate_writes), ("missing writes", self.missing_writes),
+                ("additions live beyond the expected (double billing)", self.extra_live),
+                ("agreements equal to the expected state", f"{self.state_matches} of {self.tasks}"),
+                ("wall time", f"{self.seconds:.0f} s")]
+
+    def table(self) -> str:
+        width = max(len(name) for name, _ in self.rows())
+        lines = [f"| {'figure'.ljust(width)} | result |", f"|{'-' * (width + 2)}|--------|"]
+        lines += [f"| {name.ljust(width)} | {value} |" for name, value in self.rows()]
+        return "\n".join(lines)
+
+
+def run_campaign(count: int, *, faults: dict | None = None, timeout: float = 1800) -> CampaignResult:
+    from cwsync_local.runtime.embedded import FINAL_STATUSES, EmbeddedRuntime
+
+    items = scenarios(count)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    result = CampaignResult(tasks=count)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="cwsync-campaign-") as folder:
+        seed_path = Path(folder) / "seed.json"
+        seed_path.write_text(json.dumps(campaign_seed(items, now)), encoding="utf-8")
+        with EmbeddedRuntime(Path(folder) / "data", seed=seed_path, save_state=False,
+                             parameters={"ApprovalPolicy": "always"},
+                             faults=dict(DEFAULT_FAULTS if faults is None else faults),
+                             function_log=Path(folder) / "functions.log") as runtime:
+            by_task = {s.order_id: s for s in items}
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if len(runtime.tasks()) < count:
+                    runtime.check()  # marketplace faults may defer orders to the next check
+                for approval in runtime.approvals("pending"):
+                    _answer(runtime, approval, by_task, result)
+                tasks = runtime.tasks()
+                if len(tasks) >= count and all(t.get("status") in FINAL_STATUSES for t in tasks):
+                    break
+                time.sleep(0.5)
+            runtime.connectwise.server.app.faults = type(runtime.connectwise.server.app.faults)()
+            with runtime.connectwise.state.lock:
+                data = copy.deepcopy(runtime.connectwise.state.data)
+            tasks = {t["taskId"]: t for t in runtime.tasks()}
+    result.seconds = time.monotonic() - started
+    _score(result, items, tasks, data, now)
+    return result
+
+
+def _answer(runtime, approval: dict, by_task: dict, result: CampaignResult) -> None:
+    scenario = by_task.get(str(approval.get("taskId")))
+    if approval.get("kind") != "confirm" or scenario is None:
+        runtime.reject(approval["approvalId"], "the campaign expects no other question")
+        return
+    changes: dict = {}
+    for op in (approval.get("plan") or {}).get("operations") or []:
+        if scenario.edit and op.get("action") == "create_addition" and scenario.task_type == "change":
+            changes[op["key"]] = {"unitPrice": f"{EDITED_PRICE:f}"}
+        if scenario.edit and op.get("action") == "create_adjustment" and scenario.task_type == "billing":
+            changes[op["key"]] = {"description": EDITED_TEXT}
+    status, _ = runtime.approve(approval["approvalId"], "apply", changes or None)
+    if status < 400:
+        result.approvals_answered += 1
+        result.edits_made += bool(changes)
+
+
+def _score(result: CampaignResult, items: list[Scenario], tasks: dict, data: dict, now: datetime) -> None:
+    serials = Counter(a["serialNumber"] for a in data["additions"] if a.get("serialNumber"))
+    tags = Counter(str(a.get("description") or "").split(" ", 1)[0] for a in data["adjustments"])
+    result.duplicate_writes = sum(n - 1 for n in serials.values() if n > 1) + sum(n - 1 for n in tags.values() if n > 1)
+    for s in items:
+        task = tasks.get(s.order_id) or {"status": "never stored"}
+        status = str(task.get("status"))
+        result.outcomes[status] += 1
+        if status == "failed" and task.get("reason"):
+            result.failed_reasons[str(task["reason"])[:120]] += 1
+        created = now - timedelta(minutes=5 + s.index)
+        want, have = expected_state(s, created), actual_state(data, s)
+        if status in ("synced", "nothing_to_change") and have == want:
+            result.state_matches += 1
+        elif status not in ("synced", "nothing_to_change") and have in (want, untouched_state(s)):
+            result.state_matches += 1  # a failed task changed all of its plan or nothing
+        else:
+            result.partial.append(f"{s.order_id} {s.kind} {status}: expected {want}, found {have}")
+        if status in ("synced", "nothing_to_change"):
+            missing = Counter(want["live"]) - Counter(have["live"])
+            missing += Counter(want["charges"]) - Counter(have["charges"])
+            result.missing_writes += sum(missing.values())
+            result.extra_live += sum((Counter(have["live"]) - Counter(want["live"])).values())
