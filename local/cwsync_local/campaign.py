@@ -21,8 +21,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-KINDS = ("sales", "change-tagged", "change-hand-made", "cancellation-tagged", "cancellation-hand-made",
-         "renewal-tagged", "renewal-hand-made", "billing")
+from cwsync.vocabulary import (Action, ApprovalKind, ApprovalStatus, ChargeType, OptionId, OrderType, TaskStatus,
+                               TaskType)
+
+TAGGED, HAND_MADE = "tagged", "hand-made"  # what bills the subscription in ConnectWise before the order
+KINDS = ((TaskType.SALES, None), (TaskType.CHANGE, TAGGED), (TaskType.CHANGE, HAND_MADE),
+         (TaskType.CANCELLATION, TAGGED), (TaskType.CANCELLATION, HAND_MADE), (TaskType.RENEWAL, TAGGED),
+         (TaskType.RENEWAL, HAND_MADE), (TaskType.BILLING, None))
+DONE = (TaskStatus.SYNCED, TaskStatus.NOTHING_TO_CHANGE)
 PRODUCT = {"id": 701, "identifier": "M365-BB"}  # the demo catalog item of MPN M365-BUSBASIC-P1M
 MPN, NAME, PRICE = "M365-BUSBASIC-P1M", "Microsoft 365 Business Basic", Decimal("6.00")
 EDITED_PRICE, EDITED_TEXT = Decimal("6.25"), "Overuse: backup storage 38 GB over 100 GB"
@@ -33,7 +39,8 @@ DEFAULT_FAULTS = {"fail_rate": 0.05, "commit_then_fail_rate": 0.15, "latency_ms"
 @dataclass
 class Scenario:
     index: int
-    kind: str
+    task_type: TaskType
+    existing: str | None  # TAGGED, HAND_MADE or None
     old: int
     new: int
     edit: bool  # the approver edits the new addition's price, or the charge's description
@@ -51,8 +58,8 @@ class Scenario:
         return str(8000000 + self.index)
 
     @property
-    def task_type(self) -> str:
-        return self.kind.split("-", 1)[0]
+    def kind(self) -> str:
+        return f"{self.task_type}-{self.existing}" if self.existing else str(self.task_type)
 
 
 def scenarios(count: int) -> list[Scenario]:
@@ -61,7 +68,7 @@ def scenarios(count: int) -> list[Scenario]:
     for i in range(count):
         old = 3 + i % 7
         new = 1 + (i * 5) % 12
-        items.append(Scenario(i, KINDS[i % len(KINDS)], old=old, new=new if new != old else old + 2,
+        items.append(Scenario(i, *KINDS[i % len(KINDS)], old=old, new=new if new != old else old + 2,
                               edit=(i // len(KINDS)) % 2 == 0))
     return items
 
@@ -91,11 +98,11 @@ def campaign_seed(items: list[Scenario], now: datetime) -> dict:
         cw["contacts"].append(contact)
         cw["agreements"].append({**copy.deepcopy(agreement_tpl), "id": s.agreement_id, "name": f"{name} - Cloud",
                                  "company": ref, "contact": dict(company["defaultContact"])})
-        if s.kind.endswith("tagged") or s.kind.endswith("hand-made"):
+        if s.existing:
             addition = {"id": 70000 + s.index, "agreementId": s.agreement_id, "product": dict(PRODUCT),
                         "quantity": s.old, "unitPrice": float(PRICE), "unitCost": 4.8, "billCustomer": "Billable",
                         "effectiveDate": "2026-01-01T00:00:00Z", "description": NAME}
-            if s.kind.endswith("tagged"):
+            if s.existing == TAGGED:
                 addition["serialNumber"] = f"MP-{s.subscription}-SO0"
             cw["additions"].append(addition)
         mp["orders"].append(marketplace_order(s, customer_id, now - timedelta(minutes=5 + s.index)))
@@ -112,38 +119,40 @@ def marketplace_order(s: Scenario, customer_id: str, created: datetime) -> dict:
     def money(amount: Decimal) -> dict:
         return {"amount": f"{amount:f}", "currency": "USD"}
 
-    line_type = {"sales": "CREATE", "change": "UPGRADE", "cancellation": "CANCEL", "renewal": "RENEW",
-                 "billing": "BILLING_SUBSCRIPTION"}[s.task_type]
-    prefix = {"sales": "SO", "change": "CH", "cancellation": "CL", "renewal": "RN", "billing": "BO"}[s.task_type]
-    quantity = {"cancellation": s.old, "billing": 1}.get(s.task_type, s.new)
-    if s.kind == "renewal-hand-made":
+    line_type = {TaskType.SALES: "CREATE", TaskType.CHANGE: "UPGRADE", TaskType.CANCELLATION: "CANCEL",
+                 TaskType.RENEWAL: "RENEW", TaskType.BILLING: "BILLING_SUBSCRIPTION"}[s.task_type]
+    prefix = {TaskType.SALES: "SO", TaskType.CHANGE: "CH", TaskType.CANCELLATION: "CL", TaskType.RENEWAL: "RN",
+              TaskType.BILLING: "BO"}[s.task_type]
+    quantity = {TaskType.CANCELLATION: s.old, TaskType.BILLING: 1}.get(s.task_type, s.new)
+    if (s.task_type, s.existing) == (TaskType.RENEWAL, HAND_MADE):
         quantity = s.old
     start, end = _period(created.date())
     charges: list[dict] = []
-    if s.task_type in ("sales", "renewal"):
-        price = PRICE if s.kind != "renewal-tagged" else PRICE + Decimal("0.50")
-        charges.append({"type": "renew" if s.task_type == "renewal" else "recurring", "mpn": MPN,
+    if s.task_type in (TaskType.SALES, TaskType.RENEWAL):
+        price = PRICE + Decimal("0.50") if (s.task_type, s.existing) == (TaskType.RENEWAL, TAGGED) else PRICE
+        charges.append({"type": ChargeType.RENEW if s.task_type == TaskType.RENEWAL else ChargeType.RECURRING,
+                        "mpn": MPN,
                         "quantity": quantity, "duration": {"type": "month", "duration": 1},
                         "unitPrice": money(price * Decimal("0.8")), "salesUnitPrice": money(price)})
-    elif s.task_type == "change":
+    elif s.task_type == TaskType.CHANGE:
         days = (end - created.date()).days
-        charges.append({"type": "recurring" if s.new > s.old else "downgrade", "mpn": MPN,
+        charges.append({"type": ChargeType.RECURRING if s.new > s.old else ChargeType.DOWNGRADE, "mpn": MPN,
                         "quantity": abs(s.new - s.old), "duration": {"type": "day", "duration": days},
                         "unitPrice": money(Decimal("1.00") * (1 if s.new > s.old else -1)),
                         "salesUnitPrice": money(Decimal("1.50") * (1 if s.new > s.old else -1))})
-    elif s.task_type == "cancellation":
-        charges.append({"type": "cancellation", "mpn": MPN, "description": "Early termination", "quantity": 1,
+    elif s.task_type == TaskType.CANCELLATION:
+        charges.append({"type": ChargeType.CANCELLATION, "mpn": MPN, "description": "Early termination", "quantity": 1,
                         "unitPrice": money(Decimal("5.00")), "salesUnitPrice": money(Decimal("10.00"))})
     else:
         start, end = _period(start - timedelta(days=1))
-        charges.append({"type": "overuse", "mpn": MPN, "description": "Backup storage over 100 GB", "quantity": 38,
+        charges.append({"type": ChargeType.OVERUSE, "mpn": MPN, "description": "Backup storage over 100 GB", "quantity": 38,
                         "unitPrice": money(Decimal("0.05")), "salesUnitPrice": money(Decimal("0.06"))})
     stamp = created.strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
-        "id": s.order_id, "orderNumber": f"{prefix}{s.order_id}", "type": "sales" if s.task_type == "billing"
-        else s.task_type, "customerId": customer_id, "creationDate": stamp, "provisioningDate": stamp,
+        "id": s.order_id, "orderNumber": f"{prefix}{s.order_id}",
+        "type": OrderType.SALES if s.task_type == TaskType.BILLING else s.task_type, "customerId": customer_id, "creationDate": stamp, "provisioningDate": stamp,
         "status": "completed", "subscriptionId": s.subscription,
-        "billingModel": "chargeAfterBillingPeriod" if s.task_type == "billing" else "chargeBeforeBillingPeriod",
+        "billingModel": "chargeAfterBillingPeriod" if s.task_type == TaskType.BILLING else "chargeBeforeBillingPeriod",
         "total": money(Decimal(0)), "details": charges,
         "lastBillingDate": start.isoformat(), "nextBillingDate": end.isoformat(),
         "products": [{"mpn": MPN, "name": NAME, "quantity": quantity, "type": line_type,
@@ -156,14 +165,14 @@ def marketplace_order(s: Scenario, customer_id: str, created: datetime) -> dict:
 def expected_state(s: Scenario, created: datetime) -> dict:
     """{"live": sorted (quantity, price), "charges": sorted amounts} on the scenario's agreement."""
     cents = Decimal("0.01")
-    if s.task_type == "sales":
+    if s.task_type == TaskType.SALES:
         return {"live": [(Decimal(s.new), PRICE)], "charges": []}
-    if s.task_type == "cancellation":
+    if s.task_type == TaskType.CANCELLATION:
         return {"live": [], "charges": [Decimal("10.00")]}
-    if s.task_type == "billing":
+    if s.task_type == TaskType.BILLING:
         return {"live": [], "charges": [(38 * Decimal("0.06")).quantize(cents)]}
-    if s.task_type == "renewal":
-        if s.kind == "renewal-hand-made":
+    if s.task_type == TaskType.RENEWAL:
+        if s.existing == HAND_MADE:
             return {"live": [(Decimal(s.old), PRICE)], "charges": []}
         return {"live": [(Decimal(s.new), PRICE + Decimal("0.50"))], "charges": []}
     price = EDITED_PRICE if s.edit else PRICE
@@ -184,7 +193,7 @@ def actual_state(data: dict, s: Scenario) -> dict:
 
 
 def untouched_state(s: Scenario) -> dict:
-    live = [(Decimal(s.old), PRICE)] if s.kind.endswith(("tagged", "hand-made")) else []
+    live = [(Decimal(s.old), PRICE)] if s.existing else []
     return {"live": live, "charges": []}
 
 
@@ -205,11 +214,11 @@ class CampaignResult:
     seconds: float = 0.0
 
     def rows(self) -> list[tuple[str, Any]]:
-        return [("tasks", self.tasks), ("synced", self.outcomes.get("synced", 0)),
-                ("nothing to change", self.outcomes.get("nothing_to_change", 0)),
+        return [("tasks", self.tasks), ("tasks synced", self.outcomes.get(TaskStatus.SYNCED, 0)),
+                ("nothing to change", self.outcomes.get(TaskStatus.NOTHING_TO_CHANGE, 0)),
                 ("failed with a stated reason", sum(self.failed_reasons.values())),
                 ("other final status", sum(n for k, n in self.outcomes.items()
-                                           if k not in ("synced", "nothing_to_change", "failed"))),
+                                           if k not in (*DONE, TaskStatus.FAILED))),
                 ("confirmations answered (with edits)", f"{self.approvals_answered} ({self.edits_made})"),
                 ("duplicate writes", self.duplicate_writes), ("missing writes", self.missing_writes),
                 ("additions live beyond the expected (double billing)", self.extra_live),
@@ -242,7 +251,7 @@ def run_campaign(count: int, *, faults: dict | None = None, timeout: float = 180
             while time.monotonic() < deadline:
                 if len(runtime.tasks()) < count:
                     runtime.check()  # marketplace faults may defer orders to the next check
-                for approval in runtime.approvals("pending"):
+                for approval in runtime.approvals(ApprovalStatus.PENDING):
                     _answer(runtime, approval, by_task, result)
                 tasks = runtime.tasks()
                 if len(tasks) >= count and all(t.get("status") in FINAL_STATUSES for t in tasks):
@@ -259,16 +268,16 @@ def run_campaign(count: int, *, faults: dict | None = None, timeout: float = 180
 
 def _answer(runtime, approval: dict, by_task: dict, result: CampaignResult) -> None:
     scenario = by_task.get(str(approval.get("taskId")))
-    if approval.get("kind") != "confirm" or scenario is None:
+    if approval.get("kind") != ApprovalKind.CONFIRM or scenario is None:
         runtime.reject(approval["approvalId"], "the campaign expects no other question")
         return
     changes: dict = {}
     for op in (approval.get("plan") or {}).get("operations") or []:
-        if scenario.edit and op.get("action") == "create_addition" and scenario.task_type == "change":
+        if scenario.edit and op.get("action") == Action.CREATE_ADDITION and scenario.task_type == TaskType.CHANGE:
             changes[op["key"]] = {"unitPrice": f"{EDITED_PRICE:f}"}
-        if scenario.edit and op.get("action") == "create_adjustment" and scenario.task_type == "billing":
+        if scenario.edit and op.get("action") == Action.CREATE_ADJUSTMENT and scenario.task_type == TaskType.BILLING:
             changes[op["key"]] = {"description": EDITED_TEXT}
-    status, _ = runtime.approve(approval["approvalId"], "apply", changes or None)
+    status, _ = runtime.approve(approval["approvalId"], OptionId.APPLY, changes or None)
     if status < 400:
         result.approvals_answered += 1
         result.edits_made += bool(changes)
@@ -282,17 +291,17 @@ def _score(result: CampaignResult, items: list[Scenario], tasks: dict, data: dic
         task = tasks.get(s.order_id) or {"status": "never stored"}
         status = str(task.get("status"))
         result.outcomes[status] += 1
-        if status == "failed" and task.get("reason"):
+        if status == TaskStatus.FAILED and task.get("reason"):
             result.failed_reasons[str(task["reason"])[:120]] += 1
         created = now - timedelta(minutes=5 + s.index)
         want, have = expected_state(s, created), actual_state(data, s)
-        if status in ("synced", "nothing_to_change") and have == want:
+        if status in DONE and have == want:
             result.state_matches += 1
-        elif status not in ("synced", "nothing_to_change") and have in (want, untouched_state(s)):
+        elif status not in DONE and have in (want, untouched_state(s)):
             result.state_matches += 1  # a failed task changed all of its plan or nothing
         else:
             result.partial.append(f"{s.order_id} {s.kind} {status}: expected {want}, found {have}")
-        if status in ("synced", "nothing_to_change"):
+        if status in DONE:
             missing = Counter(want["live"]) - Counter(have["live"])
             missing += Counter(want["charges"]) - Counter(have["charges"])
             result.missing_writes += sum(missing.values())

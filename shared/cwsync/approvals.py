@@ -20,12 +20,12 @@ from urllib.parse import quote, urlencode
 
 from cwsync.errors import CwsyncError
 from cwsync.vocabulary import (ACTION_LABELS, APPROVAL_KIND_LABELS as KIND_LABELS, EDITABLE_FIELDS, NUMERIC_FIELDS,
-                               ApprovalKind, ApprovalStatus, Decision)
+                               ApprovalKind, ApprovalStatus, DecidedBy, Decision)
 
 KINDS = tuple(ApprovalKind)
 SIGNATURE_CONTEXT = b"cwsync-approval-link:v1"
 MAX_TEXT_FIELD = {"description": 60}
-DECIDED_BY = ("person", "auto-approve")
+DECIDED_BY = tuple(DecidedBy)
 
 
 class ApprovalError(CwsyncError):

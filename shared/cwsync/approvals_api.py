@@ -22,7 +22,7 @@ from cwsync.approvals import (AlreadyDecided, ApprovalError, ApprovalNotFound, B
                               render_approval_page, render_message_page, verify_link)
 from cwsync.config import plausibility_limits
 from cwsync.observability import logger
-from cwsync.vocabulary import ApprovalStatus, Decision
+from cwsync.vocabulary import ApprovalStatus, DecidedBy, Decision
 
 MAX_BODY_BYTES = 64 * 1024
 GONE_CODES = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
@@ -138,7 +138,7 @@ def _resume(deps, approval: Mapping[str, Any], decision: Mapping[str, Any]) -> N
     try:
         if decision["decision"] == Decision.APPROVE:
             output = {"decision": Decision.APPROVE, "choice": decision["choice"], "changes": decision.get("changes") or {},
-                      "approvalId": approval.get("approvalId"), "decidedBy": decision.get("decidedBy") or "person"}
+                      "approvalId": approval.get("approvalId"), "decidedBy": decision.get("decidedBy") or DecidedBy.PERSON}
             deps.stepfunctions.send_task_success(taskToken=token, output=json.dumps(output))
         else:
             deps.stepfunctions.send_task_failure(taskToken=token, error="ApprovalRejected",

@@ -103,10 +103,18 @@ class OptionId(StrEnum):
 class LinkSource(StrEnum):
     """How a remembered link (customer, product, subscription) was made."""
 
-    MATCH = "match"
-    APPROVAL = "approval"
+    MATCH = "match"                # exact evidence, taken automatically (the link is marked `automatic`)
+    APPROVAL = "approval"          # chosen by a person
+    AUTO_APPROVE = "auto-approve"  # chosen by an automatic approver (marked `automatic`)
     REMEMBERED = "remembered"
     CREATED = "created"
+
+
+class DecidedBy(StrEnum):
+    """Who answered an approval (`decidedBy` of a decision)."""
+
+    PERSON = "person"
+    AUTO_APPROVE = "auto-approve"
 
 
 class Action(StrEnum):

@@ -216,15 +216,17 @@ def test_an_already_linked_sales_order_reads_only_what_it_needs_and_lands_in_con
     assert deps.store.get_subscription_link("SUB-106")["agreementId"] == "3101"
 
 
-def test_a_change_order_reads_only_the_subscriptions_tagged_additions(dynamodb, simulators):
-    """CH000116: SUB-101 10 → 12; the plan asks ConnectWise only for additions tagged MP-SUB-101-…"""
+def test_a_change_order_reads_only_the_subscriptions_tagged_additions_and_those_of_its_product(dynamodb, simulators):
+    """CH000116: SUB-101 10 → 12; the plan asks ConnectWise only for additions tagged MP-SUB-101-…
+    and additions of its product (one typed by hand carries no tag), in one request."""
     connectwise_sim, marketplace_sim = simulators
     deps = make_deps(dynamodb, connectwise_sim, marketplace_sim)
     by_step: dict[str, list] = {}
     answers = run_task(deps, add_task(deps, "5000116"), connectwise_sim.requests, by_step)
     assert answers["apply_changes"]["written"] == answers["apply_changes"]["operations"] == 3
     (read,) = [e for e in by_step["plan_changes"] if e["path"].endswith("/finance/agreements/3101/additions")]
-    assert read["query"]["conditions"] == 'serialNumber like "MP-SUB-101-*" or serialNumber="MP-SUB-101"'
+    assert read["query"]["conditions"] == ('serialNumber like "MP-SUB-101-*" or serialNumber="MP-SUB-101" '
+                                           'or product/id in (701)')
     assert not any(e["path"].endswith("/finance/agreements/3101") for e in by_step["plan_changes"])
     with connectwise_sim.state.lock:
         additions = {a["id"]: dict(a) for a in connectwise_sim.state.data["additions"]}

@@ -85,7 +85,7 @@ class FakeConnectWise:
     def catalog_items_by_id(self, item_ids):
         return self.catalog_items()
 
-    def subscription_additions(self, agreement_id, tag_prefixes):
+    def subscription_additions(self, agreement_id, tag_prefixes, product_ids=()):
         return self.additions(agreement_id)
 
     def company(self, company_id):

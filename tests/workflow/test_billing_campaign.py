@@ -5,6 +5,7 @@ cwsync and typed by hand) go through the embedded runtime while ConnectWise answ
 5xx, 429, latency and commit-then-fail; an approver confirms each plan, editing prices and
 charge descriptions on some. Each agreement must end exactly as computed from its scenario.
 """
+from cwsync.vocabulary import TaskStatus
 from cwsync_local.campaign import KINDS, run_campaign
 
 
@@ -14,5 +15,5 @@ def test_every_task_type_under_faults_ends_with_each_agreement_exactly_as_expect
     assert result.state_matches == result.tasks == 2 * len(KINDS)
     assert (result.duplicate_writes, result.missing_writes, result.extra_live) == (0, 0, 0)
     assert sum(result.outcomes.values()) == result.tasks
-    assert result.outcomes["synced"] + sum(result.failed_reasons.values()) == result.tasks
+    assert result.outcomes[TaskStatus.SYNCED] + sum(result.failed_reasons.values()) == result.tasks
     assert result.edits_made > 0

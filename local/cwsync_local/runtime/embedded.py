@@ -38,7 +38,7 @@ from .scheduler import Schedule, interval_seconds
 from .state import load_table, save_table
 from .translate import TEMPLATE, translate
 from cwsync.vocabulary import (FINAL_STATUSES, SETTLED_STATUSES, ApprovalKind, ApprovalStatus, Decision, OptionId,
-                               TaskStatus, TaskType)
+                               DecidedBy, TaskStatus, TaskType)
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # Short waits for a machine on a desk; `parameters=` (or --parameter) overrides any of them.
@@ -507,7 +507,7 @@ class EmbeddedRuntime:
                 self._say(describe(summary, link=link, kind=kind))
 
 
-AUTO_APPROVE = "auto-approve"  # who decided, on decisions taken by --auto-approve (links remember it)
+AUTO_APPROVE = DecidedBy.AUTO_APPROVE  # who decided, on decisions taken by --auto-approve (links remember it)
 
 
 def recommended_choice(approval: Mapping[str, Any], *, automatic: bool = False) -> str | None:

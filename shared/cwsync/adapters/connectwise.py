@@ -212,10 +212,12 @@ class ConnectWiseClient:
         """These catalog items (what the planner reads of them), in one request."""
         return self.catalog_items(field("id").in_(list(item_ids)), fields=PLAN_CATALOG_FIELDS)
 
-    def subscription_additions(self, agreement_id: str | int, tag_prefixes: Iterable[str]) -> list[dict]:
+    def subscription_additions(self, agreement_id: str | int, tag_prefixes: Iterable[str],
+                               product_ids: Iterable[Any] = ()) -> list[dict]:
         """The agreement's additions whose `serialNumber` may be a tag starting with one of
-        `tag_prefixes`, in one request; every addition when a prefix cannot be sent as a
-        `like` pattern (the caller filters by tag either way)."""
+        `tag_prefixes`, or whose product is one of `product_ids` (additions typed by hand carry
+        no tag), in one request; every addition when a prefix cannot be sent as a `like`
+        pattern (the caller filters by tag and product either way)."""
         conditions: list[Condition] = []
         for prefix in tag_prefixes:
             if not prefix or not _LIKE_SAFE.fullmatch(prefix):
@@ -224,6 +226,9 @@ class ConnectWiseClient:
             conditions.append(field("serialNumber").like(prefix + "*"))
             if prefix[-1:] in "-_:/ ":  # a tag typed by hand without the order part ("MP-SUB-1")
                 conditions.append(field("serialNumber").eq(prefix[:-1]))
+        ids = list(product_ids)
+        if conditions and ids:
+            conditions.append(field("product/id").in_(ids))
         return self.additions(agreement_id, any_of(*conditions), fields=PLAN_ADDITION_FIELDS)
 
     # ---- additions and adjustments ----------------------------------------------------

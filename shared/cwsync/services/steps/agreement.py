@@ -28,7 +28,7 @@ def select_agreement(deps, task_id: str, decision: Mapping[str, Any] | None = No
 
     def match_among(agreements):
         return choose(agreements, company_id=company_id, period=order.billing_period, currency=order.currency,
-                      remembered_id=remembered)
+                      remembered_id=remembered, today=deps.now().date())
 
     match = None
     if remembered and not decision:

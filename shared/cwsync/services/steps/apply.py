@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from cwsync.errors import SyncFailed
+from cwsync.errors import SyncFailed, TransientError
 from cwsync.services.steps.common import load_task_item, plain, progress
 from cwsync.vocabulary import Action, ChangeStatus, LinkSource, StepOutcome
 
@@ -18,6 +18,10 @@ def apply_changes(deps, task_id: str) -> dict:
         raise SyncFailed(f"Task {task_id} has no planned changes to apply")
     result = Applier(deps.connectwise, deps.store).apply(str(task_id), plan)
     changes = [dict(change) for change in result.changes]
+    missing = sorted({op["key"] for op in plan["operations"]} - {change.get("key") for change in changes})
+    if missing:  # never reported synced while part of the plan is not in ConnectWise
+        raise TransientError(f"{len(missing)} of {len(plan['operations'])} planned change(s) are not applied yet "
+                             f"({', '.join(missing[:3])}); the sync goes on with them")
     by_key = {change.get("key"): change for change in changes}
     for operation in plan["operations"]:
         if operation.get("action") == Action.CREATE_CATALOG_ITEM:

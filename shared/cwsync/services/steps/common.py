@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from cwsync.domain.models import Order
 from cwsync.errors import ApprovalRejected, SyncFailed
-from cwsync.vocabulary import TASK_TYPE_LABELS, Decision, StepOutcome, TaskStatus, TaskType
+from cwsync.vocabulary import TASK_TYPE_LABELS, DecidedBy, Decision, LinkSource, StepOutcome, TaskStatus, TaskType
 
 
 def load_task_item(deps, task_id: str) -> dict:
@@ -101,6 +101,13 @@ def decision_of(deps, task: Mapping[str, Any], decision: Mapping[str, Any], kind
     else:
         approval = None
     return str(choice), approval
+
+
+def decided_by(decision: Mapping[str, Any]) -> dict:
+    """How a link from an approval is marked: by a person, or by an automatic approver (`automatic`)."""
+    if decision.get("decidedBy") == DecidedBy.AUTO_APPROVE:
+        return {"linkedBy": LinkSource.AUTO_APPROVE, "automatic": True}
+    return {"linkedBy": LinkSource.APPROVAL, "automatic": False}
 
 
 def option_label(approval: Mapping[str, Any] | None, option_id: str) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from cwsync.errors import SyncFailed
-from cwsync.services.steps.common import (decision_of, load_task_item, needs_approval, option_label, order_of,
+from cwsync.services.steps.common import (decided_by, decision_of, load_task_item, needs_approval, option_label, order_of,
                                           progress)
 from cwsync.vocabulary import ApprovalKind, LinkSource, StepOutcome
 
@@ -20,7 +20,7 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
     if decision:
         company_id, approval = decision_of(deps, task, decision, ApprovalKind.CUSTOMER)
         name = option_label(approval, company_id) or company_name(deps, company_id)
-        deps.store.put_customer_link(customer_id, company_id, name, linkedBy=LinkSource.APPROVAL,
+        deps.store.put_customer_link(customer_id, company_id, name, **decided_by(decision),
                                      approvalId=(approval or {}).get("approvalId"),
                                      **({"customerName": task["customerName"]} if task.get("customerName") else {}))
         progress(deps, task_id, f"Customer {customer_id} linked to ConnectWise company {name} (chosen by the approver)",
@@ -42,7 +42,7 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
     match = match_customer(customer, deps.connectwise.companies(), id_field=deps.settings.customer_id_field)
     if match.chosen:
         name = next((o.label for o in match.options if o.id == match.chosen), match.chosen)
-        deps.store.put_customer_link(customer_id, match.chosen, name, linkedBy=LinkSource.MATCH,
+        deps.store.put_customer_link(customer_id, match.chosen, name, linkedBy=LinkSource.MATCH, automatic=True,
                                      evidence=match.explanation, customerName=customer_name)
         progress(deps, task_id, f"Customer {customer_name} linked to ConnectWise company {name}: {match.explanation}",
                  companyId=match.chosen, companyName=name, customerName=customer_name)

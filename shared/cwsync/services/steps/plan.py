@@ -27,6 +27,12 @@ def plan_changes(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
         from cwsync.services.steps.confirm import confirm_plan
 
         return confirm_plan(deps, task_id, task, decision)
+    if (task.get("plan") or {}).get("operations") and deps.store.list_applied(str(task_id)):
+        # Part of this plan is in ConnectWise already (a stop between its writes): planning again from
+        # what ConnectWise holds now would plan the rest wrongly, so the stored plan is completed as it is.
+        progress(deps, task_id, "Completing the plan that was partly applied before the sync stopped")
+        return {"outcome": StepOutcome.PLANNED, "needsConfirmation": False, "resumed": True,
+                "operations": len(task["plan"]["operations"])}
 
     order = order_of(deps, task)
     plan = plan_task(task_type_of(task), order, plan_context(deps, task, order)).to_dict()
@@ -78,18 +84,42 @@ def plan_context(deps, task: Mapping[str, Any], order: Order):
     settings = plan_settings(deps.settings)
     task_type = task_type_of(task)
     additions = []
+    catalog_items = _linked_catalog_items(deps, order, task_type)
     if task_type in NEEDS_ADDITIONS:
         subscriptions = sorted({s for s in [order.subscription_id, *(l.subscription_id for l in order.lines)] if s})
         prefixes = [subscription_tag_prefix(settings.tag_format, s) for s in subscriptions]
-        additions = deps.connectwise.subscription_additions(cw_id(agreement_id), prefixes)
+        # The current product of each line too, so additions of it typed by hand (no tag) are found.
+        catalog_items = {**_current_products(deps, order, catalog_items), **catalog_items}
+        product_ids = sorted({item["id"] for item in catalog_items.values() if item.get("id") is not None}, key=str)
+        additions = deps.connectwise.subscription_additions(cw_id(agreement_id), prefixes, product_ids)
     return PlanContext(
         agreement={"id": cw_id(agreement_id)},
         additions=additions,
         settings=settings,
         now=deps.now(),
-        catalog_items=_linked_catalog_items(deps, order, task_type),
+        catalog_items=catalog_items,
         catalog_proposals=plain(task.get("catalogProposals") or {}),
     )
+
+
+def _current_products(deps, order: Order, known: Mapping[str, Any]) -> dict[str, dict]:
+    """{MPN: {"id"}} of the lines' current products not in `known`: by product link, else an exact catalog match."""
+    from cwsync.domain.matching import match_product
+
+    found: dict[str, dict] = {}
+    catalog = None
+    for line in order.lines:
+        if line.mpn in known or line.mpn in found:
+            continue
+        link = deps.store.get_product_link(line.mpn)
+        if link:
+            found[line.mpn] = {"id": cw_id(plain(link["catalogItemId"]))}
+            continue
+        catalog = deps.connectwise.catalog_items() if catalog is None else catalog
+        chosen = match_product(line.mpn, catalog, name=line.name).chosen
+        if chosen is not None:
+            found[line.mpn] = {"id": cw_id(chosen)}
+    return found
 
 
 def _fresh_snapshot(deps, link: Mapping[str, Any]) -> dict | None:

@@ -5,7 +5,7 @@ from typing import Any, Mapping
 
 from cwsync.domain.models import Order
 from cwsync.errors import ConfigurationError, SyncFailed
-from cwsync.services.steps.common import (decision_of, load_task_item, needs_approval, option_label, order_of,
+from cwsync.services.steps.common import (decided_by, decision_of, load_task_item, needs_approval, option_label, order_of,
                                           progress, task_type_of)
 from cwsync.vocabulary import ApprovalKind, LinkSource, OptionId, StepOutcome, TaskType
 
@@ -73,7 +73,7 @@ def link_product(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
                      catalogProposals=proposals)
         else:
             label = option_label(approval, choice) or choice
-            deps.store.put_product_link(mpn, choice, identifier_of(label), linkedBy=LinkSource.APPROVAL,
+            deps.store.put_product_link(mpn, choice, identifier_of(label), **decided_by(decision),
                                         approvalId=(approval or {}).get("approvalId"))
             progress(deps, task_id, f"Product {mpn} linked to catalog item {label} (chosen by the approver)")
 
@@ -96,7 +96,7 @@ def link_product(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
             label = next((o.label for o in match.options if o.id == match.chosen), match.chosen)
             item = next((i for i in catalog if str(i.get("id")) == str(match.chosen)), None)
             deps.store.put_product_link(mpn, match.chosen, identifier_of(label), linkedBy=LinkSource.MATCH,
-                                        evidence=match.explanation, **catalog_snapshot(deps, item))
+                                        automatic=True, evidence=match.explanation, **catalog_snapshot(deps, item))
             linked[mpn] = match.chosen
             progress(deps, task_id, f"Product {mpn} linked to catalog item {label}: {match.explanation}")
             continue
