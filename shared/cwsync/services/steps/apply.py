@@ -16,6 +16,8 @@ def apply_changes(deps, task_id: str) -> dict:
     plan = plain(task.get("plan") or {})
     if not plan.get("operations"):
         raise SyncFailed(f"Task {task_id} has no planned changes to apply")
+    if not task.get("applyStartedAt"):  # from now on a restart completes this plan instead of planning again
+        deps.store.set_task_attributes(str(task_id), applyStartedAt=deps.now().isoformat())
     result = Applier(deps.connectwise, deps.store).apply(str(task_id), plan)
     changes = [dict(change) for change in result.changes]
     missing = sorted({op["key"] for op in plan["operations"]} - {change.get("key") for change in changes})

@@ -27,8 +27,8 @@ def plan_changes(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
         from cwsync.services.steps.confirm import confirm_plan
 
         return confirm_plan(deps, task_id, task, decision)
-    if (task.get("plan") or {}).get("operations") and deps.store.list_applied(str(task_id)):
-        # Part of this plan is in ConnectWise already (a stop between its writes): planning again from
+    if (task.get("plan") or {}).get("operations") and task.get("applyStartedAt"):
+        # Part of this plan may be in ConnectWise already (a stop between its writes): planning again from
         # what ConnectWise holds now would plan the rest wrongly, so the stored plan is completed as it is.
         progress(deps, task_id, "Completing the plan that was partly applied before the sync stopped")
         return {"outcome": StepOutcome.PLANNED, "needsConfirmation": False, "resumed": True,
