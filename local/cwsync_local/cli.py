@@ -15,6 +15,8 @@ COMMANDS = {
     "run": ("cwsync_local.runtime.cli_run", "run cwsync on this machine: embedded AWS, simulators, schedule"),
     "check": ("cwsync_local.runtime.cli_check", "check the marketplace for changes now"),
     "tasks": ("cwsync_local.runtime.cli_tasks", "list sync tasks"),
+    "reconcile": ("cwsync_local.runtime.cli_reconcile",
+                  "compare marketplace subscriptions with ConnectWise billing (and repair with approval)"),
 }
 
 

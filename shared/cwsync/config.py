@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from cwsync.errors import ConfigurationError
 from cwsync.vocabulary import (APPROVAL_POLICIES, BILL_CUSTOMER_VALUES, DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD,
-                               DEFAULT_TAG_FORMAT, MONEY_FIELDS, PRICE_SOURCES, PRORATIONS, ApprovalPolicy,
-                               BillCustomer, PriceSource, Proration)
+                               DEFAULT_TAG_FORMAT, MONEY_FIELDS, PRICE_SOURCES, PRORATIONS, RECONCILE_MODES,
+                               ApprovalPolicy, BillCustomer, PriceSource, Proration, ReconcileMode)
 
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 
@@ -41,6 +41,7 @@ class Settings:
     # The operator's dashboard: which function Check Changes queues, the schedule it shows, and
     # how operators are let in (`cognito`: the HTTP API's JWT authorizer; `loopback`: local only).
     check_changes_function: str | None = None
+    reconcile_function: str | None = None  # the dashboard's Reconcile now button invokes it
     schedule_expression: str | None = None
     operator_access: str = "cognito"
     approval_policy: str = ApprovalPolicy.ALWAYS
@@ -76,6 +77,10 @@ class Settings:
     max_quantity_by_product: Mapping[str, int] = field(default_factory=dict)
     max_price_digits: int = 9
     effective_date_window_days: int = 92
+    # Reconciliation: notify when money not billed per month (any currency) is above this;
+    # `report` only reports, `repair` also starts a repair task per subscription with differences.
+    reconcile_threshold: Decimal = Decimal("0")
+    reconcile_mode: str = ReconcileMode.REPORT
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -191,6 +196,7 @@ class Settings:
             signing_secret_arn=arn("SIGNING_SECRET_ARN", "secretsmanager"),
             approvals_base_url=url("APPROVALS_BASE_URL"),
             check_changes_function=text("CHECK_CHANGES_FUNCTION"),
+            reconcile_function=text("RECONCILE_FUNCTION"),
             schedule_expression=text("SCHEDULE_EXPRESSION"),
             operator_access=exact("OPERATOR_ACCESS", OPERATOR_ACCESS_MODES, "cognito"),
             approval_policy=exact("APPROVAL_POLICY", APPROVAL_POLICIES, ApprovalPolicy.ALWAYS),
@@ -220,6 +226,8 @@ class Settings:
             max_quantity_by_product=per_product("MAX_QUANTITY_BY_PRODUCT"),
             max_price_digits=number("MAX_PRICE_DIGITS", 9, minimum=1),
             effective_date_window_days=number("EFFECTIVE_DATE_WINDOW_DAYS", 92, minimum=1),
+            reconcile_threshold=amount("RECONCILE_NOT_BILLED_THRESHOLD", Decimal("0")),
+            reconcile_mode=exact("RECONCILE_MODE", RECONCILE_MODES, ReconcileMode.REPORT),
         )
         if problems:
             raise ConfigurationError("cwsync is not configured correctly: " + "; ".join(problems))
@@ -246,6 +254,7 @@ def plausibility_limits(settings: Any):
 _ENV_NAMES = {
     "service_name": "POWERTOOLS_SERVICE_NAME",
     "log_level": "POWERTOOLS_LOG_LEVEL",
+    "reconcile_threshold": "RECONCILE_NOT_BILLED_THRESHOLD",
 }
 
 

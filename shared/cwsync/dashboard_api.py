@@ -2,6 +2,8 @@
 
 GET  /                 tasks by status, filters and search, Check Changes with the last/next check
 GET  /tasks/{id}       one task: the order, each step's decision, attempts, ConnectWise changes
+GET  /reconciliation   the last reconciliation report, filtered; `format=csv|json` exports it
+POST /reconcile        queue a Reconcile run
 POST /check            queue a CheckChanges run
 POST /tasks/{id}       `action` = sync | sync_again | ignore (with `reason`) | unignore
 
@@ -45,6 +47,7 @@ DONE_MESSAGES = {
     "sync_again": "A new attempt of this task started.",
     "ignore": "The task is ignored; its reason is in the history.",
     "unignore": "The task is no longer ignored.",
+    "reconcile": "Reconciliation started: reload this page in a minute to see its result.",
 }
 
 
@@ -106,6 +109,39 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         request_check(deps, who)
         return _redirect("/?" + urlencode({"done": "check"}))
 
+    @app.get("/reconciliation")
+    def reconciliation() -> Response:
+        from cwsync.adapters.reports import load_report
+        from cwsync.services.reconcile_view import page_view, to_csv
+
+        deps = get_deps()
+        who = _operator(app, deps)
+        query = app.current_event.query_string_parameters or {}
+        view = page_view(load_report(deps.store), kind=query.get("kind") or None,
+                         currency=(query.get("currency") or "")[:3].upper() or None,
+                         search=(query.get("q") or "").strip()[:100] or None)
+        if query.get("format") == "csv":
+            return Response(200, "text/csv; charset=utf-8", to_csv(_all_rows(view)), headers={
+                **SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="cwsync-reconciliation.csv"'})
+        if query.get("format") == "json":
+            import json
+
+            report = view["report"] or {}
+            body = {"differences": _all_rows(view), "totals": report.get("totals") or {},
+                    "at": report.get("at"), "problems": report.get("problems") or []}
+            return Response(200, "application/json", json.dumps(body, default=str), headers={
+                **SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="cwsync-reconciliation.json"'})
+        return _html(200, _render("reconciliation.html", view=view, who=who, form_token=_form_token(deps, who),
+                                  notice=DONE_MESSAGES.get(query.get("done") or "")))
+
+    @app.post("/reconcile")
+    def reconcile_now() -> Response:
+        deps = get_deps()
+        who = _operator(app, deps)
+        _check_form(app, deps, who)
+        deps.reconcile_trigger.invoke_async({"source": "cwsync.dashboard", "requestedBy": who})
+        return _redirect("/reconciliation?" + urlencode({"done": "reconcile"}))
+
     @app.post("/tasks/<task_id>")
     def act(task_id: str) -> Response:
         deps = get_deps()
@@ -150,6 +186,15 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         return _error(failure)
 
     return app
+
+
+def _all_rows(view: dict) -> list:
+    """Every difference matching the page's filters (the page itself shows the first ones)."""
+    from cwsync.services.reconcile_view import filtered
+
+    report = view["report"] or {}
+    return filtered(list(report.get("differences") or []), kind=view["kind"], currency=view["currency"] or None,
+                    search=view["search"] or None)
 
 
 # --- access ----------------------------------------------------------------------------------

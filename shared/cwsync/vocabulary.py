@@ -40,6 +40,7 @@ class TaskType(StrEnum):
     BILLING = "billing"
     CANCELLATION = "cancellation"
     RENEWAL = "renewal"
+    RECONCILE = "reconcile"  # a repair a reconciliation found (docs/RECONCILIATION.md)
 
 
 TASK_TYPE_LABELS = {
@@ -48,6 +49,7 @@ TASK_TYPE_LABELS = {
     TaskType.BILLING: "Billing Order (usage-based)",
     TaskType.CANCELLATION: "Cancellation",
     TaskType.RENEWAL: "Renewal",
+    TaskType.RECONCILE: "Reconciliation repair",
 }
 
 
@@ -206,7 +208,42 @@ class BillCustomer(StrEnum):
     NO_CHARGE = "NoCharge"
 
 
+class ReconcileMode(StrEnum):
+    REPORT = "report"   # report and notify only
+    REPAIR = "repair"   # also start a repair task per subscription with differences
+
+
+class DifferenceKind(StrEnum):
+    """What a reconciliation finds between the marketplace and ConnectWise (docs/RECONCILIATION.md)."""
+
+    NOT_BILLED = "not_billed"
+    STILL_BILLED = "still_billed"
+    QUANTITY_DIFFERS = "quantity_differs"
+    UNIT_PRICE_DIFFERS = "unit_price_differs"
+    UNIT_COST_DIFFERS = "unit_cost_differs"
+    WRONG_AGREEMENT = "wrong_agreement"
+    CANCELLED_AGREEMENT = "cancelled_agreement"
+    BILLED_TWICE = "billed_twice"
+    ADOPT_CANDIDATE = "adopt_candidate"
+    EDITED_IN_CONNECTWISE = "edited_in_connectwise"
+
+
+DIFFERENCE_KIND_LABELS = {
+    DifferenceKind.NOT_BILLED: "Not billed",
+    DifferenceKind.STILL_BILLED: "Still billed after it ended",
+    DifferenceKind.QUANTITY_DIFFERS: "Quantity differs",
+    DifferenceKind.UNIT_PRICE_DIFFERS: "Unit price differs",
+    DifferenceKind.UNIT_COST_DIFFERS: "Unit cost differs",
+    DifferenceKind.WRONG_AGREEMENT: "On the wrong agreement",
+    DifferenceKind.CANCELLED_AGREEMENT: "On a cancelled agreement",
+    DifferenceKind.BILLED_TWICE: "Billed twice",
+    DifferenceKind.ADOPT_CANDIDATE: "Hand-made addition to adopt",
+    DifferenceKind.EDITED_IN_CONNECTWISE: "Edited in ConnectWise",
+}
+
+
 APPROVAL_POLICIES = tuple(ApprovalPolicy)
+RECONCILE_MODES = tuple(ReconcileMode)
 PRICE_SOURCES = tuple(PriceSource)
 PRORATIONS = tuple(Proration)
 BILL_CUSTOMER_VALUES = tuple(BillCustomer)

@@ -23,6 +23,8 @@ SECRET = ["secretsmanager:GetSecretValue"]
 EXPECTED = {
     "CheckChangesFunction": {TABLE: TABLE_RW + ["dynamodb:BatchGetItem"], MP: SECRET,
                              MACHINE: ["states:StartExecution"], TOPIC: ["sns:Publish"]},
+    "ReconcileFunction": {TABLE: TABLE_RW, CW: SECRET, MP: SECRET, MACHINE: ["states:StartExecution"],
+                          TOPIC: ["sns:Publish"]},
     "LoadTaskFunction": {TABLE: TABLE_RW},
     "LinkCustomerFunction": {TABLE: TABLE_RW, CW: SECRET, MP: SECRET},
     "LinkProductFunction": {TABLE: TABLE_RW, CW: SECRET, MP: SECRET},
@@ -34,7 +36,8 @@ EXPECTED = {
     "ApprovalsApiFunction": {TABLE: TABLE_RW, SIGNING: SECRET,
                              MACHINE: ["states:SendTaskSuccess", "states:SendTaskFailure"]},
     "DashboardFunction": {TABLE: TABLE_RW + ["dynamodb:Scan"], SIGNING: SECRET, MACHINE: ["states:StartExecution"],
-                          "CheckChangesFunction": ["lambda:InvokeFunction"]},
+                          "CheckChangesFunction": ["lambda:InvokeFunction"],
+                          "ReconcileFunction": ["lambda:InvokeFunction"]},
 }
 STEP_FUNCTIONS = ["LoadTaskFunction", "LinkCustomerFunction", "LinkProductFunction", "SelectAgreementFunction",
                   "PlanChangesFunction", "RequestApprovalFunction", "ApplyChangesFunction", "FinishTaskFunction"]
@@ -251,7 +254,9 @@ def test_outputs_and_parameters_are_the_documented_ones(sam):
     assert set(sam["Outputs"]) == {"ApprovalsApiUrl", "SyncTaskStateMachineArn", "TableName", "TopicArn",
                                    "DashboardUrl", "OperatorUserPoolId", "OperatorUserPoolClientId"}
     assert {"ScheduleExpression", "ApprovalTimeoutSeconds", "ApprovalPolicy", "ApprovalThreshold", "PriceSource",
-            "Proration", "NotificationEmail", "WebhookUrl", "LogRetentionDays"} <= set(sam["Parameters"])
+            "Proration", "NotificationEmail", "WebhookUrl", "LogRetentionDays", "ReconcileScheduleExpression",
+            "ReconcileMode", "ReconcileNotBilledThreshold"} <= set(sam["Parameters"])
+    assert sam["Parameters"]["ReconcileScheduleExpression"]["Default"] == "rate(1 day)"
     assert sam["Parameters"]["ApprovalPolicy"]["AllowedValues"] == ["always", "on_decrease_or_over_threshold", "never"]
 
 

@@ -33,7 +33,7 @@ def test_a_saved_state_is_a_valid_seed(tmp_path):
         pass
     assert load_seed(state)["marketplace"] == load_seed(None)["marketplace"]
     with marketplace.start(seed=state) as again:
-        assert session(again).get(f"{again.url}/orders").json()["pagination"]["total"] == 18
+        assert session(again).get(f"{again.url}/orders").json()["pagination"]["total"] == 24
 
 
 def test_a_duplicate_or_malformed_record_is_refused_and_nothing_is_saved(tmp_path):

@@ -131,6 +131,6 @@ def test_something_that_is_not_an_order_is_refused():
 
 
 def test_task_types_and_statuses_are_the_words_the_store_and_state_machine_use():
-    assert [str(t) for t in TaskType] == ["sales", "change", "billing", "cancellation", "renewal"]
+    assert [str(t) for t in TaskType] == ["sales", "change", "billing", "cancellation", "renewal", "reconcile"]
     assert TaskStatus("waiting_approval") is TaskStatus.WAITING_APPROVAL
     assert {str(s) for s in TaskStatus} >= {"new", "synced", "nothing_to_change", "invalid", "ignored"}

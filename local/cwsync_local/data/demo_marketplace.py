@@ -22,6 +22,8 @@ CUSTOMERS = [
     ("1000048535", "Cedar & Stone Architects LLP", None, "US", "USD", "en", ("Owen", "Hale")),
     ("1000048536", "Riverside Veterinary Clinic Inc.", None, "US", "USD", "en", ("Lucia", "Romero")),
     ("1000048537", "Atelier Lumière SARL", None, "FR", "EUR", "fr", ("Camille", "Durand")),
+    # Billed since before cwsync: its ConnectWise additions show every kind of reconciliation difference.
+    ("1000048538", "Quillfeather Translations Ltd", None, "US", "USD", "en", ("Iris", "Okafor")),
 ]
 ADDRESSES = {
     "US": ("1200 Market Street", "19107", "Philadelphia", "PA"),
@@ -57,6 +59,13 @@ HISTORY = [  # older than the 30-day look-back: they explain the existing additi
     ("SO000102", "sales", "1000048531", "SUB-102", "EXO-PLAN1-P1M", 5, "2026-04-06T09:40:00Z", {}),
     ("SO000103", "sales", "1000048532", "SUB-201", "M365-E3-P1M", 8, "2026-05-11T16:20:00Z", {}),
     ("SO000104", "sales", "1000048532", "SUB-202", "BACKUP-STORAGE-P1M", 1, "2026-06-01T07:00:00Z", {}),
+    # Quillfeather's subscriptions (docs/SEED.md, "Reconciliation"): each differs from ConnectWise in one way.
+    ("SO000090", "sales", "1000048538", "SUB-801", "M365-BUSBASIC-P1M", 8, "2026-07-01T09:00:00Z", {}),
+    ("SO000091", "sales", "1000048538", "SUB-802", "EXO-PLAN1-P1M", 10, "2026-07-15T09:00:00Z", {}),
+    ("SO000092", "sales", "1000048538", "SUB-803", "M365-E3-P1M", 2, "2026-08-01T09:00:00Z", {}),
+    ("SO000093", "sales", "1000048538", "SUB-804", "M365-BUSPREM-P1M", 4, "2026-08-15T09:00:00Z", {}),
+    ("SO000094", "sales", "1000048538", "SUB-805", "M365-BUSBASIC-P1M", 3, "2026-09-01T09:00:00Z", {}),
+    ("SO000095", "sales", "1000048538", "SUB-806", "EXO-PLAN1-P1M", 6, "2026-09-15T09:00:00Z", {}),
 ]
 RECENT = [
     ("BO000110", "unknown", "1000048532", "SUB-202", "BACKUP-STORAGE-P1M", 1, "2026-11-10T02:00:00Z",

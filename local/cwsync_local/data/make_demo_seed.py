@@ -36,6 +36,7 @@ COMPANIES = [
     (19305, "RiversideVet", "Riverside Veterinary Clinic, Inc.", 1, (805, "Lucia", "Romero")),
     (19306, "AtelierLumiere", "Atelier Lumiere", 2, (806, "Camille", "Durand")),
     (19307, "NorthgateBakery", "Northgate Bakery Supply", 1, (807, "Tom", "Becker")),  # similar, never automatic
+    (19310, "1000048538", "Quillfeather Translations", 1, (810, "Iris", "Okafor")),  # billed before cwsync
 ]
 # id, company id, name, type id, billing cycle id, currency id, status
 AGREEMENTS = [
@@ -47,6 +48,9 @@ AGREEMENTS = [
     (3402, 19304, "Cedar and Stone - Microsoft 365", 1, 1, 1, "Active"),
     (3501, 19305, "Riverside - Annual Software", 1, 4, 1, "Active"),
     (3601, 19306, "Atelier Lumiere - Services cloud", 1, 1, 1, "Active"),
+    (3801, 19310, "Quillfeather - Cloud Services", 1, 1, 1, "Active"),
+    (3802, 19310, "Quillfeather - Annual Licences", 1, 4, 1, "Active"),
+    (3803, 19310, "Quillfeather - Old Hosting", 2, 1, 1, "Cancelled"),
 ]
 # id, identifier, description, which field carries the MPN, mpn, price, cost, billing cycle id
 CATALOG = [
@@ -68,6 +72,14 @@ ADDITIONS = [
     (9004, 3201, 704, 8, "36.00", "28.80", "2026-05-11T00:00:00Z", "MP-SUB-201-SO000103"),
     (9005, 3201, 706, 1, "10.00", "8.00", "2026-06-01T00:00:00Z", "MP-SUB-202-SO000104"),
     (9006, 3301, 705, 15, "138.00", "110.40", "2025-12-01T00:00:00Z", "MP-SUB-301-SO000100"),
+    # Quillfeather, as a reconciliation finds it (docs/SEED.md, "Reconciliation"):
+    (9101, 3801, 701, 8, "5.50", "4.80", "2026-07-01T00:00:00Z", "MP-SUB-801-SO000090"),    # unit price differs
+    (9102, 3801, 702, 10, "4.00", "3.00", "2026-07-15T00:00:00Z", "MP-SUB-802-SO000091"),   # unit cost differs
+    (9103, 3802, 704, 2, "36.00", "28.80", "2026-08-01T00:00:00Z", "MP-SUB-803-SO000092"),  # on the Yearly agreement
+    (9104, 3803, 703, 4, "22.00", "17.60", "2026-05-01T00:00:00Z", "MP-SUB-804-SO000093"),  # on a cancelled agreement
+    (9105, 3801, 701, 3, "6.00", "4.80", "2026-09-01T00:00:00Z", "MP-SUB-805-SO000094"),
+    (9106, 3801, 701, 3, "6.00", "4.80", "2026-09-01T00:00:00Z", "MP-SUB-805-SO000094-2"),  # billed twice
+    (9107, 3801, 702, 6, "4.00", "3.20", "2025-11-01T00:00:00Z", None),                     # typed by hand: adopt
 ]
 ADJUSTMENTS = [
     (9501, 3101, "75.00", "Setup fee: Microsoft 365 Business Basic (MP-SUB-101-SO000101)", "2026-03-02T00:00:00Z"),

@@ -47,7 +47,8 @@ LOCAL_PARAMETERS = {"RetryIntervalSeconds": "1", "RetryBackoffRate": "1.5", "Ret
 # "Cloud Licensing", type "Subscription"), so "add product to ConnectWise" can be offered.
 SIMULATOR_PARAMETERS = {"CatalogSubcategoryId": "11", "CatalogTypeId": "3"}
 AUTO_APPROVE_ROUNDS = 2  # auto-answers per (task, kind, subject) before a question is left to a person
-STEP_FUNCTIONS = {"check": "CheckChangesFunction", "approvals": "ApprovalsApiFunction"}
+STEP_FUNCTIONS = {"check": "CheckChangesFunction", "approvals": "ApprovalsApiFunction",
+                  "reconcile": "ReconcileFunction"}
 
 TASK_TYPE_WORDS = {TaskType.SALES: "new subscription", TaskType.CHANGE: "upgrade/downgrade",
                    TaskType.BILLING: "usage billing", TaskType.CANCELLATION: TaskType.CANCELLATION.value,
@@ -120,6 +121,7 @@ class EmbeddedRuntime:
         self._mock = None
         self._session = None
         self._schedule: Schedule | None = None
+        self._reconcile_schedule: Schedule | None = None
         self._watcher: threading.Thread | None = None
         self._stopping = threading.Event()
         self._seen: dict[str, tuple] = {}
@@ -163,7 +165,7 @@ class EmbeddedRuntime:
             translated = translate(TEMPLATE, parameters=parameters)
             api = HttpApi(translated.routes, self._invoke_route, token=self.token,
                           control={"check": self._control_check, "tasks": self._control_tasks,
-                                   "status": self._control_status})
+                                   "status": self._control_status, "reconcile": self._control_reconcile})
             self.server = LocalServer(api, port=self.port).start()
             self.deployment = deploy(self._session, translated, stack_name=self.stack_name, parameters=parameters,
                                      secret_values=self._secret_values(settings),
@@ -189,6 +191,10 @@ class EmbeddedRuntime:
                 expression = self.deployment.parameters["ScheduleExpression"]
                 self._schedule = Schedule(interval_seconds(expression), self.check, name="cwsync-schedule",
                                           on_error=lambda error: self._say(f"Scheduled check failed: {error}")).start()
+                self._reconcile_schedule = Schedule(
+                    interval_seconds(self.deployment.parameters["ReconcileScheduleExpression"]), self.reconcile,
+                    name="cwsync-reconcile-schedule",
+                    on_error=lambda error: self._say(f"Scheduled reconciliation failed: {error}")).start()
         except BaseException:
             self.stop()
             raise
@@ -196,8 +202,9 @@ class EmbeddedRuntime:
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._schedule:
-            self._schedule.stop()
+        for schedule in (self._schedule, self._reconcile_schedule):
+            if schedule:
+                schedule.stop()
         if self._watcher and self._watcher.is_alive():
             self._watcher.join(timeout=5)
         if self.started and self.save_state:
@@ -316,6 +323,16 @@ class EmbeddedRuntime:
         with self._check_lock:
             result = self.invoke(STEP_FUNCTIONS["check"], {"source": "cwsync.local", "detail-type": "Scheduled Event"})
             self.last_check = {"at": _now(), "result": result}
+        if self.save_state:
+            self.save()
+        return result
+
+    def reconcile(self, customer_id: str | None = None, *, repair: bool | None = None) -> dict:
+        """Run the Reconcile function now (as its schedule does); saves the state afterwards."""
+        event = {"source": "cwsync.local", **({"customerId": customer_id} if customer_id else {}),
+                 **({"repair": repair} if repair is not None else {})}
+        with self._check_lock:
+            result = self.invoke(STEP_FUNCTIONS["reconcile"], event)
         if self.save_state:
             self.save()
         return result
@@ -464,6 +481,11 @@ class EmbeddedRuntime:
     def _control_check(self, request) -> dict:
         result = self.check()
         return {"result": result}
+
+    def _control_reconcile(self, request) -> dict:
+        repair = request.args.get("repair")
+        return {"result": self.reconcile(request.args.get("customerId") or None,
+                                         repair=None if repair is None else repair == "true")}
 
     def _control_tasks(self, request) -> dict:
         return {"tasks": self.summaries(request.args.get("status") or None)}

@@ -23,7 +23,7 @@ class Dependencies:
     def __init__(self, settings: Settings, *, store: Any = None, connectwise: Any = None,
                  marketplace: Any = None, notifier: Any = None, workflow: Any = None,
                  stepfunctions: Any = None, signing_key: bytes | None = None, check_trigger: Any = None,
-                 clock: Callable[[], datetime] | None = None):
+                 reconcile_trigger: Any = None, clock: Callable[[], datetime] | None = None):
         self.settings = settings
         self._store = store
         self._connectwise = connectwise
@@ -33,6 +33,7 @@ class Dependencies:
         self._stepfunctions = stepfunctions
         self._signing_key = signing_key
         self._check_trigger = check_trigger
+        self._reconcile_trigger = reconcile_trigger
         self._clock = clock or (lambda: datetime.now(timezone.utc))
 
     @classmethod
@@ -122,6 +123,15 @@ class Dependencies:
 
             self._check_trigger = FunctionInvoker(self.settings.need("check_changes_function"))
         return self._check_trigger
+
+    @property
+    def reconcile_trigger(self):
+        """Queues a Reconcile run (`invoke_async(payload)`), for the dashboard's Reconcile now button."""
+        if self._reconcile_trigger is None:
+            from cwsync.adapters.functions import FunctionInvoker
+
+            self._reconcile_trigger = FunctionInvoker(self.settings.need("reconcile_function"))
+        return self._reconcile_trigger
 
     @property
     def stepfunctions(self):

@@ -20,6 +20,9 @@ def apply_changes(deps, task_id: str) -> dict:
         deps.store.set_task_attributes(str(task_id), applyStartedAt=deps.now().isoformat())
     result = Applier(deps.connectwise, deps.store).apply(str(task_id), plan)
     changes = [dict(change) for change in result.changes]
+    from cwsync.services.reconcile import remember_written
+
+    remember_written(deps, plan, changes)  # the baseline a reconciliation compares with
     missing = sorted({op["key"] for op in plan["operations"]} - {change.get("key") for change in changes})
     if missing:  # never reported synced while part of the plan is not in ConnectWise
         raise TransientError(f"{len(missing)} of {len(plan['operations'])} planned change(s) are not applied yet "

@@ -35,7 +35,14 @@ def plan_changes(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
                 "operations": len(task["plan"]["operations"])}
 
     order = order_of(deps, task)
-    plan = plan_task(task_type_of(task), order, plan_context(deps, task, order)).to_dict()
+    if task_type_of(task) == TaskType.RECONCILE:
+        from cwsync.services.reconcile import reconcile_plan, remember_written
+
+        plan = reconcile_plan(deps, task)  # read from both systems now: the repair as things stand
+        if not plan.get("operations"):
+            remember_written(deps, plan, [])  # edits kept as they are become what cwsync compares with
+    else:
+        plan = plan_task(task_type_of(task), order, plan_context(deps, task, order)).to_dict()
     if plan.get("nothingToChange") or not plan.get("operations"):
         progress(deps, task_id, nothing_to_change_reason(plan.get("summary")), plan=plan)
         return {"outcome": StepOutcome.NOTHING_TO_CHANGE, "needsConfirmation": False, "summary": plan.get("summary")}

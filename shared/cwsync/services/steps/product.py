@@ -10,7 +10,7 @@ from cwsync.services.steps.common import (decided_by, decision_of, load_task_ite
 from cwsync.vocabulary import ApprovalKind, LinkSource, OptionId, StepOutcome, TaskType
 
 # Task types whose plan creates additions, so each product needs a catalog item.
-NEEDS_PRODUCTS = {TaskType.SALES, TaskType.CHANGE, TaskType.RENEWAL}
+NEEDS_PRODUCTS = {TaskType.SALES, TaskType.CHANGE, TaskType.RENEWAL, TaskType.RECONCILE}
 
 
 def product_mpns(order: Order, task_type: TaskType) -> list[tuple[str, Any]]:

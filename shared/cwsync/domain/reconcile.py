@@ -1,0 +1,275 @@
+"""Reconciliation: what customers have in the marketplace against what ConnectWise bills.
+
+Pure rules over plain values. `Subscription.from_api` reads a marketplace subscription
+(`GET /subscriptions/{id}`, products with quantity, unit price and unit cost);
+`compare_customer` compares one customer's subscriptions with the additions of the
+customer's agreements and returns, per subscription line, what was found (`LineFinding`)
+and every difference (`Difference`) with its money impact per billing period:
+positive = money the customer is not billed, negative = money billed too much.
+
+What "live" means: an addition bills from the next period to be invoiced (the agreement's
+`nextInvoiceDate`, else today) when it has no cancel date or one after that day, and it is
+on an agreement that invoices (Active, not cancelled). Only the next period is compared:
+periods already invoiced are never repaired (see `reconcile_repair`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Mapping, Sequence
+
+from cwsync.domain.agreements import billing_cycle_name, _problems, _ref
+from cwsync.domain.models import BillingPeriod
+from cwsync.domain.money import format_money, format_quantity, to_decimal
+from cwsync.domain.operations import has_subscription_tag, subscription_tag_prefix
+from cwsync.errors import InvalidOrder
+from cwsync.vocabulary import DIFFERENCE_KIND_LABELS, DifferenceKind
+
+# Difference kinds (docs/RECONCILIATION.md), in a billing person's words: the vocabulary's.
+NOT_BILLED = DifferenceKind.NOT_BILLED
+STILL_BILLED = DifferenceKind.STILL_BILLED
+QUANTITY_DIFFERS = DifferenceKind.QUANTITY_DIFFERS
+UNIT_PRICE_DIFFERS = DifferenceKind.UNIT_PRICE_DIFFERS
+UNIT_COST_DIFFERS = DifferenceKind.UNIT_COST_DIFFERS
+WRONG_AGREEMENT = DifferenceKind.WRONG_AGREEMENT
+CANCELLED_AGREEMENT = DifferenceKind.CANCELLED_AGREEMENT
+BILLED_TWICE = DifferenceKind.BILLED_TWICE
+ADOPT_CANDIDATE = DifferenceKind.ADOPT_CANDIDATE
+EDITED_IN_CONNECTWISE = DifferenceKind.EDITED_IN_CONNECTWISE
+KINDS = tuple(DifferenceKind)
+KIND_LABELS = DIFFERENCE_KIND_LABELS
+# Subscription statuses: billed while active or on hold; ended ones must not be billed.
+BILLED_STATUSES = {"active", "hold"}
+ENDED_STATUSES = {"terminated", "removed"}
+# Fields compared with what cwsync wrote (the baseline), field by field.
+EDITABLE_FIELDS = ("description", "invoiceDescription", "effectiveDate", "cancelledDate", "billCustomer",
+                   "taxableFlag")
+
+
+@dataclass(frozen=True)
+class SubscriptionLine:
+    mpn: str
+    name: str
+    quantity: Decimal
+    unit_price: Decimal
+    unit_cost: Decimal | None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str
+    customer_id: str
+    name: str
+    status: str
+    currency: str
+    period: BillingPeriod
+    lines: tuple[SubscriptionLine, ...]
+    created: date | None = None
+    billing_model: str | None = None
+
+    @property
+    def billed(self) -> bool:
+        return self.status in BILLED_STATUSES
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED_STATUSES
+
+    @classmethod
+    def from_api(cls, raw: Any) -> Subscription:
+        """A subscription with its products; InvalidOrder names what is wrong."""
+        if not isinstance(raw, Mapping):
+            raise InvalidOrder("The subscription is not a JSON object")
+        ref = raw.get("id") or "(no id)"
+        try:
+            return _parse_subscription(raw)
+        except InvalidOrder as error:
+            raise InvalidOrder(f"Subscription {ref}: {error}") from None
+
+
+def _amount(value: Any, where: str) -> tuple[Decimal | None, str | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, Mapping):
+        currency = value.get("currency")
+        value = value.get("amount")
+    else:
+        currency = None
+    try:
+        return to_decimal(value), (str(currency).upper() if currency else None)
+    except ValueError:
+        raise InvalidOrder(f"{where} {value!r} is not an amount") from None
+
+
+def _parse_subscription(raw: Mapping) -> Subscription:
+    sub_id, customer = raw.get("id"), raw.get("customerId")
+    if not sub_id or not customer:
+        raise InvalidOrder("id or customerId is missing")
+    period = BillingPeriod.from_api(raw.get("billingPeriod"))
+    currencies: set[str] = set()
+    lines = []
+    for index, product in enumerate(raw.get("products") or []):
+        where = f"products[{index}]"
+        if not isinstance(product, Mapping) or not product.get("mpn"):
+            raise InvalidOrder(f"{where} has no mpn")
+        price, price_currency = _amount(product.get("unitPrice"), f"{where}.unitPrice")
+        cost, cost_currency = _amount(product.get("unitCost"), f"{where}.unitCost")
+        currencies.update(c for c in (price_currency, cost_currency) if c)
+        try:
+            quantity = to_decimal(product.get("quantity", 0))
+        except ValueError:
+            raise InvalidOrder(f"{where}.quantity {product.get('quantity')!r} is not a number") from None
+        if price is None:
+            raise InvalidOrder(f"{where} ({product['mpn']}) has no unitPrice")
+        lines.append(SubscriptionLine(str(product["mpn"]), str(product.get("name") or product["mpn"]), quantity,
+                                      price, cost))
+    total = raw.get("totalPrice")
+    if isinstance(total, Mapping) and total.get("currency"):
+        currencies.add(str(total["currency"]).upper())
+    if len(currencies) > 1:
+        raise InvalidOrder(f"mixes currencies {', '.join(sorted(currencies))}")
+    if not currencies and lines:
+        raise InvalidOrder("names no currency")
+    created = raw.get("creationDate")
+    return Subscription(str(sub_id), str(customer), str(raw.get("name") or sub_id), str(raw.get("status") or ""),
+                        currencies.pop() if currencies else "", period, tuple(lines),
+                        _day(created) if created else None, raw.get("billingModel"))
+
+
+def _day(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed).date()
+
+
+def next_billed_day(agreement: Mapping, today: date) -> date:
+    """The first day not invoiced yet: the agreement's nextInvoiceDate, else today (never earlier)."""
+    upcoming = _day(agreement.get("nextInvoiceDate"))
+    start = _day(agreement.get("billStartDate"))
+    return max(d for d in (today, upcoming, start) if d is not None)
+
+
+def invoices(agreement: Mapping | None) -> bool:
+    """An agreement that still invoices: Active and not cancelled."""
+    return bool(agreement) and not agreement.get("cancelledFlag") and agreement.get("agreementStatus") == "Active"
+
+
+def is_live(addition: Mapping, day: date) -> bool:
+    cancelled = _day(addition.get("cancelledDate"))
+    return cancelled is None or cancelled > day
+
+
+def _dec(record: Mapping, name: str) -> Decimal:
+    value = record.get(name)
+    try:
+        return to_decimal(value) if value is not None else Decimal(0)
+    except ValueError:
+        return Decimal(0)
+
+
+@dataclass
+class Difference:
+    kind: str
+    customer: str
+    subscription_id: str | None
+    mpn: str | None
+    agreement_id: Any
+    addition_id: Any
+    field: str | None
+    marketplace: Any
+    connectwise: Any
+    impact_per_period: Decimal
+    currency: str
+    months: int = 1
+    explanation: str = ""
+
+    @property
+    def impact_per_month(self) -> Decimal:
+        return self.impact_per_period / self.months
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "customer": self.customer, "subscriptionId": self.subscription_id,
+                "mpn": self.mpn, "agreementId": _text(self.agreement_id), "additionId": _text(self.addition_id),
+                "field": self.field, "marketplace": _json(self.marketplace), "connectwise": _json(self.connectwise),
+                "impactPerPeriod": format_money(self.impact_per_period, self.currency), "currency": self.currency,
+                "periodMonths": self.months, "label": KIND_LABELS[self.kind], "explanation": self.explanation}
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format_quantity(value) if value == value.to_integral_value() else f"{value.normalize():f}"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+@dataclass
+class LineFinding:
+    """What ConnectWise holds for one subscription line (or an ended subscription)."""
+
+    subscription: Subscription
+    line: SubscriptionLine | None
+    target_agreement: Any = None
+    primary: Mapping | None = None           # the live tagged (or adoptable) addition that bills the line
+    adopt: bool = False                      # primary is a hand-made addition to tag
+    extras: list = field(default_factory=list)      # more live additions for the line (billed twice)
+    elsewhere: Mapping | None = None         # primary is on another agreement than the target
+    dead: list = field(default_factory=list)        # tagged additions on agreements that no longer invoice
+    ended: list = field(default_factory=list)       # live additions of an ended subscription / removed line
+    edits: dict = field(default_factory=dict)       # field -> (cwsync wrote, ConnectWise has)
+    differences: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CustomerContext:
+    """One customer's ConnectWise side, as read by the reconciliation service."""
+
+    customer: str                                   # a name for people
+    agreements: Mapping[str, Mapping]               # id -> agreement (the linked company's)
+    additions: Mapping[str, Sequence[Mapping]]      # agreement id -> its additions
+    products: Mapping[str, Any]                     # MPN (casefolded) -> catalog item id
+    targets: Mapping[str, Any]                      # subscription id -> the agreement it belongs on (or None)
+    baselines: Mapping[str, Mapping] = field(default_factory=dict)  # addition id -> fields cwsync wrote
+    tag_format: str = "MP-{subscription_id}-{order_number}"
+    today: date = field(default_factory=lambda: datetime.now(timezone.utc).date())
+
+
+def compare_customer(subscriptions: Sequence[Subscription], ctx: CustomerContext) -> list[LineFinding]:
+    from cwsync.domain.reconcile_compare import Comparison
+
+    return Comparison(subscriptions, ctx).run()
+
+
+def eligibility_problems(agreement: Mapping, subscription: Subscription) -> list[str]:
+    """Why the agreement cannot bill the subscription (billing cycle, currency, status); [] when it can."""
+    try:
+        cycle = billing_cycle_name(subscription.period)
+    except InvalidOrder:
+        cycle = None
+    return _problems(agreement, cycle, subscription.currency or "")
+
+
+def agreement_field(agreement: Mapping, name: str, key: str) -> Any:
+    return _ref(agreement, name, key)
+
+
+def tag_prefix(tag_format: str, subscription_id: str) -> str:
+    return subscription_tag_prefix(tag_format, subscription_id)
+
+
+def carries_tag(addition: Mapping, prefix: str) -> bool:
+    return has_subscription_tag(addition, prefix)

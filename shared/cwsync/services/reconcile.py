@@ -1,0 +1,179 @@
+"""Reconciliation: report every difference between the marketplace and ConnectWise billing,
+and turn each subscription's differences into a repair sync task (kind `reconcile`).
+
+`reconcile(deps, customer_id=None, repair=None)` reads (see `reconcile_read`), compares
+(`cwsync.domain.reconcile`), reports (`reconcile_report`), notifies when the money not
+billed per month is above RECONCILE_NOT_BILLED_THRESHOLD, and with `repair` (default
+RECONCILE_MODE=repair) stores one repair task per subscription with differences and starts
+its SyncTask execution. The task runs the normal steps; `plan_changes` asks
+`reconcile_plan` for the repair, re-read from both systems at that moment, so what a person
+confirms is what ConnectWise looks like then.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import date
+from typing import Any, Mapping
+
+from cwsync.domain import reconcile as r
+from cwsync.domain.reconcile_repair import TASK_TYPE, RepairSettings, repair_plan
+from cwsync.domain.reconcile_report import not_billed_above, report
+from cwsync.errors import SyncFailed
+from cwsync.services.reconcile_read import Picture, Reader, targets
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = ("new", "in_progress", "waiting_approval")
+
+
+def _today(deps) -> date:
+    return deps.now().date()
+
+
+def compare(deps, picture: Picture, *, override: Mapping[str, Any] | None = None) -> list[r.LineFinding]:
+    """Every customer's findings; `override` pins a subscription's agreement (a task's choice)."""
+    settings = deps.settings
+    findings: list[r.LineFinding] = []
+    for data in sorted(picture.customers.values(), key=lambda c: c.customer_id):
+        if data.company_id is None:
+            for sub in data.subscriptions:
+                picture.problems.append({"subscriptionId": sub.id, "customer": data.name,
+                                         "problem": f"Customer {data.name} ({data.customer_id}) is not linked to a "
+                                                    "ConnectWise company and matches none exactly"})
+            continue
+        chosen = targets(picture, data, picture.remembered, settings.tag_format, _today(deps))
+        chosen.update({k: str(v) for k, v in (override or {}).items() if v is not None})
+        agreements = picture.company_agreements(data.company_id)
+        ctx = r.CustomerContext(customer=data.name, agreements=agreements,
+                                additions={a: picture.additions.get(a, []) for a in agreements},
+                                products=picture.products, targets=chosen, baselines=picture.baselines,
+                                tag_format=settings.tag_format, today=_today(deps))
+        findings.extend(r.compare_customer(data.subscriptions, ctx))
+    return findings
+
+
+def reconcile(deps, *, customer_id: str | None = None, repair: bool | None = None,
+              source: str = "schedule") -> dict:
+    """The report; with repair, also `tasks`: the repair tasks started (ids)."""
+    picture = Reader(deps, today=_today(deps)).read(customer_id)
+    findings = compare(deps, picture)
+    result = report(findings, unreadable=picture.problems)
+    if repair is None:
+        repair = deps.settings.reconcile_mode == "repair"
+    result["tasks"] = _start_repairs(deps, picture, findings) if repair else []
+    result["notified"] = _notify(deps, result)
+    from cwsync.adapters.reports import save_report
+
+    save_report(deps.store, result, at=deps.now(), source=source, customer_id=customer_id)
+    log.info("Reconciliation: %s subscriptions checked, %s in step, %s differences",
+             result["totals"]["subscriptionsChecked"], result["totals"]["inStep"], result["totals"]["differences"])
+    return result
+
+
+def _notify(deps, result: dict) -> bool:
+    above = not_billed_above(result["totals"], deps.settings.reconcile_threshold)
+    if not above:
+        return False
+    totals = result["totals"]
+    amounts = ", ".join(f"{amount} {currency}" for currency, amount in totals["notBilledPerMonth"].items())
+    lines = [f"The reconciliation found money not billed in ConnectWise: {amounts} a month "
+             f"(threshold {deps.settings.reconcile_threshold}).", "",
+             f"{totals['subscriptionsChecked']} subscriptions checked, {totals['inStep']} in step, "
+             f"{totals['differences']} difference(s):"]
+    lines += [f"  - {r.KIND_LABELS[kind]}: {count}" for kind, count in totals["byKind"].items() if count]
+    if totals["overBilledPerMonth"]:
+        lines.append("Billed too much a month: " + ", ".join(
+            f"{amount} {currency}" for currency, amount in totals["overBilledPerMonth"].items()))
+    lines += ["", "Run `cwsync reconcile` (or open the reconciliation page) to review the differences; repairs "
+                  "go through the usual approvals."]
+    deps.notifier.publish("Reconciliation: money not billed", "\n".join(lines))
+    return True
+
+
+# --- repair tasks ------------------------------------------------------------------------------
+
+def _start_repairs(deps, picture: Picture, findings: list[r.LineFinding]) -> list[str]:
+    by_sub: dict[str, list[r.LineFinding]] = {}
+    for finding in findings:
+        if finding.differences:
+            by_sub.setdefault(finding.subscription.id, []).append(finding)
+    if not by_sub:
+        return []
+    open_subs = {str(t.get("subscriptionId")) for status in OPEN_STATUSES for t in deps.store.list_tasks(status)
+                 if t.get("taskType") == TASK_TYPE}
+    started = []
+    for sub_id, sub_findings in sorted(by_sub.items()):
+        if sub_id in open_subs:
+            continue  # its repair is already waiting for a person or running
+        task = repair_task(deps, picture, sub_findings)
+        if deps.store.create_task(task):
+            deps.workflow.start(task["taskId"])
+            started.append(task["taskId"])
+    return started
+
+
+def repair_task(deps, picture: Picture, findings: list[r.LineFinding]) -> dict:
+    sub = findings[0].subscription
+    differences = [d.to_dict() for f in findings for d in f.differences]
+    fingerprint = hashlib.sha256(repr(sorted((d["kind"], d["additionId"] or "", d["field"] or "", d["mpn"] or "")
+                                             for d in differences)).encode()).hexdigest()[:8]
+    day = _today(deps)
+    task_id = f"RC-{sub.id}-{day:%Y%m%d}-{fingerprint}"
+    number = f"RC-{day:%Y%m%d}"
+    currency = sub.currency or next((d["currency"] for d in differences if d["currency"]), "")
+    data = picture.customers.get(sub.customer_id)
+    order = {  # the subscription in the shape of an order, so the linking steps read it as they read orders
+        "id": task_id, "orderNumber": number, "type": TASK_TYPE, "status": "completed",
+        "customerId": sub.customer_id, "creationDate": deps.now().isoformat(), "subscriptionId": sub.id,
+        "billingModel": sub.billing_model, "total": {"amount": "0", "currency": currency},
+        "products": [{"mpn": line.mpn, "name": line.name, "quantity": str(line.quantity), "subscriptionId": sub.id,
+                      "billingPeriod": {"type": sub.period.type, "duration": sub.period.duration},
+                      "type": "RECONCILE"} for line in sub.lines],
+    }
+    return {"taskId": task_id, "taskType": TASK_TYPE, "orderId": task_id, "orderNumber": number,
+            "customerId": sub.customer_id, "subscriptionId": sub.id,
+            **({"customerName": data.name} if data and data.name else {}),
+            "order": order, "differences": differences,
+            "reason": f"Reconciliation found {len(differences)} difference(s) for {sub.name} ({sub.id})"}
+
+
+def reconcile_plan(deps, task: Mapping[str, Any]) -> dict:
+    """The repair plan of a reconcile task, from both systems as they are now."""
+    sub_id, customer_id = str(task.get("subscriptionId") or ""), str(task.get("customerId") or "")
+    agreement_id = task.get("agreementId")
+    picture = Reader(deps, today=_today(deps)).read(customer_id)
+    findings = [f for f in compare(deps, picture, override={sub_id: agreement_id})
+                if f.subscription.id == sub_id]
+    if not findings:
+        problem = next((p["problem"] for p in picture.problems if p.get("subscriptionId") == sub_id), None)
+        raise SyncFailed(f"Subscription {sub_id} could not be reconciled: "
+                         f"{problem or 'the marketplace no longer lists it as billed or recently ended'}")
+    settings = deps.settings
+    return repair_plan(str(task["taskId"]), findings, target=agreement_id, agreements=picture.agreements,
+                       products=picture.products, catalog=picture.catalog, today=_today(deps),
+                       settings=RepairSettings(settings.tag_format, settings.bill_customer, settings.taxable))
+
+
+# --- what cwsync wrote ------------------------------------------------------------------------
+
+REMEMBERED_FIELDS = ("serialNumber", "quantity", "unitPrice", "unitCost", *r.EDITABLE_FIELDS)
+
+
+def remember_written(deps, plan: Mapping[str, Any], changes: list[Mapping[str, Any]]) -> None:
+    """After a plan was applied: remember the fields cwsync wrote to each addition, and the
+    ConnectWise edits a reconcile plan kept, as the baseline later reconciliations compare with."""
+    from cwsync.adapters.written import WrittenRecords
+
+    written = WrittenRecords(deps.store)
+    by_key = {c.get("key"): c for c in changes}
+    for op in plan.get("operations") or []:
+        change = by_key.get(op.get("key")) or {}
+        if op.get("action") not in ("create_addition", "update_addition", "cancel_addition") \
+                or change.get("id") is None:
+            continue
+        fields = {k: v for k, v in (op.get("fields") or {}).items() if k in REMEMBERED_FIELDS}
+        if fields:
+            written.remember(op.get("agreementId"), change["id"], fields)
+    for kept in plan.get("acceptEdits") or []:
+        written.remember(kept["agreementId"], kept["additionId"], kept.get("fields") or {})

@@ -1,0 +1,232 @@
+"""What a reconciliation reads, in as few requests as the two APIs allow.
+
+Marketplace: the subscription list (paged), then the detail (products, quantities, prices)
+of each billed subscription — the list carries no products. ConnectWise: the linked
+companies' agreements in one listing per 100 companies (`company/id in (...)`), then
+each agreement's additions in one listing (ConnectWise has no cross-agreement additions
+collection; `fields` keeps the answers small), never one request per subscription.
+Customers and products without a remembered link are matched in memory (one company
+listing, one catalog listing) without remembering anything: linking stays with the
+sync task's steps and their approvals.
+"""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Iterable, Mapping
+
+from cwsync.adapters.conditions import field as cw_field
+from cwsync.domain import reconcile as r
+from cwsync.errors import CwsyncError, InvalidOrder
+
+log = logging.getLogger(__name__)
+
+AGREEMENT_FIELDS = ("id", "name", "company/id", "agreementStatus", "cancelledFlag", "billingCycle/id",
+                    "billingCycle/name", "currency/id", "currency/currencyCode", "billStartDate", "nextInvoiceDate",
+                    "prorateFlag", "invoiceProratedAdditionsFlag")
+ADDITION_FIELDS = ("id", "serialNumber", "product/id", "product/identifier", "quantity", "unitPrice", "unitCost",
+                   "effectiveDate", "cancelledDate", "billCustomer", "taxableFlag", "description",
+                   "invoiceDescription")
+COMPANIES_PER_LISTING = 100  # keeps the conditions well under ConnectWise's ~2000-character URLs
+RECENTLY_ENDED_DAYS = 90     # ended subscriptions still compared (their additions must stop)
+WORKERS = 8
+
+
+@dataclass
+class CustomerData:
+    customer_id: str
+    name: str
+    company_id: str | None
+    subscriptions: list = field(default_factory=list)  # r.Subscription
+
+
+@dataclass
+class Picture:
+    customers: dict = field(default_factory=dict)      # customer id -> CustomerData
+    agreements: dict = field(default_factory=dict)     # agreement id -> agreement
+    additions: dict = field(default_factory=dict)      # agreement id -> additions
+    baselines: dict = field(default_factory=dict)      # addition id -> fields cwsync wrote
+    products: dict = field(default_factory=dict)       # mpn casefold -> catalog item id
+    catalog: dict = field(default_factory=dict)        # mpn casefold -> catalog item (taxableFlag)
+    problems: list = field(default_factory=list)       # [{"subscriptionId"|"customer", "problem"}]
+    remembered: dict = field(default_factory=dict)     # subscription id -> remembered agreement id
+
+    def company_agreements(self, company_id: str | None) -> dict[str, dict]:
+        return {a: ag for a, ag in self.agreements.items()
+                if company_id is not None and str((ag.get("company") or {}).get("id")) == str(company_id)}
+
+
+class Reader:
+    def __init__(self, deps: Any, *, today: date, workers: int = WORKERS):
+        self.deps = deps
+        self.today = today
+        self.workers = workers
+        self._companies: list | None = None
+        self._catalog: list | None = None
+
+    def read(self, customer_id: str | None = None) -> Picture:
+        picture = Picture()
+        listed = list(self.deps.marketplace.subscriptions(customer_id=customer_id))
+        wanted = [s for s in listed if self._wanted(s)]
+        billed = [s for s in wanted if s.get("status") in r.BILLED_STATUSES]
+        details = dict(zip((str(s.get("id")) for s in billed),
+                           self._parallel(lambda s: self._detail(str(s.get("id"))), billed)))
+        from cwsync.adapters.store_batch import links
+
+        customer_links = links(self.deps.store, "CUSTOMER", {str(s.get("customerId")) for s in wanted})
+        picture.remembered = {k: str(v["agreementId"]) for k, v in
+                              links(self.deps.store, "SUBSCRIPTION", [str(s.get("id")) for s in wanted],
+                                    sk="AGREEMENT").items() if v.get("agreementId") is not None}
+        subscriptions: dict[str, list] = {}
+        for summary in wanted:
+            sub_id = str(summary.get("id"))
+            raw = details.get(sub_id) or {**summary, "products": []}
+            if isinstance(raw, Exception):
+                picture.problems.append({"subscriptionId": sub_id, "problem": _problem(raw)})
+                continue
+            try:
+                sub = r.Subscription.from_api(raw)
+            except InvalidOrder as error:
+                picture.problems.append({"subscriptionId": sub_id, "problem": str(error)})
+                continue
+            subscriptions.setdefault(sub.customer_id, []).append(sub)
+        customers = sorted(subscriptions)
+        if any(c not in customer_links for c in customers):
+            self._companies = self.deps.connectwise.companies()  # once, before the threads match against it
+        for customer_id, data in zip(customers, self._parallel(
+                lambda c: self._customer(c, customer_links.get(c)), customers)):
+            if isinstance(data, Exception):
+                raise data
+            data.subscriptions = subscriptions[customer_id]
+            picture.customers[customer_id] = data
+        companies = sorted({c.company_id for c in picture.customers.values() if c.company_id})
+        for start in range(0, len(companies), COMPANIES_PER_LISTING):
+            chunk = [int(c) if c.isdigit() else c for c in companies[start:start + COMPANIES_PER_LISTING]]
+            for agreement in self.deps.connectwise.agreements(conditions=cw_field("company/id").in_(chunk),
+                                                              fields=AGREEMENT_FIELDS):
+                picture.agreements[str(agreement.get("id"))] = agreement
+        ids = sorted(picture.agreements, key=lambda a: (len(a), a))
+        for agreement_id, additions in zip(ids, self._parallel(self._additions, ids)):
+            if isinstance(additions, Exception):
+                raise additions
+            picture.additions[agreement_id] = additions
+        from cwsync.adapters.written import WrittenRecords
+
+        tagged = [a.get("id") for items in picture.additions.values() for a in items if a.get("serialNumber")]
+        picture.baselines = WrittenRecords(self.deps.store).for_additions(tagged)
+        self._products(picture)
+        return picture
+
+    # --- marketplace -------------------------------------------------------------------------
+    def _wanted(self, summary: Mapping) -> bool:
+        status = summary.get("status")
+        if status in r.BILLED_STATUSES:
+            return True
+        if status in r.ENDED_STATUSES:
+            changed = r._day(summary.get("lastModifiedDate") or summary.get("expirationDate"))
+            return changed is None or changed >= self.today - timedelta(days=RECENTLY_ENDED_DAYS)
+        return False
+
+    def _detail(self, sub_id: str) -> dict:
+        return self.deps.marketplace.subscription(sub_id)
+
+    def _customer(self, customer_id: str, link: Mapping | None) -> CustomerData:
+        if link:
+            return CustomerData(customer_id, str(link.get("customerName") or link.get("companyName") or customer_id),
+                                str(link["companyId"]))
+        from cwsync.domain.matching import match_customer
+
+        try:
+            customer = self.deps.marketplace.customer(customer_id)
+        except CwsyncError:
+            customer = {"id": customer_id}
+        name = str(customer.get("name") or f"customer {customer_id}")
+        match = match_customer(customer, self._companies or [], id_field=getattr(self.deps.settings,
+                                                                           "customer_id_field", None))
+        return CustomerData(customer_id, name, match.chosen)
+
+    # --- ConnectWise ---------------------------------------------------------------------------
+    def _additions(self, agreement_id: str) -> list[dict]:
+        return self.deps.connectwise.additions(int(agreement_id) if agreement_id.isdigit() else agreement_id,
+                                               fields=ADDITION_FIELDS)
+
+    def _products(self, picture: Picture) -> None:
+        from cwsync.domain.matching import match_product
+
+        from cwsync.adapters.store_batch import links
+
+        mpns = sorted({line.mpn for c in picture.customers.values() for s in c.subscriptions for line in s.lines})
+        known = links(self.deps.store, "PRODUCT", mpns)
+        unlinked = []
+        for mpn in mpns:
+            link = known.get(mpn)
+            if link:
+                picture.products[mpn.casefold()] = str(link["catalogItemId"])
+                snapshot = link.get("catalogItem")
+                if snapshot:
+                    picture.catalog[mpn.casefold()] = dict(snapshot)
+            else:
+                unlinked.append(mpn)
+        if unlinked:
+            if self._catalog is None:
+                self._catalog = self.deps.connectwise.catalog_items()
+            for mpn in unlinked:
+                match = match_product(mpn, self._catalog)
+                if match.chosen:
+                    picture.products[mpn.casefold()] = str(match.chosen)
+                    item = next((i for i in self._catalog if str(i.get("id")) == str(match.chosen)), {})
+                    picture.catalog[mpn.casefold()] = item
+
+    def _parallel(self, work, items: list) -> list:
+        def safe(item):
+            try:
+                return work(item)
+            except CwsyncError as error:  # one unreadable record is reported, never the whole run
+                return error
+        if len(items) <= 1 or self.workers <= 1:
+            return [safe(i) for i in items]
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="reconcile") as pool:
+            return list(pool.map(safe, items))
+
+
+def targets(picture: Picture, data: CustomerData, remembered: Mapping[str, Any], tag_format: str,
+            today: date) -> dict[str, Any]:
+    """The agreement each subscription belongs on: the remembered one while eligible, else the
+    eligible agreement already holding its tagged additions, else the company's only eligible one."""
+    from cwsync.domain.agreements import select_agreement
+
+    agreements = picture.company_agreements(data.company_id)
+    chosen: dict[str, Any] = {}
+    for sub in data.subscriptions:
+        eligible = [a for a, ag in agreements.items() if not r.eligibility_problems(ag, sub)]
+        known = remembered.get(sub.id)
+        if known is not None and str(known) in eligible:
+            chosen[sub.id] = str(known)
+            continue
+        prefix = r.tag_prefix(tag_format, sub.id)
+        holding = [a for a in eligible for add in picture.additions.get(a, ())
+                   if r.carries_tag(add, prefix) and r.is_live(add, r.next_billed_day(agreements[a], today))]
+        if holding:
+            chosen[sub.id] = holding[0]
+            continue
+        if not sub.billed:
+            chosen[sub.id] = None
+            continue
+        match = select_agreement(agreements.values(), company_id=data.company_id, period=sub.period,
+                                 currency=sub.currency or "", remembered_id=None)
+        chosen[sub.id] = match.chosen
+    return chosen
+
+
+def _problem(error: Exception) -> str:
+    if isinstance(error, CwsyncError):
+        return str(error)
+    return "could not be read"
+
+
+def chunks(values: Iterable[Any], size: int) -> Iterable[list]:
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start:start + size]

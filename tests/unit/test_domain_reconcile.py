@@ -1,0 +1,206 @@
+"""Reconciliation rules on plain values: every kind of difference with its money impact, and
+the repair each one plans (never into an invoiced period)."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from cwsync.domain import reconcile as r
+from cwsync.domain.reconcile_repair import RepairSettings, repair_plan
+from cwsync.domain.reconcile_report import report
+
+TODAY = date(2026, 11, 20)
+MONTHLY = {"id": 1, "name": "Monthly"}
+USD = {"id": 1, "currencyCode": "USD"}
+
+
+def agreement(agreement_id=3101, *, cycle=MONTHLY, currency=USD, status="Active", cancelled=False,
+              next_invoice="2026-12-01T00:00:00Z"):
+    return {"id": agreement_id, "company/id": 1, "company": {"id": 1}, "agreementStatus": status,
+            "cancelledFlag": cancelled, "billingCycle": cycle, "currency": currency,
+            "billStartDate": "2025-01-01T00:00:00Z", "nextInvoiceDate": next_invoice}
+
+
+def subscription(sub_id="SUB-1", *, status="active", quantity=10, price="6.00", cost="4.80", mpn="M365-BASIC",
+                 period=None):
+    return r.Subscription.from_api({
+        "id": sub_id, "customerId": "C1", "name": "Basic", "status": status,
+        "billingPeriod": period or {"type": "month", "duration": 1},
+        "products": [] if status != "active" else [{
+            "mpn": mpn, "name": "Basic", "quantity": quantity, "unitPrice": {"amount": price, "currency": "USD"},
+            "unitCost": {"amount": cost, "currency": "USD"}}]})
+
+
+def addition(addition_id, *, serial=None, quantity=10, price="6.00", cost="4.80", product=701,
+             effective="2026-01-01T00:00:00Z", cancelled=None, **extra):
+    return {"id": addition_id, "serialNumber": serial, "product": {"id": product, "identifier": "M365-BASIC"},
+            "quantity": quantity, "unitPrice": Decimal(price), "unitCost": Decimal(cost),
+            "effectiveDate": effective, "cancelledDate": cancelled, "billCustomer": "Billable", **extra}
+
+
+def compare(subs, additions, *, agreements=None, targets=None, baselines=None):
+    agreements = agreements or {"3101": agreement()}
+    ctx = r.CustomerContext(customer="Green Lane", agreements=agreements,
+                            additions={a: additions.get(a, []) for a in agreements},
+                            products={"m365-basic": "701"}, targets=targets or {s.id: "3101" for s in subs},
+                            baselines=baselines or {}, today=TODAY)
+    return r.compare_customer(subs, ctx), agreements
+
+
+def kinds(findings):
+    return [(d.kind, d.field, d.impact_per_period) for f in findings for d in f.differences]
+
+
+def plan_for(findings, agreements, target="3101"):
+    return repair_plan("RC-1", findings, target=target, agreements=agreements, products={"m365-basic": "701"},
+                       settings=RepairSettings(), today=TODAY)
+
+
+def test_a_subscription_billed_as_the_marketplace_says_is_in_step_and_needs_no_repair():
+    findings, agreements = compare([subscription()], {"3101": [addition(9001, serial="MP-SUB-1-SO1")]})
+    assert kinds(findings) == []
+    assert report(findings)["totals"]["inStep"] == 1
+    assert plan_for(findings, agreements)["nothingToChange"] is True
+
+
+def test_an_active_subscription_without_a_live_addition_is_not_billed_for_its_whole_amount():
+    findings, agreements = compare([subscription()], {"3101": [
+        addition(9001, serial="MP-SUB-1-SO1", cancelled="2026-10-31T00:00:00Z")]})
+    assert kinds(findings) == [("not_billed", "quantity", Decimal("60.00"))]
+    plan = plan_for(findings, agreements)
+    (op,) = plan["operations"]
+    assert op["action"] == "create_addition"
+    assert op["fields"]["quantity"] == "10" and op["fields"]["unitPrice"] == "6.00"
+    # The period up to the next invoice (1 December) is already invoiced: the addition starts then.
+    assert op["fields"]["effectiveDate"] == "2026-12-01T00:00:00Z"
+    assert op["fields"]["serialNumber"].startswith("MP-SUB-1-")
+
+
+def test_a_terminated_subscription_still_billed_is_over_billed_and_its_addition_ends_at_the_next_invoice():
+    findings, agreements = compare([subscription(status="terminated")],
+                                   {"3101": [addition(9001, serial="MP-SUB-1-SO1")]})
+    assert kinds(findings) == [("still_billed", "status", Decimal("-60.00"))]
+    (op,) = plan_for(findings, agreements)["operations"]
+    assert (op["action"], op["match"]["id"], op["fields"]["cancelledDate"]) == \
+        ("cancel_addition", 9001, "2026-12-01T00:00:00Z")
+
+
+def test_quantity_and_price_differences_say_which_side_says_what_and_their_impacts_add_up():
+    findings, _ = compare([subscription(quantity=12, price="6.50")],
+                          {"3101": [addition(9001, serial="MP-SUB-1-SO1", quantity=10, price="6.00")]})
+    found = {d.kind: d for f in findings for d in f.differences}
+    assert (found["quantity_differs"].marketplace, found["quantity_differs"].connectwise) == (Decimal(12), Decimal(10))
+    assert found["quantity_differs"].impact_per_period == Decimal("12.00")    # 2 more × 6.00 billed now
+    assert found["unit_price_differs"].impact_per_period == Decimal("6.00")   # 0.50 more × 12
+    # Together: 12 × 6.50 − 10 × 6.00
+    assert sum(d.impact_per_period for d in found.values()) == Decimal("18.00")
+
+
+def test_a_cost_difference_is_reported_without_money_impact_on_the_customers_bill():
+    findings, _ = compare([subscription(cost="5.00")], {"3101": [addition(9001, serial="MP-SUB-1-SO1")]})
+    assert kinds(findings) == [("unit_cost_differs", "unitCost", Decimal(0))]
+
+
+def test_an_invoiced_addition_with_the_wrong_quantity_is_ended_and_replaced_never_patched_in_place():
+    findings, agreements = compare([subscription(quantity=12)],
+                                   {"3101": [addition(9001, serial="MP-SUB-1-SO1", quantity=10)]})
+    ops = plan_for(findings, agreements)["operations"]
+    assert [op["action"] for op in ops] == ["cancel_addition", "create_addition"]
+    assert ops[0]["fields"] == {"cancelledDate": "2026-12-01T00:00:00Z"}
+    assert ops[1]["fields"]["effectiveDate"] == "2026-12-01T00:00:00Z" and ops[1]["fields"]["quantity"] == "12"
+
+
+def test_an_addition_not_invoiced_yet_is_patched_in_place():
+    findings, agreements = compare([subscription(quantity=12)], {"3101": [
+        addition(9001, serial="MP-SUB-1-SO1", quantity=10, effective="2026-12-01T00:00:00Z")]})
+    (op,) = plan_for(findings, agreements)["operations"]
+    assert (op["action"], op["fields"], op["match"]) == \
+        ("update_addition", {"quantity": "12"}, {"id": 9001, "serialNumber": "MP-SUB-1-SO1"})
+
+
+def test_an_addition_on_an_agreement_of_another_billing_cycle_is_on_the_wrong_agreement_and_moves():
+    agreements = {"3101": agreement(), "3102": agreement(3102, cycle={"id": 4, "name": "Yearly"})}
+    findings, _ = compare([subscription()], {"3102": [addition(9001, serial="MP-SUB-1-SO1")]},
+                          agreements=agreements)
+    (difference,) = [d for f in findings for d in f.differences]
+    assert (difference.kind, difference.field, difference.marketplace, difference.connectwise) == \
+        ("wrong_agreement", "billingCycle", "Monthly", "Yearly")
+    ops = plan_for(findings, agreements)["operations"]
+    assert [(op["action"], op["agreementId"]) for op in ops] == [("cancel_addition", 3102), ("create_addition", 3101)]
+
+
+def test_an_addition_on_a_cancelled_agreement_is_not_billed_and_is_recreated_without_touching_that_agreement():
+    agreements = {"3101": agreement(), "3109": agreement(3109, status="Cancelled", cancelled=True)}
+    findings, _ = compare([subscription()], {"3109": [addition(9001, serial="MP-SUB-1-SO1")]}, agreements=agreements)
+    assert kinds(findings) == [("cancelled_agreement", "agreementStatus", Decimal("60.00"))]
+    ops = plan_for(findings, agreements)["operations"]
+    assert [(op["action"], op["agreementId"]) for op in ops] == [("create_addition", 3101)]
+
+
+def test_two_live_additions_for_one_line_are_billed_twice_and_the_extra_one_ends():
+    findings, agreements = compare([subscription()], {"3101": [addition(9001, serial="MP-SUB-1-SO1"),
+                                                               addition(9005, serial="MP-SUB-1-SO2")]})
+    assert kinds(findings) == [("billed_twice", "serialNumber", Decimal("-60.00"))]
+    (op,) = plan_for(findings, agreements)["operations"]
+    assert (op["action"], op["match"]["id"]) == ("cancel_addition", 9005)
+
+
+def test_a_matching_hand_made_addition_is_adopted_by_tagging_it_never_by_creating_another():
+    findings, agreements = compare([subscription()], {"3101": [addition(9001, serial=None)]})
+    assert kinds(findings) == [("adopt_candidate", "serialNumber", Decimal(0))]
+    (op,) = plan_for(findings, agreements)["operations"]
+    assert op["action"] == "update_addition" and op["match"] == {"id": 9001}
+    assert op["fields"]["serialNumber"].startswith("MP-SUB-1-")
+
+
+def test_two_subscriptions_of_one_product_adopt_two_different_hand_made_additions_best_match_first():
+    subs = [subscription("SUB-1", quantity=5), subscription("SUB-2", quantity=10)]
+    findings, _ = compare(subs, {"3101": [addition(9001, quantity=10), addition(9002, quantity=5)]})
+    adopted = {f.subscription.id: f.primary["id"] for f in findings if f.adopt}
+    assert adopted == {"SUB-1": 9002, "SUB-2": 9001}
+    assert {d.kind for f in findings for d in f.differences} == {"adopt_candidate"}
+
+
+def test_edits_made_in_connectwise_are_listed_field_by_field_with_what_cwsync_wrote():
+    baseline = {"9001": {"description": "Basic", "billCustomer": "Billable", "effectiveDate": "2026-01-01T00:00:00Z"}}
+    findings, agreements = compare([subscription()], {"3101": [addition(
+        9001, serial="MP-SUB-1-SO1", description="Basic (discounted)", billCustomer="DoNotBill",
+        effectiveDate="2026-02-01T00:00:00Z")]}, baselines=baseline)
+    edits = sorted((d.field, d.marketplace, d.connectwise, d.impact_per_period)
+                   for f in findings for d in f.differences)
+    assert edits == [("billCustomer", "Billable", "DoNotBill", Decimal("60.00")),
+                     ("description", "Basic", "Basic (discounted)", Decimal(0)),
+                     ("effectiveDate", "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z", Decimal(0))]
+    plan = plan_for(findings, agreements)
+    (op,) = plan["operations"]
+    assert op["fields"] == {"description": "Basic", "billCustomer": "Billable"}
+    assert plan["acceptEdits"] == [{"additionId": "9001", "agreementId": "3101",
+                                    "fields": {"effectiveDate": "2026-02-01T00:00:00Z"}}]
+
+
+def test_totals_give_money_not_billed_and_over_billed_per_month_per_currency():
+    yearly = {"type": "year", "duration": 1}
+    findings, _ = compare([subscription("SUB-1", period=yearly, price="120.00"), subscription("SUB-2", status="removed")],
+                          {"3101": [addition(9009, serial="MP-SUB-2-SO1", price="6.00")]},
+                          agreements={"3101": agreement(cycle={"id": 4, "name": "Yearly"})})
+    totals = report(findings)["totals"]
+    assert totals["notBilledPerMonth"] == {"USD": "100.00"}  # 10 × 120.00 a year
+    assert totals["overBilledPerMonth"] == {"USD": "60.00"}
+    assert totals["byKind"]["not_billed"] == 1 and totals["byKind"]["still_billed"] == 1
+    assert (totals["subscriptionsChecked"], totals["inStep"]) == (2, 0)
+
+
+@pytest.mark.parametrize("status", ["pending", "hold"])
+def test_subscription_statuses_other_than_active_and_ended_are_parsed(status):
+    sub = r.Subscription.from_api({"id": "S", "customerId": "C", "status": status,
+                                   "billingPeriod": {"type": "month", "duration": 1}})
+    assert sub.billed is (status == "hold")
+
+
+def test_flags_cwsync_wrote_and_connectwise_still_has_are_not_edits():
+    baseline = {"9001": {"taxableFlag": False, "billCustomer": "Billable", "effectiveDate": "2026-01-01T00:00:00Z"}}
+    findings, _ = compare([subscription()], {"3101": [addition(9001, serial="MP-SUB-1-SO1", taxableFlag=False)]},
+                          baselines=baseline)
+    assert kinds(findings) == []
