@@ -47,7 +47,7 @@ DONE_MESSAGES = {
     "sync_again": "A new attempt of this task started.",
     "ignore": "The task is ignored; its reason is in the history.",
     "unignore": "The task is no longer ignored.",
-    "reconcile": "Reconciliation started: reload this page in a minute to see its result.",
+    "reconciliation": "Reconciliation started: reload this page in a minute to see its result.",
 }
 
 
@@ -140,7 +140,7 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         who = _operator(app, deps)
         _check_form(app, deps, who)
         deps.reconcile_trigger.invoke_async({"source": "cwsync.dashboard", "requestedBy": who})
-        return _redirect("/reconciliation?" + urlencode({"done": "reconcile"}))
+        return _redirect("/reconciliation?" + urlencode({"done": "reconciliation"}))
 
     @app.post("/tasks/<task_id>")
     def act(task_id: str) -> Response:

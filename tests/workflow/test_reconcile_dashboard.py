@@ -22,7 +22,7 @@ def reconciled(tmp_path_factory):
         status, before, _ = fetch(rt.url + "/reconciliation")
         assert status == 200
         status, _, headers = fetch(rt.url + "/reconcile", {"csrf": form_token(before)})
-        assert status == 303 and headers["Location"] == "/reconciliation?done=reconcile"
+        assert status == 303 and headers["Location"] == "/reconciliation?done=reconciliation"
         wait_for(lambda: 'id="last-run"' in fetch(rt.url + "/reconciliation")[1], timeout=120,
                  what="the reconciliation report on the page")
         yield {"rt": rt, "before": before}

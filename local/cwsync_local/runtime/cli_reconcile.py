@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     parameters = parse_parameters(args.parameter)
     query = {**({"customerId": args.customer} if args.customer else {}), **({"repair": "true"} if args.repair else {})}
     try:
-        answer = control_request(args.data_dir, "reconcile", method="POST", query=query, timeout=3600)
+        answer = control_request(args.data_dir, "reconciliation", method="POST", query=query, timeout=3600)
     except RuntimeError as error:
         print(f"The reconciliation failed: {error}", file=sys.stderr)
         return 1

@@ -165,7 +165,7 @@ class EmbeddedRuntime:
             translated = translate(TEMPLATE, parameters=parameters)
             api = HttpApi(translated.routes, self._invoke_route, token=self.token,
                           control={"check": self._control_check, "tasks": self._control_tasks,
-                                   "status": self._control_status, "reconcile": self._control_reconcile})
+                                   "status": self._control_status, "reconciliation": self._control_reconcile})
             self.server = LocalServer(api, port=self.port).start()
             self.deployment = deploy(self._session, translated, stack_name=self.stack_name, parameters=parameters,
                                      secret_values=self._secret_values(settings),

@@ -166,7 +166,7 @@ class Comparison:
         if f.elsewhere is not None:
             problems = r.eligibility_problems(f.elsewhere, sub)
             field = "billingCycle" if any("Billing cycle" in p for p in problems) else \
-                "currency" if any("Currency" in p for p in problems) else "agreement"
+                "currency" if any("Currency" in p for p in problems) else "agreementId"
             mp = {"billingCycle": _cycle(sub), "currency": sub.currency}.get(field, _text(f.target_agreement))
             cw = {"billingCycle": r.agreement_field(f.elsewhere, "billingCycle", "name"),
                   "currency": r.agreement_field(f.elsewhere, "currency", "currencyCode")}.get(field, agreement_id)

@@ -21,10 +21,11 @@ from cwsync.domain.reconcile_repair import TASK_TYPE, RepairSettings, repair_pla
 from cwsync.domain.reconcile_report import not_billed_above, report
 from cwsync.errors import SyncFailed
 from cwsync.services.reconcile_read import Picture, Reader, targets
+from cwsync.vocabulary import Action, TaskStatus
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = ("new", "in_progress", "waiting_approval")
+OPEN_STATUSES = (TaskStatus.NEW, TaskStatus.IN_PROGRESS, TaskStatus.WAITING_APPROVAL)
 
 
 def _today(deps) -> date:
@@ -169,7 +170,7 @@ def remember_written(deps, plan: Mapping[str, Any], changes: list[Mapping[str, A
     by_key = {c.get("key"): c for c in changes}
     for op in plan.get("operations") or []:
         change = by_key.get(op.get("key")) or {}
-        if op.get("action") not in ("create_addition", "update_addition", "cancel_addition") \
+        if op.get("action") not in (Action.CREATE_ADDITION, Action.UPDATE_ADDITION, Action.CANCEL_ADDITION) \
                 or change.get("id") is None:
             continue
         fields = {k: v for k, v in (op.get("fields") or {}).items() if k in REMEMBERED_FIELDS}

@@ -187,7 +187,7 @@ class Reader:
                 return error
         if len(items) <= 1 or self.workers <= 1:
             return [safe(i) for i in items]
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="reconcile") as pool:
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="reconciliation") as pool:
             return list(pool.map(safe, items))
 
 

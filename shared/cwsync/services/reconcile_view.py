@@ -7,8 +7,9 @@ from typing import Any, Mapping
 
 from cwsync.domain.reconcile import KIND_LABELS, KINDS
 
-COLUMNS = ("kind", "customer", "subscriptionId", "mpn", "agreementId", "additionId", "field", "marketplace",
+CSV_FIELDS = ("kind", "customer", "subscriptionId", "mpn", "agreementId", "additionId", "field", "marketplace",
            "connectwise", "impactPerPeriod", "currency")
+SEARCHED_FIELDS = ("customer", "subscriptionId", "mpn", "agreementId")
 MAX_ROWS_SHOWN = 1000
 
 
@@ -18,7 +19,7 @@ def filtered(differences: list[Mapping[str, Any]], *, kind: str | None = None, c
     return [d for d in differences
             if (not kind or d.get("kind") == kind) and (not currency or d.get("currency") == currency)
             and (not text or any(text in str(d.get(k) or "").casefold()
-                                 for k in ("customer", "subscriptionId", "mpn", "agreementId")))]
+                                 for k in SEARCHED_FIELDS))]
 
 
 def page_view(report: Mapping[str, Any] | None, *, kind: str | None, currency: str | None,
@@ -38,10 +39,10 @@ def page_view(report: Mapping[str, Any] | None, *, kind: str | None, currency: s
 
 def to_csv(rows: list[Mapping[str, Any]]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _cell(row.get(k)) for k in COLUMNS})
+        writer.writerow({k: _cell(row.get(k)) for k in CSV_FIELDS})
     return out.getvalue()
 
 
