@@ -254,13 +254,13 @@ def compare_customer(subscriptions: Sequence[Subscription], ctx: CustomerContext
     return Comparison(subscriptions, ctx).run()
 
 
-def eligibility_problems(agreement: Mapping, subscription: Subscription) -> list[str]:
-    """Why the agreement cannot bill the subscription (billing cycle, currency, status); [] when it can."""
+def eligibility_problems(agreement: Mapping, subscription: Subscription, today: date | None = None) -> list[str]:
+    """Why the agreement cannot bill the subscription (billing cycle, currency, status, end date); [] when it can."""
     try:
         cycle = billing_cycle_name(subscription.period)
     except InvalidOrder:
         cycle = None
-    return _problems(agreement, cycle, subscription.currency or "")
+    return _problems(agreement, cycle, subscription.currency or "", today)
 
 
 def agreement_field(agreement: Mapping, name: str, key: str) -> Any:

@@ -98,7 +98,8 @@ class Comparison:
         finding.extras = live[1:]
         if target is not None and agreement_id != target:
             finding.elsewhere = self.ctx.agreements.get(agreement_id) or {"id": agreement_id}
-        elif r.eligibility_problems(self.ctx.agreements.get(agreement_id) or {}, finding.subscription):
+        elif r.eligibility_problems(self.ctx.agreements.get(agreement_id) or {}, finding.subscription,
+                                    self.ctx.today):
             finding.elsewhere = self.ctx.agreements.get(agreement_id) or {"id": agreement_id}
         baseline = self.ctx.baselines.get(str(primary.get("id")))
         if baseline:
@@ -164,7 +165,7 @@ class Comparison:
                 why=f"Addition #{primary.get('id')} was made by hand for the same product on the agreement: cwsync "
                     "tags it instead of creating a second one")
         if f.elsewhere is not None:
-            problems = r.eligibility_problems(f.elsewhere, sub)
+            problems = r.eligibility_problems(f.elsewhere, sub, self.ctx.today)
             field = "billingCycle" if any("Billing cycle" in p for p in problems) else \
                 "currency" if any("Currency" in p for p in problems) else "agreementId"
             mp = {"billingCycle": _cycle(sub), "currency": sub.currency}.get(field, _text(f.target_agreement))

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 AGREEMENT_FIELDS = ("id", "name", "company/id", "agreementStatus", "cancelledFlag", "billingCycle/id",
                     "billingCycle/name", "currency/id", "currency/currencyCode", "billStartDate", "nextInvoiceDate",
-                    "prorateFlag", "invoiceProratedAdditionsFlag")
+                    "prorateFlag", "invoiceProratedAdditionsFlag", "endDate", "noEndingDateFlag")
 ADDITION_FIELDS = ("id", "serialNumber", "product/id", "product/identifier", "quantity", "unitPrice", "unitCost",
                    "effectiveDate", "cancelledDate", "billCustomer", "taxableFlag", "description",
                    "invoiceDescription")
@@ -200,7 +200,7 @@ def targets(picture: Picture, data: CustomerData, remembered: Mapping[str, Any],
     agreements = picture.company_agreements(data.company_id)
     chosen: dict[str, Any] = {}
     for sub in data.subscriptions:
-        eligible = [a for a, ag in agreements.items() if not r.eligibility_problems(ag, sub)]
+        eligible = [a for a, ag in agreements.items() if not r.eligibility_problems(ag, sub, today)]
         known = remembered.get(sub.id)
         if known is not None and str(known) in eligible:
             chosen[sub.id] = str(known)
@@ -214,8 +214,12 @@ def targets(picture: Picture, data: CustomerData, remembered: Mapping[str, Any],
         if not sub.billed:
             chosen[sub.id] = None
             continue
-        match = select_agreement(agreements.values(), company_id=data.company_id, period=sub.period,
-                                 currency=sub.currency or "", remembered_id=None)
+        try:
+            match = select_agreement(agreements.values(), company_id=data.company_id, period=sub.period,
+                                     currency=sub.currency or "", remembered_id=None, today=today)
+        except InvalidOrder:  # a billing period no agreement cycle bills: reported as not billed, no agreement
+            chosen[sub.id] = None
+            continue
         chosen[sub.id] = match.chosen
     return chosen
 
