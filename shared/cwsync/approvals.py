@@ -13,18 +13,16 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timezone
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Mapping
 from urllib.parse import quote, urlencode
 
 from cwsync.errors import CwsyncError
 from cwsync.vocabulary import (ACTION_LABELS, APPROVAL_KIND_LABELS as KIND_LABELS, EDITABLE_FIELDS, NUMERIC_FIELDS,
-                               ApprovalKind, ApprovalStatus, DecidedBy, Decision)
+                               ApprovalKind, ApprovalStatus, DecidedBy, Decision, OptionId)
 
 KINDS = tuple(ApprovalKind)
 SIGNATURE_CONTEXT = b"cwsync-approval-link:v1"
-MAX_TEXT_FIELD = {"description": 60}
 DECIDED_BY = tuple(DecidedBy)
 
 
@@ -43,6 +41,19 @@ class ApprovalError(CwsyncError):
 class BadRequest(ApprovalError):
     status = 400
     title = "This request is not valid"
+
+
+class InvalidEdits(BadRequest):
+    """Edits that cannot be used: `problems` (FieldProblem: key, field, message) and the
+    submitted `changes`, so the page can be shown again with every edit kept."""
+
+    title = "Some values cannot be used"
+
+    def __init__(self, problems: list, changes: Mapping[str, Any]):
+        super().__init__("Nothing was decided; correct these and approve again: "
+                         + "; ".join(p.message for p in problems) + ".")
+        self.problems = list(problems)
+        self.changes = {k: dict(v) for k, v in changes.items() if isinstance(v, Mapping)}
 
 
 class LinkForged(ApprovalError):
@@ -170,55 +181,21 @@ def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any], limits:
 def validate_changes(approval: Mapping[str, Any], changes: Mapping[str, Any], limits: Any = None) -> dict:
     """Keep only edits that differ from the plan, on fields an approver may change.
 
-    Every value follows the plausibility rules (cwsync.domain.plausibility); one BadRequest
-    lists every field that breaks one, so nothing is decided until all are right.
+    Every value follows the plausibility rules (cwsync.domain.plausibility) and the form's
+    own checks (cwsync.confirm_form); one InvalidEdits lists every field that breaks one, so
+    nothing is decided until all are right, and the page can show each next to its field.
     """
-    from cwsync.domain.plausibility import FIELD_NAMES, Limits, edit_problems
+    from cwsync.confirm_form import validate
 
     if not changes:
         return {}
-    plan = approval.get("plan") or {}
-    operations = {op.get("key"): op for op in plan.get("operations") or []}
-    rows = {key: number for number, key in enumerate(operations, 1)}
-    result: dict[str, dict[str, str]] = {}
-    problems: list[str] = []
-    for key, edits in changes.items():
-        operation = operations.get(key)
-        if operation is None:
-            raise BadRequest(f"The change names an operation {key!r} that is not in the plan.")
-        if not isinstance(edits, Mapping):
-            raise BadRequest(f"The change for {key!r} should be an object of fields.")
-        allowed = EDITABLE_FIELDS.get(operation.get("action"), ())
-        fields = operation.get("fields") or {}
-        for field, value in edits.items():
-            if field not in allowed:
-                raise BadRequest(f"{field!r} cannot be changed on a {operation.get('action')} operation.")
-            text = "" if value is None else str(value).strip()
-            current = fields.get(field)
-            if text == ("" if current is None else str(current)):
-                continue
-            where = (f"{FIELD_NAMES.get(field, field).capitalize()} of row {rows[key]}"
-                     + (f" ({fields['description']})" if fields.get("description") else ""))
-            if field in NUMERIC_FIELDS:
-                found = edit_problems(operation.get("action"), field, text, currency=plan.get("currency"),
-                                      current=current, mpn=_mpn(operation), where=where, limits=limits or Limits())
-                if found:
-                    problems += [p.reason for p in found]
-                    continue
-                text = f"{Decimal(text):f}"
-            elif len(text) > MAX_TEXT_FIELD.get(field, 255):
-                problems.append(f"{where} is longer than {MAX_TEXT_FIELD.get(field, 255)} characters")
-                continue
-            result.setdefault(key, {})[field] = text
+    try:
+        result, problems = validate(approval.get("plan") or {}, changes, limits)
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
     if problems:
-        raise BadRequest("Nothing was decided; correct these and approve again: " + "; ".join(problems) + ".",
-                         title="Some values cannot be used")
+        raise InvalidEdits(problems, changes)
     return result
-
-
-def _mpn(operation: Mapping[str, Any]) -> str | None:
-    product = (operation.get("fields") or {}).get("product")
-    return product.get("identifier") if isinstance(product, Mapping) else None
 
 
 def form_to_body(form: Mapping[str, list[str]]) -> dict:
@@ -296,8 +273,18 @@ def _environment():
         lstrip_blocks=True,
     )
     env.filters["when"] = format_time
+    env.filters["money"] = _money
     env.filters["day"] = format_date
     return env
+
+
+def _money(amount: Any, currency: str | None = None, sign: bool = False) -> str:
+    """An amount rounded to the currency ('12.50'); with `sign`, '+12.50' for an increase."""
+    from cwsync.domain.money import format_money, to_decimal
+
+    value = to_decimal(amount if amount is not None else 0)
+    text = format_money(value, currency or None)
+    return f"+{text}" if sign and value > 0 else text
 
 
 def render_page(template: str, **values: Any) -> str:
@@ -306,36 +293,36 @@ def render_page(template: str, **values: Any) -> str:
 
 
 def render_approval_page(approval: Mapping[str, Any], *, action: str, sig: str, exp: str,
-                         now: datetime | None = None) -> str:
-    """The approval page: task, options (with reasons), the plan for `confirm`, approve/reject forms."""
+                         now: datetime | None = None, edits: Mapping[str, Any] | None = None,
+                         problems: list | None = None, nonce: str | None = None) -> str:
+    """The approval page: task, options (with reasons), the editable plan for `confirm`,
+    approve/reject forms. `edits`/`problems`: a refused submission shown again, every edit kept."""
+    from cwsync.confirm_form import amounts, operation_rows
+
     view = public_view(approval, now)
-    operations = []
-    for op in (view.get("plan") or {}).get("operations") or []:
-        fields = op.get("fields") or {}
-        operations.append({
-            "key": op.get("key"),
-            "action": op.get("action"),
-            "action_label": ACTION_LABELS.get(op.get("action"), op.get("action")),
-            "description": fields.get("description") or op.get("explanation") or "",
-            "quantity": fields.get("quantity", ""),
-            "unit_price": fields.get("unitPrice", fields.get("amount", fields.get("price", ""))),
-            "unit_cost": fields.get("unitCost", fields.get("cost", "")),
-            "dates": _operation_dates(fields),
-            "explanation": op.get("explanation") or "",
-            "editable": [f for f in EDITABLE_FIELDS.get(op.get("action"), ()) if f in fields],
-            "fields": fields,
-        })
+    plan = view.get("plan") or {}
+    rows = operation_rows(plan, edits, problems, ACTION_LABELS) if plan else []
+    anchors = {(op["key"], f["name"]): f["id"] for op in rows for f in op["inputs"]}
+    problem_links = [{"message": p.message, "anchor": anchors.get((p.key, p.field), "plan")} for p in problems or []]
+    options = view.get("options") or []
+    eligible = [o for o in options if o.get("eligible")]
+    only_check_again = len(eligible) == 1 and eligible[0]["id"] == OptionId.CHECK_AGAIN
     return _environment().get_template("approval.html").render(
-        approval=view, operations=operations, action=action, sig=sig, exp=exp,
+        approval=view, operations=rows, action=action, sig=sig, exp=exp, nonce=nonce,
         pending=view["status"] == ApprovalStatus.PENDING, kind_label=KIND_LABELS.get(view["kind"], view["kind"]),
+        totals=amounts(plan, edits) if plan else None, problems=problem_links,
+        approve_label="Check again" if only_check_again else APPROVE_LABELS.get(view["kind"], "Approve"),
+        period=PERIOD_WORDS.get(str((view.get("task") or {}).get("billingCycle")), "billing period"),
     )
 
 
 def render_message_page(title: str, message: str, *, status: int = 200,
-                        approval: Mapping[str, Any] | None = None, now: datetime | None = None) -> str:
-    """A short page: an outcome ('Approved') or an error ('This link is not valid')."""
+                        approval: Mapping[str, Any] | None = None, now: datetime | None = None,
+                        follow: str | None = None) -> str:
+    """A short page: an outcome ('Approved') or an error ('This link is not valid'); `follow`:
+    the address it reloads to (every 2 s, no script) until the task's next step is ready."""
     return _environment().get_template("message.html").render(
-        title=title, message=message, status=status,
+        title=title, message=message, status=status, follow=follow,
         approval=public_view(approval, now) if approval else None,
     )
 
@@ -347,3 +334,12 @@ def _operation_dates(fields: Mapping[str, Any]) -> str:
     if fields.get("cancelledDate"):
         parts.append(f"cancelled {format_date(fields['cancelledDate'])}")
     return ", ".join(parts)
+
+
+PERIOD_WORDS = {"Monthly": "month", "Quarterly": "quarter", "SemiAnnual": "half-year", "Yearly": "year"}
+APPROVE_LABELS = {
+    ApprovalKind.CUSTOMER: "Link the chosen company",
+    ApprovalKind.PRODUCT: "Use the chosen product",
+    ApprovalKind.AGREEMENT: "Use the chosen agreement",
+    ApprovalKind.CONFIRM: "Write these changes to ConnectWise",
+}

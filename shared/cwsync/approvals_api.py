@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 from typing import Any, Callable, Mapping
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from cwsync.approvals import (AlreadyDecided, ApprovalError, ApprovalNotFound, BadRequest, LinkExpired,
+from cwsync.approvals import (AlreadyDecided, ApprovalError, ApprovalNotFound, BadRequest, InvalidEdits, LinkExpired,
+                              approval_url,
                               effective_status, expires_epoch, form_to_body, parse_decision, public_view,
                               render_approval_page, render_message_page, verify_link)
 from cwsync.config import plausibility_limits
 from cwsync.observability import logger
-from cwsync.vocabulary import ApprovalStatus, DecidedBy, Decision
+from cwsync.vocabulary import FINAL_STATUSES, ApprovalStatus, DecidedBy, Decision
 
 MAX_BODY_BYTES = 64 * 1024
 GONE_CODES = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
@@ -50,10 +52,14 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         if _wants_json(app):
             return _json(200, public_view(approval, deps.now()))
         status = effective_status(approval, deps.now())
+        if query.get("next") == "1" and status == ApprovalStatus.DECIDED:
+            return _next_step(deps, approval, query)
         if status == ApprovalStatus.EXPIRED:
             raise LinkExpired("This approval has expired; nothing can be decided here any more.")
+        nonce = secrets.token_urlsafe(16)
         return _html(200, render_approval_page(approval, action=f"./{quote(approval_id, safe='')}",
-                                               sig=query["sig"], exp=query["exp"], now=deps.now()))
+                                               sig=query["sig"], exp=query["exp"], now=deps.now(), nonce=nonce),
+                     nonce=nonce)
 
     @app.post("/approvals/<approval_id>")
     def decide(approval_id: str) -> Response:
@@ -64,7 +70,16 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         verify_link(deps.signing_key, approval_id, sig, str(exp) if exp is not None else None, now=deps.now())
         approval = _load(deps, approval_id)
         _ensure_pending(approval, deps)
-        decision = parse_decision(approval, body, plausibility_limits(deps.settings))
+        try:
+            decision = parse_decision(approval, body, plausibility_limits(deps.settings))
+        except InvalidEdits as refused:
+            if _wants_json(app):
+                raise
+            nonce = secrets.token_urlsafe(16)  # the page again, every edit kept, every problem at its field
+            return _html(400, render_approval_page(approval, action=f"./{quote(approval_id, safe='')}",
+                                                   sig=str(sig), exp=str(exp), now=deps.now(), nonce=nonce,
+                                                   edits=refused.changes, problems=refused.problems),
+                         nonce=nonce)
         decision["decidedAt"] = deps.now().isoformat().replace("+00:00", "Z")
         if not deps.store.decide_approval(approval_id, decision):
             _ensure_pending(_load(deps, approval_id), deps)  # raises 409 or 410
@@ -78,10 +93,13 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         if decision["decision"] == Decision.APPROVE:
             label = next((o.get("label") for o in approval.get("options") or []
                           if str(o.get("id")) == decision["choice"]), decision["choice"])
-            title, message = "Approved", f"You chose: {label}. The sync continues; you will be notified of the result."
+            title, message = "Approved", (f"You chose: {label}. The sync continues; the next step opens here by "
+                                          "itself when it needs you.")
+            follow = _next_url(approval_id, sig, exp)
         else:
             title, message = "Rejected", f"The task was rejected ({decision['reason']}); nothing changes in ConnectWise."
-        return _html(200, render_message_page(title, message, approval=decided, now=deps.now()))
+            follow = None
+        return _html(200, render_message_page(title, message, approval=decided, now=deps.now(), follow=follow))
 
     @app.route("/approvals/<approval_id>", method=WRONG_METHODS)
     def wrong_method(approval_id: str) -> Response:
@@ -105,6 +123,37 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         return _error(app, failure)
 
     return app
+
+
+# --- after a decision: the same task's next step ---------------------------------------------
+
+def _next_url(approval_id: str, sig: Any, exp: Any) -> str:
+    return f"./{quote(approval_id, safe='')}?" + urlencode({"exp": str(exp), "sig": str(sig), "next": "1"})
+
+
+def _next_step(deps, approval: Mapping[str, Any], query: Mapping[str, str]) -> Response:
+    """The task's next pending approval (its own signed page), its outcome, or "working on it"."""
+    task_id = str(approval.get("taskId"))
+    pending = [a for a in deps.store.list_approvals(task_id=task_id, status=ApprovalStatus.PENDING)
+               if a.get("approvalId") != approval.get("approvalId") and expires_epoch(a)]
+    decision = approval.get("decision") or {}
+    label = next((o.get("label") for o in approval.get("options") or []
+                  if str(o.get("id")) == str(decision.get("choice"))), decision.get("choice"))
+    if pending:
+        following = pending[0]
+        link = approval_url("", str(following["approvalId"]), expires_epoch(following), deps.signing_key)
+        return Response(303, "text/plain; charset=utf-8", "", headers={**SECURITY_HEADERS, "Location": "." + link[len("/approvals"):]})
+    task = deps.store.get_task(task_id) or {}
+    status = str(task.get("status") or "")
+    if status in FINAL_STATUSES:
+        from cwsync.services.operator import status_label
+
+        return _html(200, render_message_page(status_label(status), str(task.get("reason") or ""),
+                                              approval=approval, now=deps.now()))
+    return _html(200, render_message_page(
+        "Approved", f"You chose: {label}. cwsync is working on the next step; this page follows it by itself.",
+        approval=approval, now=deps.now(), follow=_next_url(str(approval.get("approvalId")), query.get("sig"),
+                                                            query.get("exp"))))
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -206,8 +255,11 @@ def _json(status: int, body: Any) -> Response:
     return Response(status, "application/json", json.dumps(body, default=str), headers=dict(SECURITY_HEADERS))
 
 
-def _html(status: int, body: str) -> Response:
-    return Response(status, "text/html; charset=utf-8", body, headers=dict(SECURITY_HEADERS))
+def _html(status: int, body: str, *, nonce: str | None = None) -> Response:
+    headers = dict(SECURITY_HEADERS)
+    if nonce:  # the confirm page's totals preview; nothing else may run
+        headers["Content-Security-Policy"] += f"; script-src 'nonce-{nonce}'"
+    return Response(status, "text/html; charset=utf-8", body, headers=headers)
 
 
 def _error(app: APIGatewayHttpResolver, error: ApprovalError) -> Response:

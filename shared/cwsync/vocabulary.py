@@ -259,12 +259,26 @@ DEFAULT_TAG_FORMAT = "MP-{subscription_id}-{order_number}"
 ADDITION_FIELDS_WRITTEN = ("product", "quantity", "unitPrice", "unitCost", "billCustomer", "taxableFlag",
                            "effectiveDate", "serialNumber", "description", "invoiceDescription")
 # ... and what an approver may change on a planned operation, by action; everything else is fixed.
+# `priceSource` is not a ConnectWise field: choosing a source sets unit price and cost (cwsync.confirm_form).
 EDITABLE_FIELDS = {
-    Action.CREATE_ADDITION: ("quantity", "unitPrice", "unitCost", "description"),
+    Action.CREATE_ADDITION: ("description", "quantity", "unitPrice", "unitCost", "priceSource", "effectiveDate",
+                             "cancelledDate", "billCustomer", "taxableFlag"),
     Action.UPDATE_ADDITION: ("quantity", "unitPrice", "unitCost", "description"),
-    Action.CREATE_ADJUSTMENT: ("amount", "description"),
-    Action.CREATE_CATALOG_ITEM: ("description", "price", "cost"),
+    Action.CREATE_ADJUSTMENT: ("amount", "description", "effectiveDate"),
+    Action.CREATE_CATALOG_ITEM: ("identifier", "description", "customerDescription", "price", "cost", "taxableFlag"),
 }
+
+# The approver's edits that are not numbers (text, dates, flags, choices); every other edit is numeric.
+NON_NUMERIC_EDITS = frozenset({"description", "identifier", "customerDescription", "effectiveDate",
+                               "cancelledDate", "billCustomer", "taxableFlag", "priceSource"})
+
+
+class PriceOrigin(StrEnum):
+    """Where an addition's price and cost can come from (the confirm page's price source switch)."""
+
+    MARKETPLACE = "marketplace"   # the order's charge line
+    AGREEMENT = "agreement"       # the subscription's current ConnectWise addition
+    CATALOG = "catalog"           # the ConnectWise catalog item
 # Fields that are numbers in ConnectWise; plans carry them as exact strings. The approver's
 # numeric edits are a subset of these.
 NUMERIC_FIELDS = frozenset({

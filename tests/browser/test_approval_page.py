@@ -334,7 +334,7 @@ def test_the_confirm_page_edits_reach_the_decision(site, browser):
                        options=[{"id": "apply", "label": "Apply these changes", "eligible": True, "reason": ""}])
     browser.navigate(url)
     text = text_of(browser.html())
-    assert "Add addition" in text and "from 2026-02-15" in text
+    assert "Row 1: Add addition" in text and 'type="date"' in browser.html() and 'value="2026-02-15"' in browser.html()
     selector = 'input[name="changes.create-addition:MP-SUB-1-SO000012.quantity"]'
     browser.click(selector)
     for _ in range(2):

@@ -76,7 +76,8 @@ def test_every_task_type_has_a_label_and_every_action_an_approver_may_edit_has_a
     assert set(vocabulary.TASK_TYPE_LABELS) == set(vocabulary.TaskType)
     assert set(vocabulary.APPROVAL_KIND_LABELS) == set(vocabulary.ApprovalKind)
     assert set(vocabulary.EDITABLE_FIELDS) <= set(vocabulary.ACTION_LABELS) == set(vocabulary.Action)
-    numeric_edits = {f for fields in vocabulary.EDITABLE_FIELDS.values() for f in fields} - {"description"}
+    numeric_edits = {f for fields in vocabulary.EDITABLE_FIELDS.values() for f in fields} - vocabulary.NON_NUMERIC_EDITS
+    assert numeric_edits >= {"quantity", "unitPrice", "unitCost", "amount", "price", "cost"}
     assert numeric_edits <= vocabulary.NUMERIC_FIELDS
 
 

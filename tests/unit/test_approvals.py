@@ -222,19 +222,22 @@ def test_the_page_works_without_javascript():
     assert "<script" not in html.lower() and "onclick" not in html.lower() and "javascript:" not in html.lower()
 
 
-def test_the_confirm_page_shows_the_plan_with_editable_fields():
+def test_the_confirm_page_shows_the_plan_with_every_field_of_an_addition_editable_and_labelled():
     html = render_approval_page(confirm_approval(), action="./abc123", sig="SIG", exp=str(LATER), now=NOW)
     page = parse(html)
     text = " ".join("".join(page.text).split())
-    for heading in ("Action", "Description", "Quantity", "Unit price", "Unit cost", "Dates"):
-        assert heading in text
-    assert "Add addition" in text and "Cancel addition" in text and "cancelled 2026-02-15" in text
+    assert "Row 1: Add addition" in text and "Row 2: Cancel addition" in text and "Old addition ends" in text
     fields = {i["name"]: i.get("value") for i in page.inputs if i.get("name", "").startswith("changes.")}
-    assert fields == {"changes.create-addition:MP-SUB-1-CH1.description": "M365 <b>",
-                      "changes.create-addition:MP-SUB-1-CH1.quantity": "12",
+    assert fields == {"changes.create-addition:MP-SUB-1-CH1.quantity": "12",
                       "changes.create-addition:MP-SUB-1-CH1.unitPrice": "6.00",
-                      "changes.create-addition:MP-SUB-1-CH1.unitCost": "4.80"}
-    assert "M365 &lt;b&gt;" in html
+                      "changes.create-addition:MP-SUB-1-CH1.unitCost": "4.80",
+                      "changes.create-addition:MP-SUB-1-CH1.effectiveDate": "2026-02-15",
+                      "changes.create-addition:MP-SUB-1-CH1.cancelledDate": ""}
+    assert 'name="changes.create-addition:MP-SUB-1-CH1.description" maxlength="6000"' in html
+    assert ">M365 &lt;b&gt;</textarea>" in html
+    for field_id in [i["id"] for i in page.inputs if i.get("name", "").startswith("changes.")]:
+        assert f'<label for="{field_id}">' in html  # every input has its label
+    assert "Write these changes to ConnectWise" in text
 
 
 def test_a_decided_approval_page_offers_no_forms():

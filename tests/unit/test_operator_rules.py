@@ -58,3 +58,17 @@ def test_a_row_names_the_customer_even_before_it_is_known_by_name():
     assert row["customer"] == "customer 1000048531"
     assert row["type"] == "Sales Order (new subscription)"
     assert row["nextAction"].startswith("Fix the cause")
+
+
+@pytest.mark.parametrize("subject", [
+    "Choose the ConnectWise company for " + "Very Long Customer Name Incorporated " * 3 + "(order SO000123)",
+    "Confirm the ConnectWise changes for <script>alert(1)</script> & Co \"Ltd\" of the Northern Territories "
+    "and Islands (order SO000123)",
+    "Sync failed: order SO000123 for " + "Very Long Customer Name Incorporated " * 3,
+])
+def test_a_long_notification_subject_keeps_its_whole_order_number(subject):
+    from cwsync.adapters.notify import SUBJECT_MAX, clean_subject
+
+    shortened = clean_subject(subject)
+    assert len(shortened) <= SUBJECT_MAX
+    assert "SO000123" in shortened and "…" in shortened

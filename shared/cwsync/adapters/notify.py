@@ -7,6 +7,7 @@ The message text carries the approval links; links and the webhook URL are never
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Iterable, Mapping, Sequence
 
 from cwsync.errors import ConfigurationError, TransientError
@@ -17,13 +18,40 @@ SUBJECT_MAX = 100  # SNS limit for e-mail subjects
 WEBHOOK_TIMEOUT = (3.05, 10)
 
 
+# A subject's closing "(order SO000123)" or ": order SO000123 for …" part names the order: kept whole.
+_ORDER_TAIL = re.compile(r"\s*\((?:order|orders?)\s[^()]*\)$")
+_ORDER_WORD = re.compile(r"\border\s+\S+")
+
+
 def clean_subject(subject: str) -> str:
-    """SNS subjects: one line, printable, at most 100 characters."""
+    """SNS subjects: one line, printable, at most 100 characters, never cut inside an order number.
+
+    A long subject loses words from the customer's name (the middle), not its order number:
+    "Choose the ConnectWise company for <long name…> (order SO000123)".
+    """
     text = " ".join(str(subject).split())
     text = "".join(ch for ch in text if ch.isprintable())
-    if len(text) > SUBJECT_MAX:
-        text = text[: SUBJECT_MAX - 1].rstrip() + "…"
-    return text or "cwsync"
+    if len(text) <= SUBJECT_MAX:
+        return text or "cwsync"
+    tail = _ORDER_TAIL.search(text)
+    if tail and len(tail.group(0)) < SUBJECT_MAX // 2:
+        head = text[:tail.start()]
+        return _shorten(head, SUBJECT_MAX - len(tail.group(0))) + tail.group(0)
+    word = _ORDER_WORD.search(text)
+    if word and word.end() < SUBJECT_MAX - 1:
+        return _shorten(text, SUBJECT_MAX, keep=word.end())
+    return _shorten(text, SUBJECT_MAX)
+
+
+def _shorten(text: str, limit: int, *, keep: int = 0) -> str:
+    """At most `limit` characters ending in "…", cut at a space after position `keep` when there is one."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > max(keep, limit // 2):
+        cut = cut[:space]
+    return cut.rstrip(" ,:;-") + "…"
 
 
 def _links(links: Mapping[str, str] | Iterable[Sequence[str]] | None) -> list[tuple[str, str]]:

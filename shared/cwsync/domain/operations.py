@@ -115,12 +115,21 @@ class Operation:
     explanation: str
     # Change to what the customer is billed (recurring per period, or one-time); for `total`.
     money_effect: Decimal = Decimal(0)
+    # What the approver sees beside the fields (never written): the record as it is today
+    # (`before`), and the price and cost each price source gives (`prices`: {"chosen", "options"}).
+    before: dict = field(default_factory=dict)
+    prices: dict = field(default_factory=dict)
 
     def to_dict(self, currency: str) -> dict:
-        return {"key": self.key, "action": self.action, "agreementId": self.agreement_id,
-                "match": _json_value("match", self.match, currency),
-                "fields": _json_value("fields", self.fields, currency),
-                "explanation": self.explanation}
+        result = {"key": self.key, "action": self.action, "agreementId": self.agreement_id,
+                  "match": _json_value("match", self.match, currency),
+                  "fields": _json_value("fields", self.fields, currency),
+                  "explanation": self.explanation}
+        if self.before:
+            result["before"] = _json_value("before", self.before, currency)
+        if self.prices:
+            result["prices"] = _json_value("prices", self.prices, currency)
+        return result
 
 
 @dataclass

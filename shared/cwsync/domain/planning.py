@@ -10,7 +10,7 @@ operations; nothing here writes anything. Assumptions about the marketplace data
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Mapping, Sequence
@@ -24,7 +24,7 @@ from cwsync.domain.operations import (ADJUSTMENT_DESCRIPTION_MAX, CANCEL_ADDITIO
                                       CREATE_ADJUSTMENT, CREATE_CATALOG_ITEM, UPDATE_ADDITION, Operation, Plan,
                                       has_subscription_tag, ownership_tag, subscription_tag_prefix)
 from cwsync.domain.plan_context import PlanContext, PlanSettings  # noqa: F401 (PlanSettings: re-exported)
-from cwsync.vocabulary import ChargeType, PriceSource, Proration, TaskType
+from cwsync.vocabulary import ChargeType, PriceOrigin, PriceSource, Proration, TaskType
 
 
 def plan_task(task_type: TaskType | str, order: Order, context: PlanContext) -> Plan:
@@ -37,6 +37,16 @@ class _Price:
     price: Decimal
     cost: Decimal
     source: str
+    # Every source that had amounts, by PRICE_SOURCE_KEYS, for the approver's price source switch.
+    options: dict = field(default_factory=dict)
+    chosen: str = ""
+
+
+# The price sources in the order price_of tries them (marketplace setting), as the approver reads them.
+PRICE_SOURCE_KEYS = (PriceOrigin.MARKETPLACE, PriceOrigin.AGREEMENT, PriceOrigin.CATALOG)
+# What the approver is shown of an addition as it is today, beside the planned change.
+BEFORE_FIELDS = ("description", "quantity", "unitPrice", "unitCost", "effectiveDate", "cancelledDate",
+                 "billCustomer", "taxableFlag", "serialNumber")
 
 
 class _Planner:
@@ -110,11 +120,15 @@ class _Planner:
         sources = [(from_order, "the marketplace order's charge line"),
                    (from_addition, "the current ConnectWise addition"),
                    (from_catalog, "the ConnectWise catalog item")]
+        options = {str(key): {"unitPrice": amounts[0], "unitCost": amounts[1]}
+                   for key, (amounts, _) in zip(PRICE_SOURCE_KEYS, sources) if amounts is not None}
+        keys = list(PRICE_SOURCE_KEYS)
         if self.settings.price_source == PriceSource.CONNECTWISE:
             sources = sources[1:] + sources[:1]
-        for amounts, source in sources:
+            keys = keys[1:] + keys[:1]
+        for (amounts, source), key in zip(sources, keys):
             if amounts is not None:
-                return _Price(amounts[0], amounts[1], source)
+                return _Price(amounts[0], amounts[1], source, options, str(key))
         raise SyncFailed(f"No price for {mpn}: the order has no charge line for it and ConnectWise has no "
                          "addition or catalog item to take it from")
 
@@ -153,7 +167,8 @@ class _Planner:
         }
         op = Operation(f"create-addition:{tag}", CREATE_ADDITION, self.agreement_id, {"serialNumber": tag},
                        fields, f"{explanation}; price and cost from {price.source}",
-                       money_effect=line.quantity * price.price)
+                       money_effect=line.quantity * price.price,
+                       prices={"chosen": price.chosen, "options": price.options} if price.options else {})
         self.ops.append(op)
         return op
 
@@ -164,7 +179,8 @@ class _Planner:
             {"id": addition.get("id"), "serialNumber": serial}, {"cancelledDate": self.effective},
             f"{why}: addition {serial} ({format_quantity(_dec(addition, 'quantity'))} × "
             f"{format_money(_dec(addition, 'unitPrice'), self.order.currency)}) ends on {self.day}",
-            money_effect=-_recurring(addition)))
+            money_effect=-_recurring(addition),
+            before={k: addition[k] for k in BEFORE_FIELDS if addition.get(k) is not None}))
 
     def create_adjustment(self, tag: str, amount: Decimal, text: str, explanation: str) -> None:
         """A one-time charge; `tag` (not editable) leads the ConnectWise description, `text` is the editable rest."""

@@ -35,7 +35,19 @@ def task_summary(deps, task: Mapping[str, Any], order: Order) -> dict:
         "subscriptionId": order.subscription_id,
         "currency": order.currency,
         "products": [_product_text(line) for line in order.lines],
+        "billingCycle": _cycle_name(order),
     }
+
+
+def _cycle_name(order: Order) -> str | None:
+    """'Monthly', 'Yearly', … (what the page's recurring totals are per)."""
+    from cwsync.domain.agreements import billing_cycle_name
+    from cwsync.errors import InvalidOrder
+
+    try:
+        return billing_cycle_name(order.billing_period) if order.billing_period else None
+    except InvalidOrder:  # an order without a known cycle still gets its page
+        return None
 
 
 def request_approval(deps, task_id: str, approval: Mapping[str, Any], token: str) -> dict:

@@ -19,9 +19,14 @@ def confirm_plan(deps, task_id: str, task: Mapping[str, Any], decision: Mapping[
 
 
 def apply_edits(plan: dict, changes: Mapping[str, Mapping[str, Any]]) -> dict:
-    """The plan with the approver's field edits (already validated by the approvals API)."""
+    """The plan with the approver's field edits (already validated by the approvals API); its
+    summary then describes the edited writes, so the outcome never shows the values replaced."""
+    from cwsync.confirm_form import DATE_FIELDS, FIELD_LABELS, day
+    from cwsync.notifications import operation_text
+
     if not changes:
         return plan
+    edited = []
     for operation in plan.get("operations") or []:
         edits = changes.get(operation.get("key"))
         if not edits:
@@ -29,8 +34,14 @@ def apply_edits(plan: dict, changes: Mapping[str, Mapping[str, Any]]) -> dict:
         fields = operation.setdefault("fields", {})
         notes = []
         for name, value in edits.items():
-            notes.append(f"{name} {fields.get(name)} → {value}")
-            fields[name] = str(value)
+            def shown(v, name=name):
+                return day(v) if name in DATE_FIELDS else ("yes" if v is True else "no" if v is False else v)
+            notes.append(f"{FIELD_LABELS.get(name, name).lower()} {shown(fields.get(name))} → {shown(value)}")
+            fields[name] = value if isinstance(value, bool) else str(value)
         operation["explanation"] = f"{operation.get('explanation') or ''} (changed by the approver: {', '.join(notes)})".strip()
         operation["edited"] = True
+        edited.append(operation)
+    if edited:
+        plan["summary"] = "As edited by the approver: " + "; ".join(
+            operation_text(op, plan.get("currency")) for op in plan.get("operations") or [])
     return plan

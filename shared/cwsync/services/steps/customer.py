@@ -49,6 +49,7 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
         return {"outcome": StepOutcome.LINKED, "companyId": match.chosen, "source": LinkSource.MATCH}
 
     if not any(o.eligible for o in match.options):
+        deps.store.set_task_attributes(str(task_id), customerName=customer_name)  # the dashboard names it
         raise SyncFailed(f"No ConnectWise company matches the marketplace customer {customer_name} "
                          f"({customer_id}): {match.explanation}. Add the company in ConnectWise (identifier "
                          f"{customer_id}) and run the sync again.")
