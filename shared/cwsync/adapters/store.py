@@ -466,9 +466,12 @@ class Store(CheckStateItems):
             ExpressionAttributeValues=_serialize({":pk": f"TASK#{task_id}", ":op": OP_PREFIX}))]
 
     # -- check runs and approvals per task (the operator's dashboard) --
-    def record_check(self, at: datetime, source: str, summary: str, counts: Mapping[str, Any]) -> None:
-        """The latest check (and the latest scheduled one): when, started how, what it found."""
-        item = {"at": format_time(at), "source": source, "summary": summary, "counts": dict(counts)}
+    def record_check(self, at: datetime, source: str, summary: str, counts: Mapping[str, Any],
+                     digest: list[str] | None = None) -> None:
+        """The latest check (and the latest scheduled one): when, started how, what it found, and
+        the tasks its digest listed."""
+        item = {"at": format_time(at), "source": source, "summary": summary, "counts": dict(counts),
+                "digest": list(digest or [])}
         self._put({PK: "CHECK", SK: "LAST", **item})
         if source == "schedule":
             self._put({PK: "CHECK", SK: "LAST_SCHEDULED", **item})
@@ -503,3 +506,16 @@ class Store(CheckStateItems):
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
         found.sort(key=lambda a: str(a.get("createdAt") or ""), reverse=True)
         return found
+
+    def add_task_notification(self, task_id: str, entry: Mapping[str, Any]) -> None:
+        """Append {at, subject} to the task's `notifications` (what its page lists as sent)."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name, Key=_serialize(_task_key(task_id)),
+                UpdateExpression="SET #n = list_append(if_not_exists(#n, :empty), :entry)",
+                ConditionExpression="attribute_exists(PK)", ExpressionAttributeNames={"#n": "notifications"},
+                ExpressionAttributeValues=_serialize({":empty": [], ":entry": [dict(entry)]}))
+        except ClientError as error:
+            if _condition_failed(error):
+                raise TaskNotFound(f"Task {task_id} does not exist") from None
+            raise

@@ -21,8 +21,12 @@ def run_check(deps, event: Mapping[str, Any] | None = None, *, remaining_ms=None
     from cwsync.services.check_changes import check_changes
 
     result = check_changes(deps, remaining_ms=remaining_ms)
+    from cwsync.services.task_notices import send_digest
+
     source = "dashboard" if (event or {}).get("source") == DASHBOARD_SOURCE else "schedule"
-    deps.store.record_check(deps.now(), source, result.summary(), result.counts())
+    previous = (deps.store.last_checks().get("last") or {}).get("digest")
+    digest = send_digest(deps, previous)
+    deps.store.record_check(deps.now(), source, result.summary(), result.counts(), digest=digest)
     return result.to_dict()
 
 

@@ -82,10 +82,13 @@ def request_approval(deps, task_id: str, approval: Mapping[str, Any], token: str
         "expiresAt": format_time(expires_at),
         "expires": expires,
     }
-    deps.store.put_approval(record)
-    deps.store.update_task(str(task_id), TaskStatus.WAITING_APPROVAL, f"Waiting for approval: {record['title']}",
-                           approvalId=approval_id, approvalKind=kind, approvalExpiresAt=record["expiresAt"])
+    from cwsync.services.task_notices import notify_task
+
     base_url = deps.settings.need("approvals_base_url")
     link = approval_url(base_url, approval_id, expires, deps.signing_key)
-    deps.notifier.publish(record["title"], approval_message(record), [("Open the approval page", link)])
+    deps.store.put_approval(record)
+    deps.store.update_task(str(task_id), TaskStatus.WAITING_APPROVAL, f"Waiting for approval: {record['title']}",
+                           approvalId=approval_id, approvalKind=kind, approvalExpiresAt=record["expiresAt"],
+                           approvalLink=link)  # the check's digest lists it
+    notify_task(deps, task_id, record["title"], approval_message(record), [("Open the approval page", link)])
     return {"outcome": StepOutcome.APPROVAL_REQUESTED, "approvalId": approval_id, "expiresAt": record["expiresAt"]}

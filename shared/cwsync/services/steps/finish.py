@@ -48,6 +48,8 @@ def finish_task(deps, task_id: str, outcome: str, error: Mapping[str, Any] | Non
     except TaskNotFound:
         found = False
     if subject:
-        deps.notifier.publish(subject, "\n".join(body))
+        from cwsync.services.task_notices import notify_task
+
+        notify_task(deps, task_id, subject, "\n".join(body))
     return {"outcome": str(status), "taskId": str(task_id), "reason": reason, "found": found,
             "notified": bool(subject)}
