@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, Mapping
 from urllib.parse import quote, urlencode
 
+from cwsync.dates import parse_datetime
 from cwsync.errors import CwsyncError
 from cwsync.vocabulary import (ACTION_LABELS, APPROVAL_KIND_LABELS as KIND_LABELS, EDITABLE_FIELDS, NUMERIC_FIELDS,
                                ApprovalKind, ApprovalStatus, DecidedBy, Decision, OptionId)
@@ -125,7 +126,7 @@ def format_time(value: Any) -> str:
         when = datetime.fromtimestamp(int(value), timezone.utc)
     elif isinstance(value, str) and value:
         try:
-            when = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+            when = parse_datetime(value)
         except ValueError:
             return value
     elif isinstance(value, datetime):
@@ -257,7 +258,7 @@ def expires_epoch(approval: Mapping[str, Any]) -> int | None:
         return int(value)
     at = approval.get("expiresAt")
     if isinstance(at, str) and at:
-        return int(datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp())
+        return int(parse_datetime(at).timestamp())
     return None
 
 

@@ -10,7 +10,6 @@ execution; it never reaches a page, a URL, a log line or an exception.
 """
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 from typing import Any, Callable, Mapping
@@ -24,10 +23,10 @@ from cwsync.approvals import (AlreadyDecided, ApprovalError, ApprovalNotFound, B
                               render_approval_page, render_message_page, verify_link)
 from cwsync.config import plausibility_limits
 from cwsync.observability import logger
+from cwsync.errors import ApprovalRejected, TaskNotWaiting, TransientError
 from cwsync.vocabulary import FINAL_STATUSES, ApprovalStatus, DecidedBy, Decision
 
 MAX_BODY_BYTES = 64 * 1024
-GONE_CODES = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
 WRONG_METHODS = ["PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -181,22 +180,22 @@ def _ensure_pending(approval: Mapping[str, Any], deps) -> None:
 
 def _resume(deps, approval: Mapping[str, Any], decision: Mapping[str, Any]) -> None:
     """SendTaskSuccess / SendTaskFailure; a token Step Functions no longer waits for → 410."""
-    from botocore.exceptions import ClientError
+    from cwsync.adapters.stepfunctions import TaskResumer
 
     token = approval.get("token")
+    resumer = TaskResumer(deps.stepfunctions)
     try:
         if decision["decision"] == Decision.APPROVE:
             output = {"decision": Decision.APPROVE, "choice": decision["choice"], "changes": decision.get("changes") or {},
                       "approvalId": approval.get("approvalId"), "decidedBy": decision.get("decidedBy") or DecidedBy.PERSON}
-            deps.stepfunctions.send_task_success(taskToken=token, output=json.dumps(output))
+            resumer.succeed(token, output)
         else:
-            deps.stepfunctions.send_task_failure(taskToken=token, error="ApprovalRejected",
-                                                 cause=decision.get("reason") or "Rejected by the approver")
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
+            resumer.fail(token, ApprovalRejected.__name__, decision.get("reason") or "Rejected by the approver")
+    except (TaskNotWaiting, TransientError) as error:
+        code = getattr(error, "code", "")
         logger.warning("Could not resume the task", extra={"approvalId": approval.get("approvalId"), "code": code})
         approval_id = str(approval.get("approvalId"))
-        if code in GONE_CODES:
+        if isinstance(error, TaskNotWaiting):
             deps.store.settle_decided_approval(approval_id, ApprovalStatus.EXPIRED)  # later clicks: 410, not 409
             raise LinkExpired("The task stopped waiting for this approval (it timed out or was stopped), so "
                               "the decision was not used. The task is or will be marked expired.") from None
@@ -210,15 +209,13 @@ def _resume(deps, approval: Mapping[str, Any], decision: Mapping[str, Any]) -> N
 
 def _body(app: APIGatewayHttpResolver) -> dict:
     event = app.current_event
-    raw = event.body or ""
-    if event.is_base64_encoded:
-        try:
-            raw = base64.b64decode(raw).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequest("The request body could not be read.") from None
+    try:
+        raw = event.decoded_body or ""  # Powertools undoes API Gateway's base64
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The request body could not be read.") from None
     if len(raw.encode("utf-8")) > MAX_BODY_BYTES:
         raise BadRequest("The request body is too large.")
-    content_type = (_header(event, "content-type") or "").split(";")[0].strip().lower()
+    content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type == "application/json" or (not content_type and raw.lstrip().startswith("{")):
         try:
             body = json.loads(raw or "{}")
@@ -235,19 +232,12 @@ def _body(app: APIGatewayHttpResolver) -> dict:
     raise BadRequest(f"Send the decision as a form or as JSON, not {content_type}.")
 
 
-def _header(event, name: str) -> str | None:
-    for key, value in (event.headers or {}).items():
-        if key.lower() == name:
-            return value
-    return None
-
-
 def _wants_json(app: APIGatewayHttpResolver) -> bool:
     event = app.current_event
     query = event.query_string_parameters or {}
     if query.get("format") == "json":
         return True
-    accept = (_header(event, "accept") or "").lower()
+    accept = (event.headers.get("accept") or "").lower()  # Powertools' headers ignore case
     return "application/json" in accept and "text/html" not in accept
 
 

@@ -39,5 +39,17 @@ class SyncFailed(CwsyncError):
     """The task cannot be synced; the message says why."""
 
 
+class TaskNotWaiting(CwsyncError):
+    """The execution no longer waits for an approval's task token (timed out, stopped, resumed)."""
+
+    def __init__(self, message: str, *, code: str = ""):
+        super().__init__(message)
+        self.code = code
+
+
+class ItemRejected(CwsyncError):
+    """The table refused an item itself (too big, a value it cannot hold), not the request."""
+
+
 class TaskNotFound(CwsyncError):
     """The task does not exist in the cwsync table."""

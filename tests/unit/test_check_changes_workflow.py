@@ -6,7 +6,7 @@ import json
 import boto3
 import pytest
 
-from cwsync.services.workflow import SyncTaskWorkflow, execution_name
+from cwsync.adapters.stepfunctions import SyncTaskWorkflow, execution_name
 
 DEFINITION = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
 

@@ -1,4 +1,5 @@
-"""The SyncTask steps against the real store on moto DynamoDB, with fake API clients."""
+"""The SyncTask steps on the in-memory fakes of their ports (no AWS, no HTTP): what they decide,
+remember and tell people."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from cwsync.adapters.store import Store
 from cwsync.approvals import verify_link
 from cwsync.config import Settings
 from cwsync.errors import ApprovalRejected, SyncFailed
@@ -15,6 +15,7 @@ from cwsync.services import steps
 from cwsync.notifications import nothing_to_change_reason
 from cwsync.services.deps import Dependencies
 from cwsync.vocabulary import OptionId
+from fakes import FakeConnectWise, FakeMarketplace, FakeNotifier, FakeStore
 
 KEY = b"s" * 32
 NOW = datetime(2026, 2, 15, 9, 0, tzinfo=timezone.utc)
@@ -39,81 +40,15 @@ def agreement(agreement_id, *, company=17, cycle="Monthly", currency="USD", stat
             "billingCycle": {"name": cycle}, "currency": {"currencyCode": currency}}
 
 
-class FakeMarketplace:
-    def __init__(self, customers):
-        self.customers = {c["id"]: c for c in customers}
-        self.calls = []
-
-    def customer(self, customer_id):
-        self.calls.append(("customer", customer_id))
-        return self.customers[customer_id]
-
-    def order(self, order_id):
-        raise AssertionError("the order is stored with the task")
+@pytest.fixture
+def store():
+    return FakeStore(clock=lambda: NOW)
 
 
-class FakeConnectWise:
-    def __init__(self, companies=(), catalog=(), agreements=(), additions=()):
-        self.companies_list, self.catalog, self.agreement_list = list(companies), list(catalog), list(agreements)
-        self.addition_list = list(additions)
-        self.calls = []
-
-    def companies(self, *args, **kwargs):
-        self.calls.append("companies")
-        return list(self.companies_list)
-
-    def catalog_items(self, *args, **kwargs):
-        self.calls.append("catalog")
-        return list(self.catalog)
-
-    def agreements(self, company_id=None, *args, **kwargs):
-        self.calls.append("agreements")
-        return [a for a in self.agreement_list if str(a["company"]["id"]) == str(company_id)]
-
-    def agreement(self, agreement_id, *args, **kwargs):
-        return next(a for a in self.agreement_list if str(a["id"]) == str(agreement_id))
-
-    def additions(self, agreement_id, *args, **kwargs):
-        return list(self.addition_list)
-
-    def company_agreements(self, company_id):
-        return self.agreements(company_id)
-
-    def agreement_for_rules(self, agreement_id):
-        return self.agreement(agreement_id)
-
-    def catalog_items_by_id(self, item_ids):
-        return self.catalog_items()
-
-    def subscription_additions(self, agreement_id, tag_prefixes, product_ids=()):
-        return self.additions(agreement_id)
-
-    def company(self, company_id):
-        return self.get(f"/company/companies/{company_id}")
-
-    def get(self, path, *args, **kwargs):
-        if path.startswith("/procurement/catalog/"):
-            wanted = path.rsplit("/", 1)[1]
-            return next(i for i in self.catalog if str(i["id"]) == wanted)
-        if path.startswith("/company/companies/"):
-            wanted = path.rsplit("/", 1)[1]
-            return next(c for c in self.companies_list if str(c["id"]) == wanted)
-        raise KeyError(path)
-
-
-class FakeNotifier:
-    def __init__(self):
-        self.sent = []
-
-    def publish(self, subject, message, links=None):
-        self.sent.append({"subject": subject, "message": message, "links": list(links or [])})
-        return {"messageId": str(len(self.sent))}
-
-
-def make_deps(dynamodb, *, connectwise, marketplace=None, env=None):
+def make_deps(store, *, connectwise, marketplace=None, env=None):
     settings = Settings.from_environment({"TABLE_NAME": "cwsync-test", "APPROVALS_BASE_URL": "https://approve.example",
                                           "APPROVAL_TIMEOUT_SECONDS": "3600", **(env or {})})
-    return Dependencies(settings, store=Store("cwsync-test", client=dynamodb), connectwise=connectwise,
+    return Dependencies(settings, store=store, connectwise=connectwise,
                         marketplace=marketplace or FakeMarketplace([CUSTOMER]), notifier=FakeNotifier(),
                         signing_key=KEY, clock=lambda: NOW)
 
@@ -131,32 +66,32 @@ ITEM = {"id": 7, "identifier": "M365-BB", "description": "Microsoft 365 Business
 
 # --- LoadTask --------------------------------------------------------------------------------
 
-def test_loading_a_task_marks_it_in_progress(dynamodb):
-    deps = make_deps(dynamodb, connectwise=FakeConnectWise())
+def test_loading_a_task_marks_it_in_progress(store):
+    deps = make_deps(store, connectwise=FakeConnectWise())
     task_id = add_task(deps, sales_order())
     assert steps.load_task(deps, task_id)["outcome"] == "loaded"
     task = deps.store.get_task(task_id)
     assert task["status"] == "in_progress" and task["history"][-1]["reason"].startswith("Sync started")
 
 
-def test_a_finished_task_is_left_alone(dynamodb):
-    deps = make_deps(dynamodb, connectwise=FakeConnectWise())
+def test_a_finished_task_is_left_alone(store):
+    deps = make_deps(store, connectwise=FakeConnectWise())
     task_id = add_task(deps, sales_order())
     deps.store.update_task(task_id, "synced", "done")
     assert steps.load_task(deps, task_id)["outcome"] == "already_finished"
     assert deps.store.get_task(task_id)["status"] == "synced"
 
 
-def test_an_unknown_task_fails_with_a_reason(dynamodb):
+def test_an_unknown_task_fails_with_a_reason(store):
     with pytest.raises(SyncFailed, match="not in the cwsync table"):
-        steps.load_task(make_deps(dynamodb, connectwise=FakeConnectWise()), "nope")
+        steps.load_task(make_deps(store, connectwise=FakeConnectWise()), "nope")
 
 
 # --- LinkCustomer ----------------------------------------------------------------------------
 
-def test_a_customer_linked_once_is_remembered_and_the_step_skipped_next_time(dynamodb):
+def test_a_customer_linked_once_is_remembered_and_the_step_skipped_next_time(store):
     connectwise = FakeConnectWise(companies=[COMPANY])
-    deps = make_deps(dynamodb, connectwise=connectwise)
+    deps = make_deps(store, connectwise=connectwise)
     first = add_task(deps, sales_order())
     assert steps.link_customer(deps, first) == {"outcome": "linked", "companyId": "17", "source": "match"}
     assert deps.store.get_customer_link("1000048531")["companyId"] == "17"
@@ -173,10 +108,10 @@ def test_a_customer_linked_once_is_remembered_and_the_step_skipped_next_time(dyn
     assert deps.store.get_task(second)["customerName"] == CUSTOMER["name"]
 
 
-def test_an_unsure_customer_match_asks_a_person_and_remembers_the_answer(dynamodb):
+def test_an_unsure_customer_match_asks_a_person_and_remembers_the_answer(store):
     companies = [{"id": 21, "identifier": "GLANE", "name": "Green Lane Landscaping"},
                  {"id": 22, "identifier": "GLH", "name": "Green Lane Holdings"}]
-    deps = make_deps(dynamodb, connectwise=FakeConnectWise(companies=companies))
+    deps = make_deps(store, connectwise=FakeConnectWise(companies=companies))
     task_id = add_task(deps, sales_order())
 
     asked = steps.link_customer(deps, task_id)
@@ -201,22 +136,22 @@ def test_an_unsure_customer_match_asks_a_person_and_remembers_the_answer(dynamod
     assert task["status"] == "in_progress" and "chosen by the approver" in task["history"][-1]["reason"]
 
 
-def test_no_company_at_all_fails_with_what_to_fix(dynamodb):
-    deps = make_deps(dynamodb, connectwise=FakeConnectWise(companies=[{"id": 1, "name": "Zebra Corp"}]))
+def test_no_company_at_all_fails_with_what_to_fix(store):
+    deps = make_deps(store, connectwise=FakeConnectWise(companies=[{"id": 1, "name": "Zebra Corp"}]))
     with pytest.raises(SyncFailed, match="Add the company in ConnectWise"):
         steps.link_customer(deps, add_task(deps, sales_order()))
 
 
-def test_a_rejection_reaching_a_step_is_an_approval_rejected_error(dynamodb):
-    deps = make_deps(dynamodb, connectwise=FakeConnectWise(companies=[COMPANY]))
+def test_a_rejection_reaching_a_step_is_an_approval_rejected_error(store):
+    deps = make_deps(store, connectwise=FakeConnectWise(companies=[COMPANY]))
     with pytest.raises(ApprovalRejected):
         steps.link_customer(deps, add_task(deps, sales_order()), decision={"decision": "reject", "reason": "no"})
 
 
 # --- RequestApproval -------------------------------------------------------------------------
 
-def test_the_approval_notification_has_a_signed_expiring_link_and_never_the_token(dynamodb):
-    deps = make_deps(dynamodb, connectwise=FakeConnectWise())
+def test_the_approval_notification_has_a_signed_expiring_link_and_never_the_token(store):
+    deps = make_deps(store, connectwise=FakeConnectWise())
     task_id = add_task(deps, sales_order())
     deps.store.set_task_attributes(task_id, customerName="Green Lane LLC")
     approval = {"kind": "customer", "title": "Choose the ConnectWise company for Green Lane LLC (order SO000012)",
@@ -239,9 +174,9 @@ def test_the_approval_notification_has_a_signed_expiring_link_and_never_the_toke
 
 # --- LinkProduct -----------------------------------------------------------------------------
 
-def test_a_product_with_a_matching_mpn_is_linked_and_remembered(dynamodb):
+def test_a_product_with_a_matching_mpn_is_linked_and_remembered(store):
     connectwise = FakeConnectWise(catalog=[ITEM])
-    deps = make_deps(dynamodb, connectwise=connectwise)
+    deps = make_deps(store, connectwise=connectwise)
     result = steps.link_product(deps, add_task(deps, sales_order()))
     assert result["outcome"] == "linked" and result["products"] == {"M365-BB": "7"}
     connectwise.calls.clear()
@@ -249,11 +184,11 @@ def test_a_product_with_a_matching_mpn_is_linked_and_remembered(dynamodb):
     assert again["skipped"] is True and connectwise.calls == []
 
 
-def test_an_unknown_product_can_be_added_to_connectwise_from_the_approval(dynamodb):
+def test_an_unknown_product_can_be_added_to_connectwise_from_the_approval(store):
     connectwise = FakeConnectWise(catalog=[{"id": 9, "identifier": "M365-E3", "description": "Microsoft 365 E3",
                                             "manufacturerPartNumber": "M365-E3"}],
                                   agreements=[agreement(12)])
-    deps = make_deps(dynamodb, connectwise=connectwise, env={"CATALOG_SUBCATEGORY_ID": "3", "CATALOG_TYPE_ID": "4",
+    deps = make_deps(store, connectwise=connectwise, env={"CATALOG_SUBCATEGORY_ID": "3", "CATALOG_TYPE_ID": "4",
                                                         "APPROVAL_POLICY": "never"})
     task_id = add_task(deps, sales_order())
     asked = steps.link_product(deps, task_id)
@@ -275,8 +210,8 @@ def test_an_unknown_product_can_be_added_to_connectwise_from_the_approval(dynamo
     assert plan["operations"][1]["fields"]["product"] == {"identifier": "M365-BB"}
 
 
-def test_without_catalog_settings_adding_a_product_is_offered_but_not_possible(dynamodb):
-    deps = make_deps(dynamodb, connectwise=FakeConnectWise(catalog=[]))
+def test_without_catalog_settings_adding_a_product_is_offered_but_not_possible(store):
+    deps = make_deps(store, connectwise=FakeConnectWise(catalog=[]))
     asked = steps.link_product(deps, add_task(deps, sales_order()))
     add = next(o for o in asked["approval"]["options"] if o["id"] == "add-to-connectwise")
     assert add["eligible"] is False and "CATALOG_SUBCATEGORY_ID" in add["reason"]
@@ -284,10 +219,10 @@ def test_without_catalog_settings_adding_a_product_is_offered_but_not_possible(d
 
 # --- SelectAgreement -------------------------------------------------------------------------
 
-def test_the_agreement_chosen_by_a_person_is_remembered_for_the_subscription(dynamodb):
+def test_the_agreement_chosen_by_a_person_is_remembered_for_the_subscription(store):
     connectwise = FakeConnectWise(agreements=[agreement(12), agreement(13, name="Second"),
                                               agreement(14, cycle="Yearly")])
-    deps = make_deps(dynamodb, connectwise=connectwise)
+    deps = make_deps(store, connectwise=connectwise)
     task_id = add_task(deps, sales_order())
     deps.store.set_task_attributes(task_id, companyId="17", companyName="Green Lane LLC")
     asked = steps.select_agreement(deps, task_id)
@@ -310,9 +245,9 @@ def test_the_agreement_chosen_by_a_person_is_remembered_for_the_subscription(dyn
     assert again == {"outcome": "linked", "agreementId": "13", "source": "remembered", "skipped": True}
 
 
-def test_no_eligible_agreement_asks_a_person_to_fix_connectwise_and_check_again(dynamodb):
+def test_no_eligible_agreement_asks_a_person_to_fix_connectwise_and_check_again(store):
     connectwise = FakeConnectWise(agreements=[agreement(14, currency="EUR")])
-    deps = make_deps(dynamodb, connectwise=connectwise)
+    deps = make_deps(store, connectwise=connectwise)
     task_id = add_task(deps, sales_order())
     deps.store.set_task_attributes(task_id, companyId="17", companyName="Green Lane LLC")
     asked = steps.select_agreement(deps, task_id)
@@ -341,8 +276,8 @@ def test_no_eligible_agreement_asks_a_person_to_fix_connectwise_and_check_again(
 
 # --- PlanChanges -----------------------------------------------------------------------------
 
-def planned_task(dynamodb, policy):
-    deps = make_deps(dynamodb, connectwise=FakeConnectWise(catalog=[ITEM], agreements=[agreement(12)]),
+def planned_task(store, policy):
+    deps = make_deps(store, connectwise=FakeConnectWise(catalog=[ITEM], agreements=[agreement(12)]),
                      env={"APPROVAL_POLICY": policy})
     task_id = add_task(deps, sales_order())
     deps.store.put_product_link("M365-BB", 7, "M365-BB")
@@ -350,8 +285,8 @@ def planned_task(dynamodb, policy):
     return deps, task_id
 
 
-def test_policy_always_asks_to_confirm_the_plan(dynamodb):
-    deps, task_id = planned_task(dynamodb, "always")
+def test_policy_always_asks_to_confirm_the_plan(store):
+    deps, task_id = planned_task(store, "always")
     result = steps.plan_changes(deps, task_id)
     assert result["outcome"] == "planned" and result["needsConfirmation"] is True
     assert result["approval"]["kind"] == "confirm"
@@ -362,14 +297,14 @@ def test_policy_always_asks_to_confirm_the_plan(dynamodb):
     assert "Planned changes in ConnectWise" in deps.notifier.sent[-1]["message"]
 
 
-def test_policy_never_applies_without_asking(dynamodb):
-    deps, task_id = planned_task(dynamodb, "never")
+def test_policy_never_applies_without_asking(store):
+    deps, task_id = planned_task(store, "never")
     result = steps.plan_changes(deps, task_id)
     assert result["needsConfirmation"] is False and "approval" not in result
 
 
-def test_the_approvers_edits_are_what_gets_applied(dynamodb):
-    deps, task_id = planned_task(dynamodb, "always")
+def test_the_approvers_edits_are_what_gets_applied(store):
+    deps, task_id = planned_task(store, "always")
     steps.plan_changes(deps, task_id)
     key = deps.store.get_task(task_id)["plan"]["operations"][0]["key"]
     requested = steps.request_approval(deps, task_id, steps.plan_changes(deps, task_id)["approval"], "T")
@@ -383,8 +318,8 @@ def test_the_approvers_edits_are_what_gets_applied(dynamodb):
 
 # --- FinishTask ------------------------------------------------------------------------------
 
-def test_a_failed_task_says_what_went_wrong_and_what_to_do(dynamodb):
-    deps = make_deps(dynamodb, connectwise=FakeConnectWise())
+def test_a_failed_task_says_what_went_wrong_and_what_to_do(store):
+    deps = make_deps(store, connectwise=FakeConnectWise())
     task_id = add_task(deps, sales_order())
     cause = json.dumps({"errorMessage": "No price for M365-BB", "errorType": "SyncFailed",
                         "stackTrace": ["  File \"/var/task/app.py\", line 1"]})
@@ -397,15 +332,15 @@ def test_a_failed_task_says_what_went_wrong_and_what_to_do(dynamodb):
     assert result["outcome"] == "failed"
 
 
-def test_a_rejected_task_records_the_approvers_reason(dynamodb):
-    deps = make_deps(dynamodb, connectwise=FakeConnectWise())
+def test_a_rejected_task_records_the_approvers_reason(store):
+    deps = make_deps(store, connectwise=FakeConnectWise())
     task_id = add_task(deps, sales_order())
     steps.finish_task(deps, task_id, "rejected", {"Error": "ApprovalRejected", "Cause": "wrong customer"})
     assert deps.store.get_task(task_id)["reason"] == "Rejected by the approver: wrong customer"
 
 
-def test_a_synced_task_lists_what_changed(dynamodb):
-    deps, task_id = planned_task(dynamodb, "never")
+def test_a_synced_task_lists_what_changed(store):
+    deps, task_id = planned_task(store, "never")
     steps.plan_changes(deps, task_id)
     steps.finish_task(deps, task_id, "synced")
     assert deps.store.get_task(task_id)["status"] == "synced"
@@ -414,8 +349,8 @@ def test_a_synced_task_lists_what_changed(dynamodb):
     assert "Add addition: Microsoft 365 Business Basic, quantity 10, unit price 6.00 USD" in sent["message"]
 
 
-def test_expired_and_nothing_to_change_are_recorded(dynamodb):
-    deps = make_deps(dynamodb, connectwise=FakeConnectWise())
+def test_expired_and_nothing_to_change_are_recorded(store):
+    deps = make_deps(store, connectwise=FakeConnectWise())
     task_id = add_task(deps, sales_order())
     steps.finish_task(deps, task_id, "expired", {"Error": "States.Timeout", "Cause": ""})
     assert deps.store.get_task(task_id)["status"] == "expired"
@@ -432,10 +367,10 @@ def sales_order_with_extended_amounts():
     return order
 
 
-def planned_addition(dynamodb, env=None, *, item=ITEM):
+def planned_addition(store, env=None, *, item=ITEM):
     """The create_addition operation plan_changes stores for a one-product sales order."""
     connectwise = FakeConnectWise(catalog=[item], agreements=[agreement(12)])
-    deps = make_deps(dynamodb, connectwise=connectwise, env={"APPROVAL_POLICY": "never", **(env or {})})
+    deps = make_deps(store, connectwise=connectwise, env={"APPROVAL_POLICY": "never", **(env or {})})
     task_id = add_task(deps, sales_order_with_extended_amounts())
     deps.store.put_product_link("M365-BB", 7, "M365-BB")
     deps.store.set_task_attributes(task_id, companyId="17", companyName="Green Lane LLC", agreementId="12")
@@ -444,8 +379,8 @@ def planned_addition(dynamodb, env=None, *, item=ITEM):
     return operation
 
 
-def test_by_default_the_plan_uses_the_documented_fields_and_tag(dynamodb):
-    operation = planned_addition(dynamodb)
+def test_by_default_the_plan_uses_the_documented_fields_and_tag(store):
+    operation = planned_addition(store)
     fields = operation["fields"]
     assert (fields["unitCost"], fields["unitPrice"]) == ("4.80", "6.00")
     assert fields["serialNumber"] == "MP-SUB-1-SO000012" and operation["match"] == {"serialNumber": "MP-SUB-1-SO000012"}
@@ -453,29 +388,29 @@ def test_by_default_the_plan_uses_the_documented_fields_and_tag(dynamodb):
     assert operation["agreementId"] == 12
 
 
-def test_cost_field_chooses_the_charge_line_field_read_as_cost(dynamodb):
-    assert planned_addition(dynamodb, {"COST_FIELD": "extendedPrice"})["fields"]["unitCost"] == "48.00"
+def test_cost_field_chooses_the_charge_line_field_read_as_cost(store):
+    assert planned_addition(store, {"COST_FIELD": "extendedPrice"})["fields"]["unitCost"] == "48.00"
 
 
-def test_price_field_chooses_the_charge_line_field_read_as_price(dynamodb):
-    assert planned_addition(dynamodb, {"PRICE_FIELD": "salesExtendedPrice"})["fields"]["unitPrice"] == "60.00"
+def test_price_field_chooses_the_charge_line_field_read_as_price(store):
+    assert planned_addition(store, {"PRICE_FIELD": "salesExtendedPrice"})["fields"]["unitPrice"] == "60.00"
 
 
-def test_tag_format_shapes_the_ownership_tag(dynamodb):
-    operation = planned_addition(dynamodb, {"TAG_FORMAT": "CW-{subscription_id}/{order_id}"})
+def test_tag_format_shapes_the_ownership_tag(store):
+    operation = planned_addition(store, {"TAG_FORMAT": "CW-{subscription_id}/{order_id}"})
     assert operation["fields"]["serialNumber"] == "CW-SUB-1/5000012"
     assert operation["match"] == {"serialNumber": "CW-SUB-1/5000012"}
     assert operation["key"] == "create-addition:CW-SUB-1/5000012"
 
 
-def test_bill_customer_is_what_additions_carry(dynamodb):
-    assert planned_addition(dynamodb, {"BILL_CUSTOMER": "DoNotBill"})["fields"]["billCustomer"] == "DoNotBill"
+def test_bill_customer_is_what_additions_carry(store):
+    assert planned_addition(store, {"BILL_CUSTOMER": "DoNotBill"})["fields"]["billCustomer"] == "DoNotBill"
 
 
-def test_taxable_overrides_the_catalog_items_flag_and_unset_follows_it(dynamodb):
-    assert planned_addition(dynamodb, {"TAXABLE": "false"})["fields"]["taxableFlag"] is False
-    assert planned_addition(dynamodb, {"TAXABLE": "true"}, item={**ITEM, "taxableFlag": False})["fields"]["taxableFlag"] is True
-    assert planned_addition(dynamodb, item={**ITEM, "taxableFlag": False})["fields"]["taxableFlag"] is False
+def test_taxable_overrides_the_catalog_items_flag_and_unset_follows_it(store):
+    assert planned_addition(store, {"TAXABLE": "false"})["fields"]["taxableFlag"] is False
+    assert planned_addition(store, {"TAXABLE": "true"}, item={**ITEM, "taxableFlag": False})["fields"]["taxableFlag"] is True
+    assert planned_addition(store, item={**ITEM, "taxableFlag": False})["fields"]["taxableFlag"] is False
 
 
 @pytest.mark.parametrize("name, value", [("COST_FIELD", "cost"), ("PRICE_FIELD", "listPrice"),
@@ -502,9 +437,9 @@ def test_plan_setting_defaults_are_the_domains():
 
 # --- Request economy of the agreement and plan steps -------------------------------------------
 
-def test_a_remembered_agreement_is_checked_alone_and_all_are_offered_once_it_no_longer_qualifies(dynamodb):
+def test_a_remembered_agreement_is_checked_alone_and_all_are_offered_once_it_no_longer_qualifies(store):
     connectwise = FakeConnectWise(agreements=[agreement(12), agreement(13, name="Second")])
-    deps = make_deps(dynamodb, connectwise=connectwise)
+    deps = make_deps(store, connectwise=connectwise)
     deps.store.put_subscription_link("SUB-1", "12", linkedBy="approval")
     task_id = add_task(deps, sales_order())
     deps.store.set_task_attributes(task_id, companyId="17")
@@ -520,8 +455,8 @@ def test_a_remembered_agreement_is_checked_alone_and_all_are_offered_once_it_no_
 
 # --- "Nothing to change" said once --------------------------------------------------------------
 
-def test_nothing_to_change_is_said_once_in_the_history_and_the_final_reason(dynamodb):
-    deps = make_deps(dynamodb, connectwise=FakeConnectWise(agreements=[agreement(12)]))
+def test_nothing_to_change_is_said_once_in_the_history_and_the_final_reason(store):
+    deps = make_deps(store, connectwise=FakeConnectWise(agreements=[agreement(12)]))
     order = sales_order(order_id="5000090", number="CL000090")
     order["type"] = "cancellation"
     order["details"] = []

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -31,16 +30,15 @@ def parse_parameters(pairs: Iterable[str] | None) -> dict[str, str]:
 
 def saved_tasks(data_dir: str | Path, status: str | None = None) -> list[dict] | None:
     """Tasks from `<data-dir>/dynamodb.json` (no runtime needed); None when there is no saved state."""
-    from boto3.dynamodb.types import TypeDeserializer
+    from cwsync.adapters.store import from_attribute_values
 
     path = Path(data_dir) / "dynamodb.json"
     if not path.exists():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
-    deserializer = TypeDeserializer()
     tasks = []
     for raw in data.get("items", []):
-        item = {key: deserializer.deserialize(value) for key, value in raw.items()}
+        item = from_attribute_values(raw)
         if item.get("SK") != "TASK" or not str(item.get("PK", "")).startswith("TASK#"):
             continue
         if status and item.get("status") != status:
@@ -50,15 +48,11 @@ def saved_tasks(data_dir: str | Path, status: str | None = None) -> list[dict] |
     return tasks
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else str(value)
-    return value
-
-
 def print_tasks(summaries: list[Mapping[str, Any]], *, as_json: bool) -> None:
     if as_json:
-        print(json.dumps({"tasks": [{k: _plain(v) for k, v in s.items()} for s in summaries]}, indent=2, default=str))
+        from cwsync.adapters.store import to_plain
+
+        print(json.dumps({"tasks": [to_plain(dict(s)) for s in summaries]}, indent=2, default=str))
         return
     if not summaries:
         print("No tasks.")

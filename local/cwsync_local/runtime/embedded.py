@@ -435,7 +435,7 @@ class EmbeddedRuntime:
 
     def settled(self) -> bool:
         """Every task synced, finished otherwise, or waiting for a person; nothing else running."""
-        from cwsync.services.workflow import execution_name
+        from cwsync.adapters.stepfunctions import execution_name
 
         tasks = self.tasks()
         by_execution = {execution_name(task["taskId"]): task for task in tasks}

@@ -33,7 +33,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cwsync.adapters.store_check import CheckStateItems
-from cwsync.errors import TaskNotFound
+from cwsync.dates import parse_datetime
+from cwsync.errors import ItemRejected, TaskNotFound
 from cwsync.vocabulary import ApprovalStatus, TaskStatus
 
 logger = logging.getLogger(__name__)
@@ -77,10 +78,7 @@ def format_time(value: datetime | str) -> str:
 
 def parse_time(value: str) -> datetime:
     """ISO 8601 → aware UTC datetime (a value without a zone is taken as UTC)."""
-    parsed = datetime.fromisoformat(value.strip().replace("z", "Z").replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    return parse_datetime(value)
 
 
 def _now() -> datetime:
@@ -108,12 +106,29 @@ def to_dynamo(value: Any) -> Any:
     return str(value)  # StrEnum and friends
 
 
-def _serialize(item: Mapping[str, Any]) -> dict:
+def to_attribute_values(item: Mapping[str, Any]) -> dict:
+    """An item as DynamoDB's wire format (`{"S": ...}`, `{"N": ...}`): the one conversion into the table."""
     return {k: _serializer.serialize(to_dynamo(v)) for k, v in item.items()}
 
 
-def _deserialize(item: Mapping[str, Any]) -> dict:
+def from_attribute_values(item: Mapping[str, Any]) -> dict:
+    """DynamoDB's wire format back to Python (numbers as Decimal): the one conversion out of the table."""
     return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def to_plain(value: Any) -> Any:
+    """A stored value as JSON-like data: whole numbers as int, other numbers as their exact text
+    ("6.00" stays "6.00"), the rest as it is. For plans and payloads read back from the table."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and "." not in str(value) else str(value)
+    if isinstance(value, Mapping):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    return value
+
+
+_serialize, _deserialize = to_attribute_values, from_attribute_values
 
 
 def _public(item: Mapping[str, Any]) -> dict:
@@ -187,14 +202,20 @@ class Store(CheckStateItems):
         return _deserialize(item) if item else None
 
     def _put_new(self, item: Mapping[str, Any]) -> bool:
-        """Put only if no item has this key; False when one exists."""
+        """Put only if no item has this key; False when one exists. ItemRejected when the
+        table refuses the item itself (too big, or a value DynamoDB cannot hold)."""
         try:
             self.client.put_item(TableName=self.table_name, Item=_serialize(item),
                                  ConditionExpression="attribute_not_exists(PK)")
             return True
+        except (TypeError, ValueError) as error:
+            raise ItemRejected(f"The item cannot be stored: {error}") from None
         except ClientError as error:
             if _condition_failed(error):
                 return False
+            if error.response.get("Error", {}).get("Code") == "ValidationException":
+                raise ItemRejected(f"DynamoDB refused the item: {error.response['Error'].get('Message', '')}") \
+                    from None
             raise
 
     def _put(self, item: Mapping[str, Any]) -> None:

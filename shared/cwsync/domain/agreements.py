@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Iterable, Mapping
 
 from cwsync.errors import InvalidOrder
 from cwsync.domain.matching import Match, Option
 from cwsync.domain.models import BillingPeriod
+from cwsync.dates import parse_date
 
 _CYCLES = {
     ("month", 1): "Monthly",
@@ -71,10 +72,7 @@ def _end_date(agreement: Mapping) -> date | None:
     value = agreement.get("endDate")
     if agreement.get("noEndingDateFlag") or not isinstance(value, str) or not value.strip():
         return None
-    try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
-    except ValueError:
-        return None
+    return parse_date(value)
 
 
 def _label(agreement: Mapping) -> str:

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Mapping
 
+from cwsync import dates
 from cwsync.errors import InvalidOrder
 from cwsync.domain.money import to_decimal
 from cwsync.vocabulary import MONEY_FIELDS
@@ -165,12 +166,9 @@ def parse_datetime(value: Any, where: str) -> datetime:
     if not isinstance(value, str):
         raise InvalidOrder(f"{where} should be an ISO 8601 date-time, got {value!r}")
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
+        return dates.parse_datetime(value)
     except ValueError:
         raise InvalidOrder(f"{where} {value!r} is not an ISO 8601 date-time") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
 
 
 def _money(value: Any, where: str) -> tuple[Decimal, str | None]:

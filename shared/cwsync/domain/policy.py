@@ -24,7 +24,8 @@ def needs_confirmation(policy: str, plan: Plan | Mapping[str, Any],
     if policy not in POLICIES:
         raise ConfigurationError(f"Approval policy {policy!r}; expected one of {', '.join(POLICIES)}")
     if isinstance(plan, Plan):
-        nothing, decrease, total, currency = plan.nothing_to_change, plan.decrease, plan.total, plan.currency
+        nothing, decrease, currency = plan.nothing_to_change, plan.decrease, plan.currency
+        total = to_decimal(format_money(plan.total, currency))  # as the stored plan says it
     else:
         nothing, decrease = bool(plan.get("nothingToChange")), bool(plan.get("decrease"))
         total, currency = to_decimal(plan.get("total") or 0), plan.get("currency")

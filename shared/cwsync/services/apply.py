@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
 
+from cwsync.adapters.store import to_plain
+from cwsync.dates import parse_datetime
 from cwsync.domain.operations import adjustment_description
 from cwsync.errors import ExternalApiError, NotFound, SyncFailed, TransientError
 from cwsync.vocabulary import NUMERIC_FIELDS, Action, ChangeStatus
@@ -83,7 +84,7 @@ class Applier:
             record = self.store.get_applied(task_id, key)
             if record:
                 done = dict(record.get("result") or {}) if "result" in record else dict(record)
-                change = {**_base(op), "id": _plain(done.get("id")), "tag": done.get("tag"),
+                change = {**_base(op), "id": to_plain(done.get("id")), "tag": done.get("tag"),
                           "summary": done.get("summary") or f"{op['action']} {key}", "status": SKIPPED}
             else:
                 change = self._handlers[op["action"]](op)
@@ -312,12 +313,6 @@ def _base(op: Mapping) -> dict:
     return {"action": op["action"], "key": op["key"], "agreementId": op.get("agreementId")}
 
 
-def _plain(value: Any) -> Any:
-    """Ids read back from DynamoDB are Decimals: whole ones become ints again (JSON-safe)."""
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    return value
-
 
 def _agreement(op: Mapping) -> Any:
     agreement_id = op.get("agreementId")
@@ -366,10 +361,9 @@ def _same_value(name: str, current: Any, wanted: Any) -> bool:
 
 def _instant(text: str) -> Any:
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_datetime(text)
     except ValueError:
         return text
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _show(value: Any) -> str:

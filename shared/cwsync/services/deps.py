@@ -110,7 +110,7 @@ class Dependencies:
     @property
     def workflow(self):
         if self._workflow is None:
-            from cwsync.services.workflow import SyncTaskWorkflow
+            from cwsync.adapters.stepfunctions import SyncTaskWorkflow
 
             self._workflow = SyncTaskWorkflow(self.settings.need("state_machine_arn"))
         return self._workflow
@@ -137,12 +137,9 @@ class Dependencies:
     def stepfunctions(self):
         """The Step Functions client that resumes a waiting task (SendTaskSuccess/Failure)."""
         if self._stepfunctions is None:
-            import boto3
-            from botocore.config import Config
+            from cwsync.adapters.stepfunctions import stepfunctions_client
 
-            self._stepfunctions = boto3.client(
-                "stepfunctions", config=Config(connect_timeout=3, read_timeout=10,
-                                               retries={"mode": "standard", "max_attempts": 5}))
+            self._stepfunctions = stepfunctions_client()
         return self._stepfunctions
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from cwsync.dates import parse_datetime_or_none
 from cwsync.vocabulary import TASK_TYPE_LABELS, TaskStatus
 from cwsync.errors import CwsyncError
 
@@ -100,15 +101,7 @@ def age_text(since: Any, now: datetime) -> str:
 
 
 def parse_iso(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parse_datetime_or_none(value) if isinstance(value, (str, datetime)) else None
 
 
 def task_row(task: Mapping[str, Any], now: datetime) -> dict:
@@ -210,7 +203,7 @@ def sync_again(deps, task_id: str, who: str) -> dict:
         ignoredFrom=None, **cleared)
     if updated is None:
         raise ActionRefused("The task changed meanwhile; look at it again before syncing it again.")
-    from cwsync.services.workflow import attempt_execution_name
+    from cwsync.adapters.stepfunctions import attempt_execution_name
 
     deps.workflow.start(str(task_id), attempt=attempt)
     deps.store.set_task_attributes(str(task_id), workflowStartedAt=_stamp(deps),

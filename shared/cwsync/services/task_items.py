@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Mapping
 
 from cwsync.adapters.store import format_time
 from cwsync.domain.classify import Classification
+from cwsync.dates import parse_datetime_or_none
+from cwsync.errors import ItemRejected
 
 MAX_STORED_ORDER_BYTES = 300_000  # DynamoDB items stop at 400 KB; beyond this keep the summary only
 
@@ -23,15 +25,7 @@ def _order_id(summary: Any) -> str | None:
 
 def _created_at(order: Mapping) -> datetime | None:
     value = order.get("creationDate")
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    return parse_datetime_or_none(value) if isinstance(value, str) else None
 
 
 def _text(value: Any) -> str | None:
@@ -77,10 +71,7 @@ def _size(detail: Mapping) -> int:
 
 def _is_item_problem(error: Exception) -> bool:
     """The item itself was refused (too big, an unstorable value), not the table."""
-    if isinstance(error, (TypeError, ValueError)):
-        return True
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
-    return code == "ValidationException"
+    return isinstance(error, (ItemRejected, TypeError, ValueError))
 
 
 def _preview(value: Any) -> str:

@@ -1,7 +1,6 @@
 """What every step shares: the task and its order, progress entries, and approval decisions."""
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Mapping
 
 from cwsync.domain.models import Order
@@ -25,14 +24,10 @@ def order_of(deps, task: Mapping[str, Any]) -> Order:
 
 
 def plain(value: Any) -> Any:
-    """DynamoDB Decimals back to JSON-like values (ints stay ints)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and "." not in str(value) else str(value)
-    if isinstance(value, Mapping):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
+    """A value read from the store as JSON-like data (the store's one conversion, `to_plain`)."""
+    from cwsync.adapters.store import to_plain  # the store is built on the step's first call anyway
+
+    return to_plain(value)
 
 
 def task_type_of(task: Mapping[str, Any]) -> TaskType:

@@ -1,9 +1,9 @@
 """PlanChanges: plan the ConnectWise writes and ask for confirmation per APPROVAL_POLICY."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Mapping
 
+from cwsync.dates import parse_datetime
 from cwsync.domain.models import Order
 from cwsync.errors import SyncFailed
 from cwsync.notifications import nothing_to_change_reason
@@ -134,7 +134,7 @@ def _fresh_snapshot(deps, link: Mapping[str, Any]) -> dict | None:
     snapshot, taken = link.get("catalogItem"), link.get("snapshotAt")
     if not snapshot or not taken:
         return None
-    age = (deps.now() - datetime.fromisoformat(str(taken))).total_seconds()
+    age = (deps.now() - parse_datetime(str(taken))).total_seconds()
     return plain(snapshot) if 0 <= age < deps.settings.catalog_snapshot_max_age_seconds else None
 
 

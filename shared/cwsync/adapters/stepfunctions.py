@@ -1,8 +1,14 @@
-"""Starts one SyncTask Step Functions execution per task; the execution name is the task id.
+"""Step Functions: the one SyncTask execution per task, and resuming an execution that waits for a person.
+
+`SyncTaskWorkflow` starts an execution whose name is the task id.
 
 Step Functions refuses a second execution of the same name (for 90 days on a Standard
 workflow), so starting a task twice — two racing CheckChanges runs, or a retry after a
 crash between "task stored" and "execution started" — runs it once.
+
+`TaskResumer` hands an approver's decision to the execution waiting on its task token;
+Step Functions' errors come out as cwsync's: `TaskNotWaiting` when the execution no longer
+waits for that token (timed out, stopped, already resumed), `TransientError` otherwise.
 """
 from __future__ import annotations
 
@@ -11,8 +17,12 @@ import json
 import logging
 import re
 
+from typing import Any, Mapping
+
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cwsync.errors import TaskNotWaiting, TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +53,8 @@ class SyncTaskWorkflow:
     """
 
     def __init__(self, state_machine_arn: str, *, client=None):
-        if client is None:
-            import boto3
-
-            client = boto3.client("stepfunctions", config=Config(connect_timeout=3, read_timeout=10,
-                                                                  retries={"mode": "standard", "max_attempts": 5}))
+        self.client = client if client is not None else stepfunctions_client()
         self.state_machine_arn = state_machine_arn
-        self.client = client
 
     def start(self, task_id: str, *, attempt: int | None = None) -> bool:
         """The first attempt's execution is named after the task; a later one `<taskId>-<attempt>`."""
@@ -64,3 +69,40 @@ class SyncTaskWorkflow:
             raise
         logger.info("Started SyncTask execution %s", answer.get("executionArn"))
         return True
+
+
+# Step Functions' answers when the execution no longer waits for the token.
+GONE_CODES = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
+
+
+def stepfunctions_client():
+    """A Step Functions client with cwsync's timeouts and the SDK's standard retries."""
+    import boto3
+
+    return boto3.client("stepfunctions", config=Config(connect_timeout=3, read_timeout=10,
+                                                        retries={"mode": "standard", "max_attempts": 5}))
+
+
+class TaskResumer:
+    """`SendTaskSuccess` / `SendTaskFailure` for a waiting execution (the token is never logged)."""
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    def succeed(self, token: str, output: Mapping[str, Any]) -> None:
+        self._send(self.client.send_task_success, taskToken=token, output=json.dumps(output))
+
+    def fail(self, token: str, error: str, cause: str) -> None:
+        self._send(self.client.send_task_failure, taskToken=token, error=error, cause=cause)
+
+    @staticmethod
+    def _send(call, **arguments: Any) -> None:
+        try:
+            call(**arguments)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in GONE_CODES:
+                raise TaskNotWaiting(f"Step Functions no longer waits for this task ({code})", code=code) from None
+            raise TransientError(f"Step Functions did not take the decision ({code or 'no code'})") from None
+        except BotoCoreError as error:
+            raise TransientError(f"Step Functions could not be reached ({type(error).__name__})") from None

@@ -1,0 +1,68 @@
+"""ConnectWisePort in memory: companies, catalog items, agreements and their additions.
+
+`calls` names each read the way the request-economy tests count them ("companies",
+"catalog", "agreements"). Writes are kept in `written`.
+"""
+from __future__ import annotations
+
+from cwsync.errors import NotFound
+
+
+class FakeConnectWise:
+    def __init__(self, companies=(), catalog=(), agreements=(), additions=()):
+        self.companies_list, self.catalog, self.agreement_list = list(companies), list(catalog), list(agreements)
+        self.addition_list = list(additions)
+        self.calls: list[str] = []
+        self.written: list[tuple[str, dict]] = []
+
+    # --- what the steps read ----------------------------------------------------------------
+    def companies(self, *args, **kwargs):
+        self.calls.append("companies")
+        return list(self.companies_list)
+
+    def company(self, company_id):
+        self.calls.append("company")
+        found = next((c for c in self.companies_list if str(c["id"]) == str(company_id)), None)
+        if found is None:
+            raise NotFound(f"no company {company_id}")
+        return found
+
+    def catalog_items(self, *args, **kwargs):
+        self.calls.append("catalog")
+        return list(self.catalog)
+
+    def catalog_items_by_id(self, item_ids):
+        self.calls.append("catalog")
+        wanted = {str(i) for i in item_ids}
+        return [item for item in self.catalog if str(item["id"]) in wanted]
+
+    def company_agreements(self, company_id):
+        self.calls.append("agreements")
+        return [a for a in self.agreement_list if str(a["company"]["id"]) == str(company_id)]
+
+    def agreement_for_rules(self, agreement_id):
+        self.calls.append("agreement")
+        int(agreement_id)  # as the adapter: not a ConnectWise id → ValueError
+        found = next((a for a in self.agreement_list if str(a["id"]) == str(agreement_id)), None)
+        if found is None:
+            raise NotFound(f"no agreement {agreement_id}")
+        return found
+
+    def subscription_additions(self, agreement_id, tag_prefixes, product_ids=()):
+        self.calls.append("additions")
+        prefixes, ids = [p for p in tag_prefixes if p], {str(i) for i in product_ids}
+        return [a for a in self.addition_list
+                if not prefixes or any(str(a.get("serialNumber", "")).startswith(p) for p in prefixes)
+                or any(str(a.get("serialNumber", "")) == p[:-1] for p in prefixes)
+                or str((a.get("product") or {}).get("id")) in ids]
+
+    # --- what the applier reads and writes -------------------------------------------------
+    def find_catalog_item(self, identifier):
+        self.calls.append("catalog")
+        return next((i for i in self.catalog if i.get("identifier") == identifier), None)
+
+    def create_catalog_item(self, body):
+        item = {**body, "id": 900 + len(self.catalog)}
+        self.catalog.append(item)
+        self.written.append(("create_catalog_item", dict(body)))
+        return item

@@ -1,0 +1,196 @@
+"""StorePort in memory, with the real store's rules: a task is created once and keeps a
+history; `expected_status` guards an update; an approval is decided once and not after it
+expired; the first record of an applied operation wins; the watermark never moves back.
+
+Values go through `cwsync.adapters.store`'s own DynamoDB conversion on the way in and out,
+so steps see exactly the types DynamoDB gives back (numbers as `Decimal`, times as text).
+"""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping
+
+from cwsync.adapters.store import format_time, from_attribute_values, parse_time, to_attribute_values
+from cwsync.errors import TaskNotFound
+from cwsync.vocabulary import ApprovalStatus, TaskStatus
+
+_FIXED = ("taskId", "status", "history", "updatedAt")
+
+
+def _stored(item: Mapping[str, Any]) -> dict:
+    return from_attribute_values(to_attribute_values(item))
+
+
+class FakeStore:
+    def __init__(self, clock=None):
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.tasks: dict[str, dict] = {}
+        self.links: dict[tuple[str, str], dict] = {}
+        self.approvals: dict[str, dict] = {}
+        self.applied: dict[tuple[str, str], dict] = {}
+        self.watermark: str | None = None
+        self.checkpoint: dict | None = None
+
+    def _at(self, now: datetime | None) -> str:
+        return format_time(now or self.clock())
+
+    # -- tasks --
+    def create_task(self, task, *, now=None):
+        task_id = str(task["taskId"])
+        if task_id in self.tasks:
+            return False
+        at, status = self._at(now), str(task.get("status") or TaskStatus.NEW)
+        self.tasks[task_id] = _stored({**task, "taskId": task_id, "status": status, "createdAt": at, "updatedAt": at,
+                                       "history": [{"status": status, "at": at, "reason": task.get("reason")}]})
+        return True
+
+    def get_task(self, task_id):
+        task = self.tasks.get(str(task_id))
+        return copy.deepcopy(task) if task is not None else None
+
+    def update_task(self, task_id, status, reason=None, *, expected_status=None, now=None, **attrs):
+        task = self.tasks.get(str(task_id))
+        if task is None:
+            raise TaskNotFound(f"Task {task_id} does not exist")
+        if expected_status is not None:
+            expected = [expected_status] if isinstance(expected_status, str) else list(expected_status)
+            if task["status"] not in {str(s) for s in expected}:
+                return None
+        for name in attrs:
+            if name in _FIXED or name == "reason":
+                raise ValueError(f"update_task cannot set {name!r} directly")
+        at = self._at(now)
+        entry = {"status": str(status), "at": at, "reason": reason}
+        task.update(_stored({**attrs, "status": str(status), "updatedAt": at, "reason": reason}))
+        task["history"] = task.get("history", []) + [_stored(entry)]
+        return copy.deepcopy(task)
+
+    def set_task_attributes(self, task_id, **attrs):
+        if not attrs:
+            return
+        task = self.tasks.get(str(task_id))
+        if task is None:
+            raise TaskNotFound(f"Task {task_id} does not exist")
+        for name in attrs:
+            if name in _FIXED:
+                raise ValueError(f"set_task_attributes cannot set {name!r}")
+        task.update(_stored(attrs))
+
+    def list_tasks(self, status=None, *, limit=None):
+        found = [t for t in self.tasks.values() if status is None or t["status"] == str(status)]
+        found.sort(key=lambda t: (t["updatedAt"], t["taskId"]), reverse=True)
+        return copy.deepcopy(found[:limit] if limit else found)
+
+    def known_tasks(self, task_ids: Iterable[str]):
+        return {t: {k: v for k, v in self.tasks[t].items() if k in ("taskId", "status", "workflowStartedAt")}
+                for t in (str(i) for i in task_ids) if t in self.tasks}
+
+    # -- links --
+    def _link(self, kind, key):
+        link = self.links.get((kind, str(key)))
+        return copy.deepcopy(link) if link is not None else None
+
+    def _put_link(self, kind, key, item):
+        item = {**item, "linkedAt": format_time(self.clock())}
+        self.links[(kind, str(key))] = _stored(item)
+        return item
+
+    def get_customer_link(self, customer_id):
+        return self._link("customer", customer_id)
+
+    def put_customer_link(self, customer_id, company_id, company_name=None, **attrs):
+        return self._put_link("customer", customer_id, {**attrs, "customerId": str(customer_id),
+                                                        "companyId": str(company_id), "companyName": company_name})
+
+    def get_product_link(self, mpn):
+        return self._link("product", mpn)
+
+    def put_product_link(self, mpn, catalog_item_id, identifier=None, **attrs):
+        return self._put_link("product", mpn, {**attrs, "mpn": mpn, "catalogItemId": str(catalog_item_id),
+                                               "identifier": identifier})
+
+    def get_subscription_link(self, subscription_id):
+        return self._link("subscription", subscription_id)
+
+    def put_subscription_link(self, subscription_id, agreement_id, **attrs):
+        return self._put_link("subscription", subscription_id, {**attrs, "subscriptionId": str(subscription_id),
+                                                                "agreementId": str(agreement_id)})
+
+    # -- approvals --
+    def put_approval(self, approval):
+        approval_id = str(approval["approvalId"])
+        if approval_id in self.approvals:
+            return False
+        expires = approval["expiresAt"]
+        self.approvals[approval_id] = _stored({
+            **approval, "approvalId": approval_id, "status": approval.get("status") or ApprovalStatus.PENDING,
+            "expiresAt": format_time(parse_time(expires) if isinstance(expires, str) else expires),
+            "createdAt": format_time(self.clock())})
+        return True
+
+    def get_approval(self, approval_id):
+        approval = self.approvals.get(str(approval_id))
+        return copy.deepcopy(approval) if approval is not None else None
+
+    def list_approvals(self, *, task_id=None, status=None):
+        found = [a for a in self.approvals.values() if (status is None or a.get("status") == status)
+                 and (task_id is None or str(a.get("taskId")) == str(task_id))]
+        return copy.deepcopy(sorted(found, key=lambda a: str(a.get("createdAt", "")), reverse=True))
+
+    def decide_approval(self, approval_id, decision, *, now=None):
+        approval, at = self.approvals.get(str(approval_id)), self._at(now)
+        if approval is None or approval["status"] != ApprovalStatus.PENDING or not approval["expiresAt"] > at:
+            return False
+        approval.update(_stored({"status": ApprovalStatus.DECIDED, "decision": decision, "decidedAt": at}))
+        return True
+
+    def settle_decided_approval(self, approval_id, status):
+        if status not in (ApprovalStatus.PENDING, ApprovalStatus.EXPIRED):
+            raise ValueError(f"an approval cannot go back to {status!r}")
+        approval = self.approvals.get(str(approval_id))
+        if approval is None or approval["status"] != ApprovalStatus.DECIDED:
+            return False
+        approval["status"] = str(status)
+        if status == ApprovalStatus.PENDING:
+            approval.pop("decision", None)
+            approval.pop("decidedAt", None)
+        return True
+
+    # -- applied writes --
+    def get_applied(self, task_id, key):
+        record = self.applied.get((str(task_id), key))
+        return copy.deepcopy(record) if record is not None else None
+
+    def record_applied(self, task_id, key, result=None, *, now=None):
+        if (str(task_id), key) in self.applied:
+            return False
+        self.applied[(str(task_id), key)] = _stored({"taskId": str(task_id), "key": key, "result": result or {},
+                                                     "appliedAt": self._at(now)})
+        return True
+
+    def list_applied(self, task_id):
+        return copy.deepcopy([r for (t, _), r in sorted(self.applied.items()) if t == str(task_id)])
+
+    # -- watermark and checkpoint --
+    def get_watermark(self):
+        return parse_time(self.watermark) if self.watermark else None
+
+    def advance_watermark(self, ts):
+        value = format_time(ts)
+        if self.watermark is not None and not self.watermark < value:
+            return False
+        self.watermark = value
+        return True
+
+    def check_state(self):
+        return self.watermark, copy.deepcopy(self.checkpoint)
+
+    def save_checkpoint(self, checkpoint):
+        self.checkpoint = _stored(checkpoint)
+
+    def clear_checkpoint(self, window_to):
+        if self.checkpoint is None or self.checkpoint.get("windowTo") != window_to:
+            return False
+        self.checkpoint = None
+        return True

@@ -1,0 +1,74 @@
+"""The in-memory store the unit tests use (`tests/fakes`) keeps the real store's rules: the same
+sequence of calls gives the same answers on both (the real one on moto DynamoDB)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from conftest import TABLE_NAME
+from cwsync.adapters.store import Store
+from cwsync.errors import TaskNotFound
+from cwsync.ports import StorePort
+from fakes import FakeStore
+
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def store(request):
+    if request.param == "fake":
+        return FakeStore(clock=lambda: NOW)
+    return Store(TABLE_NAME, client=request.getfixturevalue("dynamodb"))
+
+
+def test_both_stores_are_store_ports(store):
+    assert isinstance(store, StorePort)
+
+
+def test_a_task_is_created_once_keeps_its_history_and_numbers_come_back_as_decimals(store):
+    assert store.create_task({"taskId": "T1", "order": {"total": 12, "price": 4.8}}, now=NOW) is True
+    assert store.create_task({"taskId": "T1"}, now=NOW) is False
+    moved = store.update_task("T1", "in_progress", "started", now=NOW + timedelta(seconds=1), plan={"total": "6.00"})
+    assert moved["status"] == "in_progress" and [h["status"] for h in moved["history"]] == ["new", "in_progress"]
+    task = store.get_task("T1")
+    assert task["order"] == {"total": Decimal(12), "price": Decimal("4.8")} and task["plan"] == {"total": "6.00"}
+    assert store.update_task("T1", "synced", "done", expected_status="new") is None
+    assert store.get_task("T1")["status"] == "in_progress"
+    with pytest.raises(TaskNotFound):
+        store.update_task("T2", "synced")
+    with pytest.raises(TaskNotFound):
+        store.set_task_attributes("T2", x=1)
+
+
+def test_an_approval_is_decided_once_and_listed_by_task_and_status(store):
+    expires = NOW + timedelta(days=1)
+    assert store.put_approval({"approvalId": "A1", "taskId": "T1", "expiresAt": expires}) is True
+    assert store.put_approval({"approvalId": "A1", "taskId": "T1", "expiresAt": expires}) is False
+    assert [a["approvalId"] for a in store.list_approvals(task_id="T1", status="pending")] == ["A1"]
+    assert store.decide_approval("A1", {"decision": "approve"}, now=NOW) is True
+    assert store.decide_approval("A1", {"decision": "reject"}, now=NOW) is False
+    assert store.list_approvals(status="pending") == []
+    assert store.settle_decided_approval("A1", "pending") is True
+    assert "decision" not in store.get_approval("A1")
+    assert store.decide_approval("A1", {"decision": "approve"}, now=expires) is False  # expired by then
+
+
+def test_the_first_applied_record_wins_and_the_watermark_never_moves_back(store):
+    assert store.record_applied("T1", "op-1", {"id": 7}, now=NOW) is True
+    assert store.record_applied("T1", "op-1", {"id": 8}, now=NOW) is False
+    assert store.get_applied("T1", "op-1")["result"] == {"id": Decimal(7)}
+    assert store.advance_watermark(NOW) is True
+    assert store.advance_watermark(NOW - timedelta(hours=1)) is False
+    assert store.get_watermark() == NOW
+
+
+def test_links_are_remembered_with_their_ids_as_text(store):
+    store.put_customer_link("C1", 17, "Green Lane LLC", linkedBy="match")
+    store.put_product_link("MPN-1", 7, "SKU-7")
+    store.put_subscription_link("SUB-1", 12)
+    assert store.get_customer_link("C1")["companyId"] == "17"
+    assert store.get_product_link("MPN-1")["catalogItemId"] == "7"
+    assert store.get_subscription_link("SUB-1")["agreementId"] == "12"
+    assert store.get_customer_link("C2") is None
