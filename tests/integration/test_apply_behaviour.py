@@ -155,6 +155,26 @@ def test_connectwise_refusing_a_write_stops_the_plan_without_recording_it(sim, c
     assert store.get_applied("T1", op["key"]) is None
 
 
+def test_by_default_a_failing_write_is_sent_once_per_run_and_left_to_the_state_machine_to_retry(sim, cw, store):
+    attempts, lookups = [], []
+    find = cw.find_additions
+
+    def failing_create(agreement_id, body):
+        attempts.append(body["serialNumber"])
+        raise TransientError("ConnectWise could not create an addition right now (HTTP 503)")
+
+    def counted_find(*args, **kwargs):
+        lookups.append(args)
+        return find(*args, **kwargs)
+
+    cw.create_addition, cw.find_additions = failing_create, counted_find
+    with pytest.raises(TransientError, match="after 1 attempt;"):
+        Applier(cw, store).apply("T1", plan(addition_op("MP-SUB-7-SO1")))
+    assert attempts == ["MP-SUB-7-SO1"]  # the one retry budget: cwsync.retries
+    assert len(lookups) == 2  # looked up before the write and again after it failed
+    assert store.get_applied("T1", "create-addition:MP-SUB-7-SO1") is None
+
+
 def test_a_write_that_keeps_failing_without_saving_is_tried_a_bounded_number_of_times(sim, cw, store):
     attempts = []
 

@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .embedded import control_request
+    from .console import control_request
 
     try:
         answer = control_request(args.data_dir, "check", method="POST")

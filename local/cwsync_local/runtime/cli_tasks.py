@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .embedded import control_request, task_summary
+    from .console import control_request, task_summary
 
     try:
         answer = control_request(args.data_dir, "tasks", query={"status": args.status} if args.status else None)

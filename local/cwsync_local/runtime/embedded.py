@@ -25,9 +25,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
-from urllib.error import HTTPError
-from urllib.parse import urlencode
-from urllib.request import Request as UrlRequest, urlopen
 
 from . import endpoints, moto_fixes
 from .deploy import Deployment, deploy
@@ -37,8 +34,9 @@ from .outbox import Outbox
 from .scheduler import Schedule, interval_seconds
 from .state import load_table, save_table
 from .translate import TEMPLATE, translate
-from cwsync.vocabulary import (FINAL_STATUSES, SETTLED_STATUSES, ApprovalKind, ApprovalStatus, Decision, OptionId,
-                               DecidedBy, TaskStatus, TaskType)
+from .approver import AUTO_APPROVE, LocalApprover, recommended_choice  # noqa: F401 (part of this module's API)
+from .console import Console, control_request, describe, task_summary  # noqa: F401 (part of this module's API)
+from cwsync.vocabulary import FINAL_STATUSES, SETTLED_STATUSES, ApprovalStatus, TaskStatus  # noqa: F401
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # Short waits for a machine on a desk; `parameters=` (or --parameter) overrides any of them.
@@ -46,50 +44,10 @@ LOCAL_PARAMETERS = {"RetryIntervalSeconds": "1", "RetryBackoffRate": "1.5", "Ret
 # With the ConnectWise simulator: where its demo catalog keeps cloud licences (subcategory
 # "Cloud Licensing", type "Subscription"), so "add product to ConnectWise" can be offered.
 SIMULATOR_PARAMETERS = {"CatalogSubcategoryId": "11", "CatalogTypeId": "3"}
-AUTO_APPROVE_ROUNDS = 2  # auto-answers per (task, kind, subject) before a question is left to a person
 STEP_FUNCTIONS = {"check": "CheckChangesFunction", "approvals": "ApprovalsApiFunction",
                   "reconcile": "ReconcileFunction"}
 
-TASK_TYPE_WORDS = {TaskType.SALES: "new subscription", TaskType.CHANGE: "upgrade/downgrade",
-                   TaskType.BILLING: "usage billing", TaskType.CANCELLATION: TaskType.CANCELLATION.value,
-                   TaskType.RENEWAL: TaskType.RENEWAL.value}
-APPROVAL_WORDS = {ApprovalKind.CUSTOMER: "choose the ConnectWise company",
-                  ApprovalKind.PRODUCT: "choose the ConnectWise product",
-                  ApprovalKind.AGREEMENT: "choose the agreement", ApprovalKind.CONFIRM: "confirm the changes",
-                  "confirmation": "confirm the changes"}
-STATUS_WORDS = {TaskStatus.NEW: "found", TaskStatus.IN_PROGRESS: "syncing", TaskStatus.SYNCED: "synced to ConnectWise",
-                TaskStatus.NOTHING_TO_CHANGE: "nothing to change (ConnectWise already matches)",
-                TaskStatus.FAILED: TaskStatus.FAILED.value, TaskStatus.EXPIRED: "expired (no one decided in time)",
-                TaskStatus.REJECTED: TaskStatus.REJECTED.value, TaskStatus.INVALID: "cannot be synced", TaskStatus.IGNORED: TaskStatus.IGNORED.value}
-
-
-def task_summary(task: Mapping[str, Any]) -> dict:
-    """`{"id", "order", "type", "customer", "status", "reason"}` (the `--json` shape)."""
-    order = task.get("order") if isinstance(task.get("order"), Mapping) else {}
-    nested = order.get("customer") if isinstance(order.get("customer"), Mapping) else {}
-    customer = (task.get("customerName") or order.get("customerName") or nested.get("name")
-                or task.get("customerId"))
-    return {"id": str(task.get("taskId")), "order": task.get("orderNumber") or task.get("orderId"),
-            "type": task.get("taskType"), "customer": customer, "status": task.get("status"),
-            "reason": task.get("reason")}
-
-
-def describe(summary: Mapping[str, Any], *, link: str | None = None, kind: str | None = None) -> str:
-    """One line a billing person understands."""
-    head = " ".join(str(part) for part in (summary.get("order"), summary.get("customer")) if part)
-    kind_words = TASK_TYPE_WORDS.get(summary.get("type") or "", summary.get("type") or "order")
-    status = summary.get("status")
-    if status == TaskStatus.WAITING_APPROVAL:
-        what = f"waiting for you to {APPROVAL_WORDS.get(kind or '', 'decide')}"
-        text = f"{what}: open {link}" if link else what
-    else:
-        text = STATUS_WORDS.get(status, status or "")
-        if summary.get("reason") and status in FINAL_STATUSES - {TaskStatus.SYNCED}:
-            text = f"{text}: {summary['reason']}"
-    return f"{head} — {kind_words}: {text}"
-
-
-class EmbeddedRuntime:
+class EmbeddedRuntime(LocalApprover, Console):
     """cwsync on one machine. Use as a context manager, or `start()` / `stop()`."""
 
     def __init__(self, data_dir: str | Path = ".cwsync", *, seed: str | Path | dict | None = None,
@@ -356,73 +314,6 @@ class EmbeddedRuntime:
     def outbox(self) -> list[dict]:
         return self.outbox_log.entries()
 
-    def approvals(self, status: str | None = ApprovalStatus.PENDING, task_id: str | None = None) -> list[dict]:
-        """Approval items (newest first), optionally of one status and task."""
-        with self.locked():
-            return self.store.list_approvals(status=status, task_id=task_id)
-
-    def approval_link(self, approval_id: str) -> str:
-        """The signed link the notification carries (`GET` shows the page, `POST` decides)."""
-        from cwsync import approvals
-
-        with self.locked():
-            approval = self.store.get_approval(approval_id)
-        if approval is None:
-            raise KeyError(f"no approval {approval_id}")
-        return approvals.approval_url(self.url, approval_id, approvals.expires_epoch(approval), self._signing_key)
-
-    def decide(self, approval_id: str, body: Mapping[str, Any], *, link: str | None = None) -> tuple[int, str]:
-        """POST a decision to the local approvals API (as the approver's browser would); (status, body)."""
-        url = link or self.approval_link(approval_id)
-        request = UrlRequest(url, data=json.dumps(body).encode("utf-8"), method="POST",
-                             headers={"Content-Type": "application/json", "Accept": "application/json"})
-        try:
-            with urlopen(request, timeout=30) as response:
-                return response.status, response.read().decode("utf-8")
-        except HTTPError as error:
-            return error.code, error.read().decode("utf-8")
-
-    def approve(self, approval_id: str, choice: str | None = None, changes: Mapping | None = None,
-                decided_by: str | None = None) -> tuple[int, str]:
-        """Approve with `choice` (default: the recommended option)."""
-        if choice is None:
-            with self.locked():
-                approval = self.store.get_approval(approval_id) or {}
-            choice = recommended_choice(approval)
-        body: dict[str, Any] = {"decision": Decision.APPROVE}
-        if choice is not None:
-            body["choice"] = choice
-        if changes:
-            body["changes"] = dict(changes)
-        if decided_by:
-            body["decidedBy"] = decided_by
-        return self.decide(approval_id, body)
-
-    def reject(self, approval_id: str, reason: str = "Rejected") -> tuple[int, str]:
-        return self.decide(approval_id, {"decision": Decision.REJECT, "reason": reason})
-
-    def approve_pending(self) -> int:
-        """Auto-approve: each pending approval gets its recommended option, else it is rejected."""
-        count = 0
-        for approval in self.approvals(ApprovalStatus.PENDING):
-            if approval["approvalId"] in self._auto_decided:
-                continue  # answered once already (a refused answer is not retried)
-            asked = (str(approval.get("taskId")), str(approval.get("kind")), str(approval.get("subject")))
-            if self._auto_rounds.get(asked, 0) >= AUTO_APPROVE_ROUNDS:
-                continue  # the same question again: the recommended answer does not help; leave it to a person
-            self._auto_rounds[asked] = self._auto_rounds.get(asked, 0) + 1
-            self._auto_decided.add(approval["approvalId"])
-            choice = recommended_choice(approval, automatic=True)
-            if choice is not None:
-                status, body = self.approve(approval["approvalId"], choice, decided_by=AUTO_APPROVE)
-            else:
-                status, body = self.reject(approval["approvalId"], "auto-approve: no recommended option; "
-                                                                   "decide it yourself and sync again")
-            if status >= 400:
-                self._say(f"(auto-approve: the approvals API answered {status} for {approval['approvalId']})")
-            count += 1
-        return count
-
     def executions(self, status: str | None = None) -> list[dict]:
         sfn = self.client("stepfunctions")
         kwargs: dict[str, Any] = {"stateMachineArn": self.state_machine_arn}
@@ -493,85 +384,5 @@ class EmbeddedRuntime:
     def _control_status(self, request) -> dict:
         return {"url": self.url, "lastCheck": self.last_check, "pid": os.getpid()}
 
-    # -- console ----------------------------------------------------------------------------
-    def _say(self, line: str) -> None:
-        if self.echo:
-            self.echo(line)
-
-    def _announce_message(self, entry: dict) -> None:
-        if self.echo:
-            subject = entry.get("subject") or "(no subject)"
-            self.echo(f"  notification: {subject}")
-
-    def _watch(self) -> None:
-        while not self._stopping.wait(0.5):
-            try:
-                if self.auto_approve:
-                    self.approve_pending()
-                self.report_progress()
-            except Exception as error:  # noqa: BLE001 - the console must not stop the runtime
-                if not self._stopping.is_set():
-                    self._say(f"(progress display: {error})")
-
-    def report_progress(self) -> None:
-        """Print a line for each task whose status changed since the last call."""
-        for task in self.tasks():
-            summary = task_summary(task)
-            link = kind = None
-            if summary["status"] == TaskStatus.WAITING_APPROVAL:
-                pending = self.approvals(ApprovalStatus.PENDING, task_id=summary["id"])
-                if pending:
-                    kind = pending[0].get("kind")
-                    link = self.approval_link(pending[0]["approvalId"])
-            state = (summary["status"], link)
-            if self._seen.get(summary["id"]) != state:
-                self._seen[summary["id"]] = state
-                self._say(describe(summary, link=link, kind=kind))
-
-
-AUTO_APPROVE = DecidedBy.AUTO_APPROVE  # who decided, on decisions taken by --auto-approve (links remember it)
-
-
-def recommended_choice(approval: Mapping[str, Any], *, automatic: bool = False) -> str | None:
-    """The option to take: the recommended one, else (a person approving without naming one) the only eligible one.
-
-    `automatic` (auto-approve): the recommended option only. Options are recommended only on
-    exact evidence, so a guess (a similar name) is never taken without a person.
-    """
-    options = approval.get("options") or []
-    recommended = approval.get("recommended")
-    if recommended not in (None, ""):
-        return str(recommended)
-    flagged = [o for o in options if o.get("recommended") and o.get("eligible", True)]
-    if flagged:
-        return str(flagged[0]["id"])
-    if automatic:
-        return None
-    # "Check again" is not an answer: it only asks the same question after a fix in ConnectWise.
-    eligible = [o for o in options if o.get("eligible", True) and o.get("id") != OptionId.CHECK_AGAIN]
-    if len(eligible) == 1:
-        return str(eligible[0]["id"])
-    return None
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def control_request(data_dir: str | Path, path: str, *, method: str = "GET", query: Mapping | None = None,
-                    timeout: float = 120) -> dict | None:
-    """Call a running `cwsync run`'s control API; None when none is running for this data folder."""
-    file = Path(data_dir) / "runtime.json"
-    if not file.exists():
-        return None
-    info = json.loads(file.read_text(encoding="utf-8"))
-    url = f"{info['url']}/_local/{path}" + (f"?{urlencode(query)}" if query else "")
-    request = UrlRequest(url, method=method, data=b"" if method == "POST" else None,
-                         headers={"Authorization": f"Bearer {info['token']}"})
-    try:
-        with urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read().decode("utf-8"))
-    except HTTPError as error:
-        raise RuntimeError(f"the running cwsync answered {error.code}: {error.read().decode('utf-8', 'replace')}") from None
-    except OSError:
-        return None  # a stale runtime.json: the process is gone

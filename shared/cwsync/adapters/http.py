@@ -42,6 +42,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from cwsync.errors import ExternalApiError, NotFound, TransientError
+from cwsync.retries import HTTP_RETRIES
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,10 @@ class _PolicyRetry(Retry):
             return True
         return False
 
-    def _sleep_backoff(self) -> None:
+    def sleep(self, response: Any = None) -> None:
+        """As urllib3's (the server's Retry-After when it sends one, else the backoff), through `sleeper`."""
+        if self.respect_retry_after_header and response and self.sleep_for_retry(response):
+            return
         backoff = self.get_backoff_time()
         if backoff > 0:
             self.sleeper(backoff)
@@ -88,7 +92,7 @@ class _PolicyRetry(Retry):
 class RetryPolicy:
     """How often and how patiently to retry; `RetryPolicy.fast()` for tests."""
 
-    attempts: int = 4  # retries after the first try
+    attempts: int = HTTP_RETRIES  # retries after the first try (the budget: cwsync.retries)
     backoff_factor: float = 0.5  # 0.5, 1, 2, 4 ... seconds
     backoff_max: float = 30.0
     backoff_jitter: float = 0.5  # up to this many seconds added at random

@@ -21,27 +21,24 @@ so that string order is time order; money is Decimal (DynamoDB Number).
 from __future__ import annotations
 
 import logging
-import math
 import random
 import time
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator, Mapping
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from cwsync.adapters.dynamo_values import (GSI1, GSI1PK, GSI1SK, KEY_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE,  # noqa: F401
+                                          condition_failed, format_time, from_attribute_values, parse_time,
+                                          to_attribute_values, to_dynamo, to_plain, utc_now, without_keys)
+from cwsync.adapters.store_approvals import ApprovalItems
 from cwsync.adapters.store_check import CheckStateItems
-from cwsync.dates import parse_datetime
+from cwsync.adapters.store_items import AppliedOperation, CustomerLink, ProductLink, SubscriptionLink, TaskItem
 from cwsync.errors import ItemRejected, TaskNotFound
 from cwsync.vocabulary import ApprovalStatus, TaskStatus
 
 logger = logging.getLogger(__name__)
-
-PK, SK = "PK", "SK"
-GSI1, GSI1PK, GSI1SK = "GSI1", "GSI1PK", "GSI1SK"
-TTL_ATTRIBUTE = "ttl"
 
 TASK_SK = "TASK"
 OP_PREFIX = "OP#"
@@ -60,84 +57,9 @@ APPLIED_TTL = timedelta(days=90)  # long enough for any retry of a task
 APPROVAL_TTL_GRACE = timedelta(days=30)  # an expired link still says "expired" for a while
 
 _BATCH_GET_LIMIT = 100
-_INTERNAL = (PK, SK, GSI1PK, GSI1SK)
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-# --- values -----------------------------------------------------------------------------
-
-def format_time(value: datetime | str) -> str:
-    """Aware datetime (or ISO string) → fixed-width ISO UTC string, sortable as text."""
-    if isinstance(value, str):
-        value = parse_time(value)
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: times must be timezone-aware")
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_time(value: str) -> datetime:
-    """ISO 8601 → aware UTC datetime (a value without a zone is taken as UTC)."""
-    return parse_datetime(value)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def to_dynamo(value: Any) -> Any:
-    """Plain Python → what DynamoDB stores: floats as Decimal, datetimes as ISO, tuples as lists."""
-    if isinstance(value, bool) or value is None or isinstance(value, (str, Decimal)):
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value)) if math.isfinite(value) else repr(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, datetime):
-        return format_time(value)
-    if isinstance(value, Mapping):
-        return {str(k): to_dynamo(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_dynamo(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return [to_dynamo(v) for v in sorted(value)]
-    if hasattr(value, "to_dict"):
-        return to_dynamo(value.to_dict())
-    return str(value)  # StrEnum and friends
-
-
-def to_attribute_values(item: Mapping[str, Any]) -> dict:
-    """An item as DynamoDB's wire format (`{"S": ...}`, `{"N": ...}`): the one conversion into the table."""
-    return {k: _serializer.serialize(to_dynamo(v)) for k, v in item.items()}
-
-
-def from_attribute_values(item: Mapping[str, Any]) -> dict:
-    """DynamoDB's wire format back to Python (numbers as Decimal): the one conversion out of the table."""
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
-
-
-def to_plain(value: Any) -> Any:
-    """A stored value as JSON-like data: whole numbers as int, other numbers as their exact text
-    ("6.00" stays "6.00"), the rest as it is. For plans and payloads read back from the table."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and "." not in str(value) else str(value)
-    if isinstance(value, Mapping):
-        return {k: to_plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_plain(v) for v in value]
-    return value
-
-
+_INTERNAL = KEY_ATTRIBUTES
 _serialize, _deserialize = to_attribute_values, from_attribute_values
-
-
-def _public(item: Mapping[str, Any]) -> dict:
-    """An item without its table keys (callers see business fields only)."""
-    return {k: v for k, v in item.items() if k not in _INTERNAL}
-
-
-def _condition_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+_public, _condition_failed, _now = without_keys, condition_failed, utc_now
 
 
 def _task_key(task_id: str) -> dict:
@@ -181,7 +103,7 @@ def create_table(client, name: str) -> None:
 
 # --- store ------------------------------------------------------------------------------
 
-class Store(CheckStateItems):
+class Store(CheckStateItems, ApprovalItems):
     """All reads and writes of the cwsync table. Thread-safe when given its own client per thread."""
 
     def __init__(self, table_name: str, *, client=None, resource=None):
@@ -240,13 +162,13 @@ class Store(CheckStateItems):
         item.update(_gsi1(status, at, task_id))
         return self._put_new(item)
 
-    def get_task(self, task_id: str) -> dict | None:
+    def get_task(self, task_id: str) -> TaskItem | None:
         item = self._get(_task_key(task_id))
         return _public(item) if item else None
 
     def update_task(self, task_id: str, status: str, reason: str | None = None, *,
                     expected_status: str | Iterable[str] | None = None, now: datetime | None = None,
-                    **attrs: Any) -> dict | None:
+                    **attrs: Any) -> TaskItem | None:
         """Move a task to `status`, append {status, at, reason} to its history, set `attrs`.
 
         Returns the updated task. With `expected_status`, the update happens only while the
@@ -311,7 +233,7 @@ class Store(CheckStateItems):
                 raise TaskNotFound(f"Task {task_id} does not exist") from None
             raise
 
-    def list_tasks(self, status: str | None = None, *, limit: int | None = None) -> list[dict]:
+    def list_tasks(self, status: str | None = None, *, limit: int | None = None) -> list[TaskItem]:
         """Tasks newest first (by last update); one status via GSI1, else every status merged."""
         statuses = [str(status)] if status else list(TASK_STATUSES)
         found: list[dict] = []
@@ -352,7 +274,7 @@ class Store(CheckStateItems):
         return found
 
     # -- links (remembered decisions) --
-    def get_customer_link(self, customer_id: str) -> dict | None:
+    def get_customer_link(self, customer_id: str) -> CustomerLink | None:
         item = self._get({PK: f"CUSTOMER#{customer_id}", SK: LINK_SK})
         return _public(item) if item else None
 
@@ -363,7 +285,7 @@ class Store(CheckStateItems):
         self._put({PK: f"CUSTOMER#{customer_id}", SK: LINK_SK, **item})
         return item
 
-    def get_product_link(self, mpn: str) -> dict | None:
+    def get_product_link(self, mpn: str) -> ProductLink | None:
         item = self._get({PK: f"PRODUCT#{mpn}", SK: LINK_SK})
         return _public(item) if item else None
 
@@ -374,7 +296,7 @@ class Store(CheckStateItems):
         self._put({PK: f"PRODUCT#{mpn}", SK: LINK_SK, **item})
         return item
 
-    def get_subscription_link(self, subscription_id: str) -> dict | None:
+    def get_subscription_link(self, subscription_id: str) -> SubscriptionLink | None:
         item = self._get({PK: f"SUBSCRIPTION#{subscription_id}", SK: AGREEMENT_SK})
         return _public(item) if item else None
 
@@ -383,66 +305,6 @@ class Store(CheckStateItems):
                 "linkedAt": format_time(_now())}
         self._put({PK: f"SUBSCRIPTION#{subscription_id}", SK: AGREEMENT_SK, **item})
         return item
-
-    # -- approvals --
-    def put_approval(self, approval: Mapping[str, Any]) -> bool:
-        """Store a new approval (`approvalId`, `expiresAt` required; status `pending`).
-
-        `ttl` is set to expiry + 30 days so an old link still finds "expired" for a while.
-        False when an approval with this id exists already.
-        """
-        approval_id = str(approval["approvalId"])
-        expires = approval["expiresAt"]
-        expires_at = parse_time(expires) if isinstance(expires, str) else expires
-        item = dict(approval)
-        item.update({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK, "approvalId": approval_id,
-                     "status": approval.get("status") or APPROVAL_PENDING,
-                     "expiresAt": format_time(expires_at), "createdAt": format_time(_now()),
-                     TTL_ATTRIBUTE: int((expires_at + APPROVAL_TTL_GRACE).timestamp())})
-        return self._put_new(item)
-
-    def get_approval(self, approval_id: str) -> dict | None:
-        item = self._get({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK})
-        return _public(item) if item else None
-
-    def decide_approval(self, approval_id: str, decision: Mapping[str, Any] | str, *,
-                        now: datetime | None = None) -> bool:
-        """`pending → decided`, once; False when already decided, expired or unknown."""
-        at = format_time(now or _now())
-        try:
-            self.client.update_item(
-                TableName=self.table_name, Key=_serialize({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK}),
-                UpdateExpression="SET #status = :decided, #decision = :decision, #decidedAt = :at",
-                ConditionExpression="attribute_exists(PK) AND #status = :pending AND #expiresAt > :at",
-                ExpressionAttributeNames={"#status": "status", "#decision": "decision",
-                                          "#decidedAt": "decidedAt", "#expiresAt": "expiresAt"},
-                ExpressionAttributeValues=_serialize({":decided": APPROVAL_DECIDED, ":pending": APPROVAL_PENDING,
-                                                      ":decision": decision, ":at": at}))
-            return True
-        except ClientError as error:
-            if _condition_failed(error):
-                return False
-            raise
-
-    def settle_decided_approval(self, approval_id: str, status: str) -> bool:
-        """After a decision Step Functions did not take: `decided → expired` (the task stopped
-        waiting) or `decided → pending` (not delivered; the approver may decide again)."""
-        if status not in (APPROVAL_PENDING, APPROVAL_EXPIRED):
-            raise ValueError(f"an approval cannot go back to {status!r}")
-        remove = " REMOVE #decision, #decidedAt" if status == APPROVAL_PENDING else ""
-        try:
-            self.client.update_item(
-                TableName=self.table_name, Key=_serialize({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK}),
-                UpdateExpression="SET #status = :status" + remove,
-                ConditionExpression="#status = :decided",
-                ExpressionAttributeNames={"#status": "status",
-                                          **({"#decision": "decision", "#decidedAt": "decidedAt"} if remove else {})},
-                ExpressionAttributeValues=_serialize({":status": status, ":decided": APPROVAL_DECIDED}))
-            return True
-        except ClientError as error:
-            if _condition_failed(error):
-                return False
-            raise
 
     # -- orders watermark --
     def get_watermark(self) -> datetime | None:
@@ -467,7 +329,7 @@ class Store(CheckStateItems):
             raise
 
     # -- applied operations (idempotent writes to ConnectWise) --
-    def get_applied(self, task_id: str, key: str) -> dict | None:
+    def get_applied(self, task_id: str, key: str) -> AppliedOperation | None:
         """The record of an applied operation: {taskId, key, result, appliedAt}, or None."""
         item = self._get({PK: f"TASK#{task_id}", SK: f"{OP_PREFIX}{key}"})
         return _public(item) if item else None
@@ -480,7 +342,7 @@ class Store(CheckStateItems):
                               "key": key, "result": result or {}, "appliedAt": format_time(at),
                               TTL_ATTRIBUTE: int((at + APPLIED_TTL).timestamp())})
 
-    def list_applied(self, task_id: str) -> list[dict]:
+    def list_applied(self, task_id: str) -> list[AppliedOperation]:
         """Every applied-operation record of a task, by key."""
         return [_public(item) for item in self._query(
             KeyConditionExpression="PK = :pk AND begins_with(SK, :op)", ConsistentRead=True,
@@ -504,28 +366,6 @@ class Store(CheckStateItems):
             item = self._get({PK: "CHECK", SK: sk})
             if item:
                 found[key] = _public(item)
-        return found
-
-    def list_approvals(self, *, task_id: str | None = None, status: str | None = None) -> list[dict]:
-        """Approval items, newest first (a filtered scan: approvals are few and expire by TTL)."""
-        names, values = {"#pk": PK}, {":p": "APPROVAL#"}
-        expression = "begins_with(#pk, :p)"
-        if task_id is not None:
-            names["#task"], values[":t"] = "taskId", str(task_id)
-            expression += " AND #task = :t"
-        if status is not None:
-            names["#status"], values[":s"] = "status", status
-            expression += " AND #status = :s"
-        found: list[dict] = []
-        kwargs = {"TableName": self.table_name, "FilterExpression": expression,
-                  "ExpressionAttributeNames": names, "ExpressionAttributeValues": _serialize(values)}
-        while True:
-            answer = self.client.scan(**kwargs)
-            found.extend(_public(_deserialize(item)) for item in answer.get("Items", []))
-            if not answer.get("LastEvaluatedKey"):
-                break
-            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        found.sort(key=lambda a: str(a.get("createdAt") or ""), reverse=True)
         return found
 
     def add_task_notification(self, task_id: str, entry: Mapping[str, Any]) -> None:

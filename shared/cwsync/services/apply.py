@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping
 
 from cwsync.adapters.store import to_plain
 from cwsync.dates import parse_datetime
+from cwsync.retries import WRITE_ATTEMPTS
 from cwsync.domain.operations import adjustment_description
 from cwsync.errors import ExternalApiError, NotFound, SyncFailed, TransientError
 from cwsync.vocabulary import NUMERIC_FIELDS, Action, ChangeStatus
@@ -35,7 +36,7 @@ CREATED, ALREADY_PRESENT, SKIPPED, UPDATED = (ChangeStatus.CREATED, ChangeStatus
                                               ChangeStatus.UPDATED)
 # The ConnectWise addition field that refers to a catalog item (planned by identifier, written by id).
 PRODUCT_FIELD = "product"
-DEFAULT_WRITE_ATTEMPTS = 3
+DEFAULT_WRITE_ATTEMPTS = WRITE_ATTEMPTS  # the retry budget: cwsync.retries
 
 
 @dataclass
@@ -228,7 +229,7 @@ class Applier:
                 raise last
         # `find` ran after the last attempt and saw no record with the tag: that, and only that, is claimed.
         raise TransientError(f"ConnectWise did not confirm {op['action']} {op['key']} after "
-                             f"{self.write_attempts} attempts; a check after the last attempt found no record "
+                             f"{_attempts(self.write_attempts)}; a check after the last attempt found no record "
                              f"carrying its tag, so retrying the step cannot make a second one. Last error: {last}")
 
     def _write_checked(self, op: dict, done: Callable[[], bool], write: Callable[[], Any]) -> None:
@@ -244,7 +245,7 @@ class Applier:
             if done():
                 return
         raise TransientError(f"ConnectWise did not confirm {op['action']} {op['key']} after "
-                             f"{self.write_attempts} attempts; the step can be retried. Last error: {last}")
+                             f"{_attempts(self.write_attempts)}; the step can be retried. Last error: {last}")
 
     # ---- references -------------------------------------------------------------------
 
@@ -308,6 +309,10 @@ class Applier:
 
 
 # ---- helpers --------------------------------------------------------------------------
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" + ("" if count == 1 else "s")
+
 
 def _base(op: Mapping) -> dict:
     return {"action": op["action"], "key": op["key"], "agreementId": op.get("agreementId")}

@@ -7,9 +7,12 @@ actually touches are built at all (a function never reads a secret it has no rig
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from cwsync.config import Settings
+
+if TYPE_CHECKING:  # the ports are Protocols: for readers and type checkers, nothing at run time
+    from cwsync.ports import ConnectWisePort, MarketplacePort, NotifierPort, StorePort, WorkflowPort
 
 _UNSET = object()
 
@@ -20,8 +23,9 @@ class Dependencies:
 
     _shared: Dependencies | None = None
 
-    def __init__(self, settings: Settings, *, store: Any = None, connectwise: Any = None,
-                 marketplace: Any = None, notifier: Any = None, workflow: Any = None,
+    def __init__(self, settings: Settings, *, store: StorePort | None = None,
+                 connectwise: ConnectWisePort | None = None, marketplace: MarketplacePort | None = None,
+                 notifier: NotifierPort | None = None, workflow: WorkflowPort | None = None,
                  stepfunctions: Any = None, signing_key: bytes | None = None, check_trigger: Any = None,
                  reconcile_trigger: Any = None, clock: Callable[[], datetime] | None = None):
         self.settings = settings
@@ -63,7 +67,7 @@ class Dependencies:
 
     # --- built on first use --------------------------------------------------------------
     @property
-    def store(self):
+    def store(self) -> StorePort:
         if self._store is None:
             from cwsync.adapters.store import Store
 
@@ -71,7 +75,7 @@ class Dependencies:
         return self._store
 
     @property
-    def connectwise(self):
+    def connectwise(self) -> ConnectWisePort:
         if self._connectwise is None:
             from cwsync.adapters.connectwise import ConnectWiseClient
             from cwsync.config import connectwise_secret
@@ -90,7 +94,7 @@ class Dependencies:
         return SharedRateLimit(self.store.client, self.settings.table_name, per_minute)
 
     @property
-    def marketplace(self):
+    def marketplace(self) -> MarketplacePort:
         if self._marketplace is None:
             from cwsync.adapters.marketplace import MarketplaceClient
             from cwsync.config import marketplace_secret
@@ -100,7 +104,7 @@ class Dependencies:
         return self._marketplace
 
     @property
-    def notifier(self):
+    def notifier(self) -> NotifierPort:
         if self._notifier is None:
             from cwsync.adapters.notify import Notifier
 
@@ -108,7 +112,7 @@ class Dependencies:
         return self._notifier
 
     @property
-    def workflow(self):
+    def workflow(self) -> WorkflowPort:
         if self._workflow is None:
             from cwsync.adapters.stepfunctions import SyncTaskWorkflow
 
