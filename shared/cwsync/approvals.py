@@ -112,7 +112,7 @@ def verify_link(key: bytes, approval_id: str, sig: Any, exp: Any, *, now: dateti
     expires = int(exp)
     if _epoch(now) >= expires:
         raise LinkExpired(f"The link expired on {format_time(expires)}. The task has been or will "
-                          "be marked expired; it can be synced again from the dashboard.")
+                          "be marked expired; it can be synced again with Sync again on its page in the cwsync dashboard.")
     return expires
 
 

@@ -11,15 +11,17 @@ from cwsync.vocabulary import ACTION_LABELS, Action, TaskStatus
 
 NOTHING_TO_CHANGE = "Nothing to change"
 # What to do after a failure, by the error's class name (cwsync.errors).
+# "Sync again" is the dashboard's button on a failed, expired or rejected task (cwsync.services.operator).
+SYNC_AGAIN = "choose Sync again on the task's page in the cwsync dashboard"
 ADVICE = {
-    "ConfigurationError": "Check the cwsync settings and secrets named above, then sync the task again.",
-    "ExternalApiError": "ConnectWise or the marketplace refused the request; correct the record named above "
-                        "and sync the task again.",
-    "TransientError": "A temporary failure lasted through every retry; sync the task again later.",
+    "ConfigurationError": f"Check the cwsync settings and secrets named above, then {SYNC_AGAIN}.",
+    "ExternalApiError": "ConnectWise or the marketplace refused the request; correct the record named above, "
+                        f"then {SYNC_AGAIN}.",
+    "TransientError": f"A temporary failure lasted through every retry; later, {SYNC_AGAIN}.",
     "InvalidOrder": "The marketplace order cannot be synced as it is; handle it by hand in ConnectWise.",
-    "SyncFailed": "Fix what the message names, then sync the task again.",
+    "SyncFailed": f"Fix what the message names, then {SYNC_AGAIN}.",
 }
-DEFAULT_ADVICE = "See the task history; sync the task again once the cause is fixed."
+DEFAULT_ADVICE = f"See the task history; once the cause is fixed, {SYNC_AGAIN}."
 
 
 def nothing_to_change_reason(summary: str | None) -> str:
@@ -101,7 +103,7 @@ def finish_message(status: TaskStatus, task: Mapping[str, Any], plan: Mapping[st
         kind = task.get("approvalKind") or "approval"
         reason = f"Nobody answered the {kind} approval before it expired; nothing was changed in ConnectWise"
         return reason, f"Expired: order {order} for {who}", [
-            reason + ".", "Sync the task again when you are ready to decide."]
+            reason + ".", f"When you are ready to decide, {SYNC_AGAIN}."]
     if status == TaskStatus.REJECTED:
         reason = f"Rejected by the approver: {error_message or 'no reason given'}"
         return reason, f"Rejected: order {order} for {who}", [reason + ".", "Nothing was changed in ConnectWise."]

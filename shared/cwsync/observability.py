@@ -1,9 +1,9 @@
-"""The one Logger, Tracer and Metrics every cwsync handler and service shares.
+"""The one Logger and Tracer every cwsync handler and service shares.
 
-Configured by the template's `POWERTOOLS_*` variables (service name, log level, metrics
-namespace). Powertools' Tracer loads the X-Ray SDK (and botocore) when it is created,
-which alone costs more than `import boto3`; `tracer` here creates it on first use, so a
-handler module imports quickly and the cost lands where boto3 is needed anyway.
+Configured by the template's `POWERTOOLS_*` variables (service name, log level).
+Powertools' Tracer loads the X-Ray SDK (and botocore) when it is created, which alone costs
+more than `import boto3`; `tracer` here creates it on first use, so a handler module imports
+quickly and the cost lands where boto3 is needed anyway.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import functools
 import os
 from typing import Any, Callable
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "cwsync")
 
@@ -59,4 +59,3 @@ class LazyTracer:
 
 logger = Logger(service=SERVICE)
 tracer = LazyTracer(service=SERVICE)
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "cwsync"), service=SERVICE)

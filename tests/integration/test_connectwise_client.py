@@ -142,15 +142,6 @@ def test_a_lookup_by_tag_is_one_request_with_conditions_fields_and_page_size(sim
     assert entry["query"]["pageSize"] == "1"
 
 
-def test_reference_data_is_read_once_per_client(sim, cw):
-    before = len(api_requests(sim))
-    for _ in range(2):
-        assert [cycle["name"] for cycle in cw.billing_cycles()] == ["Monthly", "Yearly"]
-        assert {currency["currencyCode"]["name"] for currency in cw.currencies()} == {"USD", "EUR"}
-        assert cw.agreement_types()[0]["name"] == "Cloud Services"
-    assert len(api_requests(sim)) - before == 3
-
-
 def test_additions_are_created_cancelled_and_updated_with_exact_money(cw):
     created = cw.create_addition(12, {
         "product": {"id": 1}, "billCustomer": "Billable", "quantity": "12", "unitPrice": "6.10",
@@ -228,10 +219,10 @@ def test_throttling_waits_as_long_as_connectwise_asks_then_reports_a_transient_e
     policy = RetryPolicy(attempts=2, backoff_factor=0.001, retry_after_max=120, sleep=sleeps.append)
     with simulator.start(seed(), faults=Faults(throttle=3), request_log=tmp_path / "log.jsonl") as sim:
         client = client_for(sim, retry=policy)  # discovery is the first request of the minute
-        client.billing_cycles()
-        client.currencies()
+        client.companies()
+        client.catalog_items()
         with pytest.raises(TransientError, match="HTTP 429") as caught:
-            client.agreement_types()
+            client.company_agreements(1)
     assert caught.value.retry_after is not None
     assert len(sleeps) == 2 and all(50 <= wait <= 61 for wait in sleeps)  # the simulator's Retry-After
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import TABLE_NAME
+from tests.conftest import TABLE_NAME
 from cwsync.adapters.store import Store
 from cwsync.errors import TaskNotFound
 from cwsync.ports import StorePort

@@ -40,7 +40,8 @@ def addition(id_, serial, quantity=10, price=6.0, cost=4.8, cancelled=None):
 
 
 def context(additions=(), **settings):
-    return PlanContext(agreement={"id": 12}, catalog_item={"id": 7, "price": 5.5, "cost": 4.4},
+    item = {"id": 7, "price": 5.5, "cost": 4.4}
+    return PlanContext(agreement={"id": 12}, catalog_items={mpn: item for mpn in ("M365-BB", "AZ-PLAN", "M365-BS")},
                        additions=list(additions), settings=PlanSettings(**settings),
                        now=datetime(2026, 2, 15, 10, tzinfo=timezone.utc))
 
@@ -228,7 +229,7 @@ def test_a_renewal_with_a_new_price_replaces_the_addition():
 
 def test_a_product_not_in_connectwise_yet_is_created_first_and_the_addition_refers_to_it():
     proposal = {"identifier": "M365-BB", "description": NAME, "price": Decimal("6"), "cost": Decimal("4.8")}
-    ctx = PlanContext(agreement={"id": 12}, catalog_proposal=proposal)
+    ctx = PlanContext(agreement={"id": 12}, catalog_proposals={"M365-BB": proposal})
     plan = plan_task("sales", order("SO000060", "sales", charges=[charge("recurring", 10, "6.00")]), ctx)
     first, second = ops(plan)
     assert (first["action"], first["key"], first["match"], first["agreementId"]) == (

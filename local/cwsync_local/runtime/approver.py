@@ -99,7 +99,7 @@ class LocalApprover:
                 status, body = self.approve(approval["approvalId"], choice, decided_by=AUTO_APPROVE)
             else:
                 status, body = self.reject(approval["approvalId"], "auto-approve: no recommended option; "
-                                                                   "decide it yourself and sync again")
+                                                                   "decide it yourself with Sync again on the task's page")
             if status >= 400:
                 self._say(f"(auto-approve: the approvals API answered {status} for {approval['approvalId']})")
             count += 1

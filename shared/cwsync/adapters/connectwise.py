@@ -5,8 +5,8 @@ version pinned in `Accept`. Lists follow the `Link: <...>; rel="next"` header (o
 forward-only paging with `pageId`); no count call is made before a list. Retries follow
 `cwsync.adapters.http`: reads are retried, a POST never is (the applier looks up the
 ownership tag instead), a PATCH is retried only when every operation is a `replace`
-(sending the same absolute values twice leaves the same result), a DELETE is retried
-(deleting twice leaves the same result; `missing_ok` accepts the 404 of a repeat).
+(sending the same absolute values twice leaves the same result). cwsync never deletes in
+ConnectWise: an addition ends with its `cancelledDate`.
 
 Errors: 400/409/422 → `ExternalApiError` naming the fields ConnectWise complained about;
 401/403 → `ConfigurationError` telling the operator what to check (never the keys);
@@ -30,7 +30,7 @@ from cwsync.adapters.http import (DEFAULT_TIMEOUT, HttpClient, RetryPolicy, Time
                                   format_datetime, loads)
 from cwsync.adapters.connectwise_wire import access_error, discover_base_url, error_detail, prepare_body, prepare_value
 from cwsync.domain.operations import has_adjustment_tag
-from cwsync.errors import ConfigurationError, ExternalApiError, NotFound
+from cwsync.errors import ConfigurationError, ExternalApiError
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ _CONTAINS_LIMIT = 200  # characters of a long description used in a `contains` l
 
 
 class ConnectWiseClient:
-    """One ConnectWise Manage tenant. Reference data (billing cycles, currencies, agreement types) is cached per instance."""
+    """One ConnectWise Manage tenant."""
 
     service = "ConnectWise"
 
@@ -71,7 +71,6 @@ class ConnectWiseClient:
                                headers={"clientId": client_id,
                                         "Accept": f"application/vnd.connectwise.com+json; version={api_version}"},
                                limiter=limiter)  # cwsync.adapters.rate_limit.SharedRateLimit
-        self._reference: dict[str, list[dict]] = {}
 
     # ---- construction -------------------------------------------------------------
 
@@ -146,12 +145,6 @@ class ConnectWiseClient:
         params = {"fields": ",".join(fields)} if fields else None
         return self._json(self._send("GET", self.url(path), params=params, what=f"read {path}"))
 
-    def count(self, path: str, conditions: Condition | str | None = None) -> int:
-        params = {"conditions": render(conditions)} if render(conditions) else None
-        answer = self._json(self._send("GET", self.url(f"{path.rstrip('/')}/count"), params=params,
-                                       what=f"count {path}"))
-        return int(answer["count"])
-
     def create(self, path: str, body: Mapping[str, Any]) -> dict:
         """POST once, never retried after it may have reached ConnectWise."""
         return self._json(self._send("POST", self.url(path), body=prepare_body(body), what=f"create in {path}"))
@@ -163,13 +156,6 @@ class ConnectWiseClient:
         idempotent = all(op.get("op") == "replace" for op in ops)
         return self._json(self._send("PATCH", self.url(path), body=ops, idempotent=idempotent,
                                      what=f"update {path}"))
-
-    def delete(self, path: str, *, missing_ok: bool = False) -> None:
-        try:
-            self._send("DELETE", self.url(path), what=f"delete {path}")
-        except NotFound:
-            if not missing_ok:
-                raise
 
     # ---- companies, catalog, agreements -----------------------------------------------
 
@@ -286,22 +272,6 @@ class ConnectWiseClient:
 
     def create_adjustment(self, agreement_id: str | int, body: Mapping[str, Any]) -> dict:
         return self.create(_adjustments(agreement_id), body)
-
-    # ---- reference data (cached) ------------------------------------------------------
-
-    def billing_cycles(self) -> list[dict]:
-        return self._cached("/finance/billingCycles")
-
-    def currencies(self) -> list[dict]:
-        return self._cached("/finance/currencies")
-
-    def agreement_types(self) -> list[dict]:
-        return self._cached("/finance/agreements/types")
-
-    def _cached(self, path: str) -> list[dict]:
-        if path not in self._reference:
-            self._reference[path] = list(self.list(path))
-        return self._reference[path]
 
     # ---- plumbing ---------------------------------------------------------------------
 

@@ -34,21 +34,20 @@ class PlanSettings:
 @dataclass(frozen=True)
 class PlanContext:
     agreement: Mapping
-    catalog_item: Mapping | None = None
     additions: Sequence[Mapping] = ()
     settings: PlanSettings = field(default_factory=PlanSettings)
     now: datetime | None = None
-    # A product not in ConnectWise yet: the catalog item body to create first (see matching.propose_catalog_item).
-    catalog_proposal: Mapping | None = None
-    # Orders with several products: catalog items / proposals by MPN (the single ones above are the fallback).
+    # The linked catalog item of each product, by MPN.
     catalog_items: Mapping[str, Mapping] = field(default_factory=dict)
+    # Products not in ConnectWise yet: the catalog item body to create first, by MPN
+    # (see matching.propose_catalog_item).
     catalog_proposals: Mapping[str, Mapping] = field(default_factory=dict)
 
     def _by_mpn(self, table: Mapping[str, Mapping], mpn: str) -> Mapping | None:
         return next((v for k, v in table.items() if k.strip().casefold() == mpn.strip().casefold()), None)
 
     def catalog_item_for(self, mpn: str) -> Mapping | None:
-        return self._by_mpn(self.catalog_items, mpn) or (None if self.proposal_for(mpn) else self.catalog_item)
+        return self._by_mpn(self.catalog_items, mpn)
 
     def proposal_for(self, mpn: str) -> Mapping | None:
-        return self._by_mpn(self.catalog_proposals, mpn) or self.catalog_proposal
+        return self._by_mpn(self.catalog_proposals, mpn)

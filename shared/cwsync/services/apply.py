@@ -44,18 +44,6 @@ class ApplyResult:
     task_id: str
     changes: list[dict] = field(default_factory=list)
 
-    def count(self, status: str) -> int:
-        return sum(1 for change in self.changes if change["status"] == status)
-
-    @property
-    def written(self) -> list[dict]:
-        """Changes this run made in ConnectWise (created or updated)."""
-        return [change for change in self.changes if change["status"] in (CREATED, UPDATED)]
-
-    def to_dict(self) -> dict:
-        return {"taskId": self.task_id, "changes": list(self.changes),
-                "counts": {status: self.count(status) for status in (CREATED, UPDATED, ALREADY_PRESENT, SKIPPED)}}
-
 
 class Applier:
     """`Applier(connectwise, store).apply(task_id, plan_dict)`; see the module docstring."""

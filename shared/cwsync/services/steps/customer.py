@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from cwsync.errors import SyncFailed
+from cwsync.notifications import SYNC_AGAIN
 from cwsync.services.steps.common import (decided_by, decision_of, load_task_item, needs_approval, option_label, order_of,
                                           progress)
 from cwsync.vocabulary import ApprovalKind, LinkSource, StepOutcome
@@ -52,7 +53,7 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
         deps.store.set_task_attributes(str(task_id), customerName=customer_name)  # the dashboard names it
         raise SyncFailed(f"No ConnectWise company matches the marketplace customer {customer_name} "
                          f"({customer_id}): {match.explanation}. Add the company in ConnectWise (identifier "
-                         f"{customer_id}) and run the sync again.")
+                         f"{customer_id}), then {SYNC_AGAIN}.")
     deps.store.set_task_attributes(str(task_id), customerName=customer_name)
     return needs_approval(ApprovalKind.CUSTOMER,
                           f"Choose the ConnectWise company for {customer_name} (order {order.number})", match)

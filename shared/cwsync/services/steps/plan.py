@@ -6,7 +6,7 @@ from typing import Any, Mapping
 from cwsync.dates import parse_datetime
 from cwsync.domain.models import Order
 from cwsync.errors import SyncFailed
-from cwsync.notifications import nothing_to_change_reason
+from cwsync.notifications import SYNC_AGAIN, nothing_to_change_reason
 from cwsync.services.steps.common import (customer_name, cw_id, load_task_item, order_of, plain, progress,
                                           task_type_of)
 from cwsync.services.steps.product import catalog_snapshot, product_mpns
@@ -159,8 +159,9 @@ def _linked_catalog_items(deps, order: Order, task_type: TaskType) -> dict[str, 
     missing = sorted(mpn for mpn, link in links.items() if str(link["catalogItemId"]) not in items)
     if missing:
         raise SyncFailed("The ConnectWise catalog item linked to " + ", ".join(
-            f"{mpn} (#{links[mpn]['catalogItemId']})" for mpn in missing) + " no longer exists; link the product "
-            "again (remove the product link) and sync the task again")
+            f"{mpn} (#{links[mpn]['catalogItemId']})" for mpn in missing) + " no longer exists in ConnectWise: "
+            "restore it there, or have the cwsync operator delete the remembered product link (the table item "
+            "PRODUCT#<mpn>), then " + SYNC_AGAIN)
     for mpn, link in links.items():
         item = items[str(link["catalogItemId"])]
         kept = {k: v for k, v in link.items() if k not in ("mpn", "catalogItemId", "identifier", "linkedAt")}
