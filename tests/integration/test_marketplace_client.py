@@ -105,6 +105,7 @@ def test_single_records_are_read_by_id(sim):
     client = client_for(sim)
     assert client.order("5001")["orderNumber"] == "SO000001"
     assert client.customer("1000048531")["name"] == "Green Lane LLC"
+    assert client.subscription("SUB-1")["status"] == "active"
     with pytest.raises(NotFound):
         client.order("no-such-order")
 

@@ -89,6 +89,13 @@ class MarketplaceClient:
     def customer(self, customer_id: str) -> dict:
         return self.get(f"/customers/{quote_path(str(customer_id), safe='')}")
 
+    def subscription(self, subscription_id: str) -> dict:
+        return self.get(f"/subscriptions/{quote_path(str(subscription_id), safe='')}")
+
+    def subscriptions(self, customer_id: str | None = None, status: str | None = None) -> Iterator[dict]:
+        params = {key: value for key, value in (("customerId", customer_id), ("status", status)) if value}
+        return self.list("/subscriptions", params)
+
     # ---- generic ----------------------------------------------------------------------
 
     def list(self, path: str, params: Mapping[str, Any] | None = None, *,

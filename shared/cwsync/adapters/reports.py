@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from cwsync.adapters.store import PK, SK, TTL_ATTRIBUTE, _public, _serialize, format_time
+from cwsync.adapters.dynamo_values import (PK, SK, TTL_ATTRIBUTE, format_time, to_attribute_values as _serialize,
+                                          without_keys as _public)
 
 REPORT_PK = "RECONCILIATION#LAST"
 SUMMARY_SK = "SUMMARY"
