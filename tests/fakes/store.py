@@ -31,6 +31,7 @@ class FakeStore:
         self.applied: dict[tuple[str, str], dict] = {}
         self.watermark: str | None = None
         self.checkpoint: dict | None = None
+        self.checks: dict[str, dict] = {}
 
     def _at(self, now: datetime | None) -> str:
         return format_time(now or self.clock())
@@ -76,6 +77,12 @@ class FakeStore:
             if name in _FIXED:
                 raise ValueError(f"set_task_attributes cannot set {name!r}")
         task.update(_stored(attrs))
+
+    def add_task_notification(self, task_id, entry):
+        task = self.tasks.get(str(task_id))
+        if task is None:
+            raise TaskNotFound(f"Task {task_id} does not exist")
+        task["notifications"] = task.get("notifications", []) + [_stored(dict(entry))]
 
     def list_tasks(self, status=None, *, limit=None):
         found = [t for t in self.tasks.values() if status is None or t["status"] == str(status)]
@@ -194,3 +201,14 @@ class FakeStore:
             return False
         self.checkpoint = None
         return True
+
+    # -- check runs --
+    def record_check(self, at, source, summary, counts, digest=None):
+        item = _stored({"at": format_time(at), "source": source, "summary": summary, "counts": dict(counts),
+                        "digest": list(digest or [])})
+        self.checks["last"] = item
+        if source == "schedule":
+            self.checks["lastScheduled"] = copy.deepcopy(item)
+
+    def last_checks(self):
+        return copy.deepcopy(self.checks)
