@@ -239,7 +239,7 @@ def test_running_a_finished_plan_again_writes_nothing_and_reports_it(module_dyna
     assert client.write_requests == 0 and client.requests_sent == 0
     assert [change["status"] for change in again.changes] == ["skipped_already_applied"] * OPERATIONS
     assert all(type(change["id"]) is int for change in again.changes)
-    assert json.dumps(again.to_dict())  # a Step Functions output: JSON-safe
+    assert json.dumps(again.changes)  # what the step records and returns: JSON-safe
 
 
 def test_writes_already_in_connectwise_but_not_recorded_are_reported_as_already_present(module_dynamodb, expected):
