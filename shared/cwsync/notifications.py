@@ -18,6 +18,7 @@ ADVICE = {
     "TransientError": "A temporary failure lasted through every retry; sync the task again later.",
     "InvalidOrder": "The marketplace order cannot be synced as it is; handle it by hand in ConnectWise.",
     "SyncFailed": "Fix what the message names, then sync the task again.",
+    "InvalidRecord": "Correct the ConnectWise record named above, then sync the task again.",
 }
 DEFAULT_ADVICE = "See the task history; sync the task again once the cause is fixed."
 

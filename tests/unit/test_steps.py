@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from cwsync.adapters import cw_records
 from cwsync.adapters.store import Store
 from cwsync.approvals import verify_link
 from cwsync.config import Settings
@@ -76,11 +77,11 @@ class FakeConnectWise:
     def additions(self, agreement_id, *args, **kwargs):
         return list(self.addition_list)
 
-    def company_agreements(self, company_id):
-        return self.agreements(company_id)
+    def company_agreements(self, company_id):  # typed, as the real adapter answers
+        return [cw_records.agreement(a) for a in self.agreements(company_id)]
 
     def agreement_for_rules(self, agreement_id):
-        return self.agreement(agreement_id)
+        return cw_records.agreement(self.agreement(agreement_id))
 
     def catalog_items_by_id(self, item_ids):
         return self.catalog_items()

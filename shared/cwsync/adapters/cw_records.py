@@ -7,7 +7,7 @@ record. Anything else is an `InvalidRecord` naming the record and field, with wh
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping, TypeVar
 
@@ -71,7 +71,7 @@ class _Reader:
         value = self.value(path)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
             raise self.fail(path, f"is {_shown(value)}, not a number")
         try:
             number = Decimal(str(value))
@@ -122,7 +122,12 @@ def agreement(raw: Any) -> AgreementRecord:
     return AgreementRecord(
         id=read.id, name=read.text("name") or f"Agreement {read.id}", company_id=read.integer("company/id"),
         status=read.text("agreementStatus"), cancelled=bool(read.flag("cancelledFlag")),
-        billing_cycle=read.text("billingCycle/name"), currency_code=_currency_code(read))
+        billing_cycle=read.text("billingCycle/name"), currency_code=_currency_code(read),
+        end_date=None if read.flag("noEndingDateFlag") else _day(read.moment("endDate")))
+
+
+def _day(moment: datetime | None) -> date | None:
+    return moment.date() if moment is not None else None
 
 
 def company(raw: Any) -> CompanyRecord:

@@ -7,7 +7,7 @@ adapter works on these values, never on the JSON.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -22,6 +22,7 @@ class AgreementRecord:
     cancelled: bool
     billing_cycle: str | None  # billingCycle.name
     currency_code: str | None  # currency.currencyCode ("USD"); None when the agreement has no currency
+    end_date: date | None = None  # endDate; None when it has none or `noEndingDateFlag` is set
 
 
 @dataclass(frozen=True)
