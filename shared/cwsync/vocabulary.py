@@ -242,6 +242,15 @@ DIFFERENCE_KIND_LABELS = {
 }
 
 
+class ConnectWiseRecord(StrEnum):
+    """The ConnectWise records cwsync reads, as its messages name them ("ConnectWise agreement 401: ...")."""
+    AGREEMENT = "agreement"
+    COMPANY = "company"
+    CATALOG_ITEM = "catalog item"
+    ADDITION = "addition"
+    ADJUSTMENT = "adjustment"
+
+
 APPROVAL_POLICIES = tuple(ApprovalPolicy)
 RECONCILE_MODES = tuple(ReconcileMode)
 PRICE_SOURCES = tuple(PriceSource)

@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping, TypeVar
 from cwsync.domain.records import (AdditionRecord, AdjustmentRecord, AgreementRecord, CatalogItemRecord,
                                    CompanyRecord)
 from cwsync.errors import InvalidRecord, shown as _shown
+from cwsync.vocabulary import ConnectWiseRecord as Kind
 
 SYSTEM = "ConnectWise"
 T = TypeVar("T")
@@ -113,11 +114,13 @@ def _currency_code(read: _Reader) -> str | None:
 
 
 AGREEMENT_FIX = "correct the agreement in ConnectWise and check again"
+# Reference objects each record must hold as objects (or not at all).
+REFERENCE_FIELDS = {Kind.AGREEMENT: ("company", "billingCycle"), Kind.ADDITION: ("product",)}
 
 
 def agreement(raw: Any) -> AgreementRecord:
-    read = _Reader(raw, "agreement", AGREEMENT_FIX)
-    for path in ("company", "billingCycle"):
+    read = _Reader(raw, Kind.AGREEMENT, AGREEMENT_FIX)
+    for path in REFERENCE_FIELDS[Kind.AGREEMENT]:
         read.reference(path)
     return AgreementRecord(
         id=read.id, name=read.text("name") or f"Agreement {read.id}", company_id=read.integer("company/id"),
@@ -131,7 +134,7 @@ def _day(moment: datetime | None) -> date | None:
 
 
 def company(raw: Any) -> CompanyRecord:
-    read = _Reader(raw, "company", "correct the company in ConnectWise and sync the task again")
+    read = _Reader(raw, Kind.COMPANY, "correct the company in ConnectWise and sync the task again")
     read.reference("status")
     return CompanyRecord(id=read.id, identifier=read.text("identifier", default=""),
                          name=read.text("name", default=""), status=read.text("status/name"),
@@ -139,7 +142,7 @@ def company(raw: Any) -> CompanyRecord:
 
 
 def catalog_item(raw: Any) -> CatalogItemRecord:
-    read = _Reader(raw, "catalog item", "correct the catalog item in ConnectWise and sync the task again")
+    read = _Reader(raw, Kind.CATALOG_ITEM, "correct the catalog item in ConnectWise and sync the task again")
     return CatalogItemRecord(
         id=read.id, identifier=read.text("identifier", default=""), description=read.text("description", default=""),
         price=read.number("price"), cost=read.number("cost"), inactive=bool(read.flag("inactiveFlag")),
@@ -148,8 +151,9 @@ def catalog_item(raw: Any) -> CatalogItemRecord:
 
 
 def addition(raw: Any) -> AdditionRecord:
-    read = _Reader(raw, "addition", "correct the agreement addition in ConnectWise and sync the task again")
-    read.reference("product")
+    read = _Reader(raw, Kind.ADDITION, "correct the agreement addition in ConnectWise and sync the task again")
+    for path in REFERENCE_FIELDS[Kind.ADDITION]:
+        read.reference(path)
     return AdditionRecord(
         id=read.id, product_id=read.integer("product/id"), quantity=read.number("quantity") or Decimal(0),
         unit_price=read.number("unitPrice"), unit_cost=read.number("unitCost"),
@@ -158,14 +162,14 @@ def addition(raw: Any) -> AdditionRecord:
 
 
 def adjustment(raw: Any) -> AdjustmentRecord:
-    read = _Reader(raw, "adjustment", "correct the agreement adjustment in ConnectWise and sync the task again")
+    read = _Reader(raw, Kind.ADJUSTMENT, "correct the agreement adjustment in ConnectWise and sync the task again")
     return AdjustmentRecord(id=read.id, amount=read.number("amount"), description=read.text("description", default=""),
                             effective_date=read.moment("effectiveDate"))
 
 
 PARSERS: dict[str, Callable[[Any], Any]] = {
-    "agreement": agreement, "company": company, "catalog item": catalog_item, "addition": addition,
-    "adjustment": adjustment,
+    Kind.AGREEMENT: agreement, Kind.COMPANY: company, Kind.CATALOG_ITEM: catalog_item, Kind.ADDITION: addition,
+    Kind.ADJUSTMENT: adjustment,
 }
 
 

@@ -19,7 +19,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
-from cwsync.domain.agreements import billing_cycle_name, _problems, _ref
+from cwsync.domain.agreements import billing_cycle_name, _problems
 from cwsync.domain.models import BillingPeriod
 from cwsync.domain.money import format_money, format_quantity, to_decimal
 from cwsync.domain.operations import has_subscription_tag, subscription_tag_prefix
@@ -260,11 +260,14 @@ def eligibility_problems(agreement: Mapping, subscription: Subscription, today: 
         cycle = billing_cycle_name(subscription.period)
     except InvalidOrder:
         cycle = None
-    return _problems(agreement, cycle, subscription.currency or "", today)
+    from cwsync.adapters import cw_records  # the agreement rules read typed records, parsed as the adapter does
+
+    return _problems(cw_records.agreement(agreement), cycle, subscription.currency or "", today)
 
 
 def agreement_field(agreement: Mapping, name: str, key: str) -> Any:
-    return _ref(agreement, name, key)
+    value = agreement.get(name)
+    return value.get(key) if isinstance(value, Mapping) else None
 
 
 def tag_prefix(tag_format: str, subscription_id: str) -> str:
