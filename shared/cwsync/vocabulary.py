@@ -58,6 +58,7 @@ class StepOutcome(StrEnum):
 
     LOADED = "loaded"
     ALREADY_FINISHED = "already_finished"
+    RESUME_APPLY = "resume_apply"  # an execution stopped while writing the plan: write the rest
     LINKED = "linked"
     NEEDS_APPROVAL = "needs_approval"
     PLANNED = "planned"

@@ -519,3 +519,34 @@ class Store(CheckStateItems):
             if _condition_failed(error):
                 raise TaskNotFound(f"Task {task_id} does not exist") from None
             raise
+
+    # -- attempts and re-bound approvals (a task's execution started again) --
+    def next_attempt(self, task_id: str) -> int:
+        """Count one more attempt at syncing the task (the first is 1); returns the new number."""
+        try:
+            answer = self.client.update_item(
+                TableName=self.table_name, Key=_serialize(_task_key(task_id)),
+                UpdateExpression="SET #attempt = if_not_exists(#attempt, :one) + :one",
+                ConditionExpression="attribute_exists(PK)", ExpressionAttributeNames={"#attempt": "attempt"},
+                ExpressionAttributeValues=_serialize({":one": 1}), ReturnValues="UPDATED_NEW")
+        except ClientError as error:
+            if _condition_failed(error):
+                raise TaskNotFound(f"Task {task_id} does not exist") from None
+            raise
+        return int(_deserialize(answer["Attributes"])["attempt"])
+
+    def rebind_approval(self, approval_id: str, token: str) -> bool:
+        """Point a still pending approval at a new task token; False when it is no longer pending."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name, Key=_serialize({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK}),
+                UpdateExpression="SET #token = :token, #reboundAt = :at",
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#status": "status", "#token": "token", "#reboundAt": "reboundAt"},
+                ExpressionAttributeValues=_serialize({":token": token, ":pending": APPROVAL_PENDING,
+                                                      ":at": format_time(_now())}))
+            return True
+        except ClientError as error:
+            if _condition_failed(error):
+                return False
+            raise

@@ -64,3 +64,23 @@ class SyncTaskWorkflow:
             raise
         logger.info("Started SyncTask execution %s", answer.get("executionArn"))
         return True
+
+
+def resume(store, workflow: SyncTaskWorkflow, task_id: str) -> str:
+    """Give a task still in flight a live execution again (a new attempt); returns its name.
+
+    For a task whose execution is gone (the embedded runtime restarted after a stop or a
+    kill) — unlike "Sync again" (services.operator.sync_again) the task keeps what it has:
+    the new execution starts from the top, steps already done find their links and ledger
+    entries, a plan being written is finished (LoadTask: `resume_apply`), and a question
+    still open keeps its approval and link (RequestApproval re-binds it to the new wait).
+    Same naming as "Sync again": attempt n runs as `<taskId>-<n>`.
+    """
+    from datetime import datetime, timezone
+
+    attempt = store.next_attempt(str(task_id))
+    workflow.start(str(task_id), attempt=attempt)
+    # workflowStartedAt too: Check Changes must not start the first attempt of a `new` task again.
+    store.set_task_attributes(str(task_id), executionName=attempt_execution_name(str(task_id), attempt),
+                              workflowStartedAt=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    return attempt_execution_name(str(task_id), attempt)

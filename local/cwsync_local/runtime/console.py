@@ -1,0 +1,85 @@
+"""What a person sees of the embedded runtime: task lines, approval choices, the control client."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import Request as UrlRequest, urlopen
+
+TASK_TYPE_WORDS = {"sales": "new subscription", "change": "upgrade/downgrade", "billing": "usage billing",
+                   "cancellation": "cancellation", "renewal": "renewal"}
+APPROVAL_WORDS = {"customer": "choose the ConnectWise company", "product": "choose the ConnectWise product",
+                  "agreement": "choose the agreement", "confirm": "confirm the changes",
+                  "confirmation": "confirm the changes"}
+STATUS_WORDS = {"new": "found", "in_progress": "syncing", "synced": "synced to ConnectWise",
+                "nothing_to_change": "nothing to change (ConnectWise already matches)",
+                "failed": "failed", "expired": "expired (no one decided in time)", "rejected": "rejected",
+                "invalid": "cannot be synced", "ignored": "ignored"}
+
+
+def task_summary(task: Mapping[str, Any]) -> dict:
+    """`{"id", "order", "type", "customer", "status", "reason"}` (the `--json` shape)."""
+    order = task.get("order") if isinstance(task.get("order"), Mapping) else {}
+    nested = order.get("customer") if isinstance(order.get("customer"), Mapping) else {}
+    customer = (task.get("customerName") or order.get("customerName") or nested.get("name")
+                or task.get("customerId"))
+    return {"id": str(task.get("taskId")), "order": task.get("orderNumber") or task.get("orderId"),
+            "type": task.get("taskType"), "customer": customer, "status": task.get("status"),
+            "reason": task.get("reason")}
+
+
+def describe(summary: Mapping[str, Any], *, link: str | None = None, kind: str | None = None) -> str:
+    """One line a billing person understands."""
+    head = " ".join(str(part) for part in (summary.get("order"), summary.get("customer")) if part)
+    kind_words = TASK_TYPE_WORDS.get(summary.get("type") or "", summary.get("type") or "order")
+    status = summary.get("status")
+    if status == "waiting_approval":
+        what = f"waiting for you to {APPROVAL_WORDS.get(kind or '', 'decide')}"
+        text = f"{what}: open {link}" if link else what
+    else:
+        text = STATUS_WORDS.get(status, status or "")
+        if summary.get("reason") and status in ("failed", "rejected", "invalid", "ignored", "expired", "nothing_to_change"):
+            text = f"{text}: {summary['reason']}"
+    return f"{head} — {kind_words}: {text}"
+
+
+def recommended_choice(approval: Mapping[str, Any]) -> str | None:
+    """The option to take automatically: the recommended one, else the only eligible one."""
+    options = approval.get("options") or []
+    recommended = approval.get("recommended")
+    if recommended not in (None, ""):
+        return str(recommended)
+    flagged = [o for o in options if o.get("recommended") and o.get("eligible", True)]
+    if flagged:
+        return str(flagged[0]["id"])
+    # "Check again" is not an answer: it only asks the same question after a fix in ConnectWise.
+    eligible = [o for o in options if o.get("eligible", True) and o.get("id") != "check-again"]
+    if len(eligible) == 1:
+        return str(eligible[0]["id"])
+    return None
+
+
+def now_text() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def control_request(data_dir: str | Path, path: str, *, method: str = "GET", query: Mapping | None = None,
+                    timeout: float = 120) -> dict | None:
+    """Call a running `cwsync run`'s control API; None when none is running for this data folder."""
+    file = Path(data_dir) / "runtime.json"
+    if not file.exists():
+        return None
+    info = json.loads(file.read_text(encoding="utf-8"))
+    url = f"{info['url']}/_local/{path}" + (f"?{urlencode(query)}" if query else "")
+    request = UrlRequest(url, method=method, data=b"" if method == "POST" else None,
+                         headers={"Authorization": f"Bearer {info['token']}"})
+    try:
+        with urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read().decode("utf-8"))
+    except HTTPError as error:
+        raise RuntimeError(f"the running cwsync answered {error.code}: {error.read().decode('utf-8', 'replace')}") from None
+    except OSError:
+        return None  # a stale runtime.json: the process is gone

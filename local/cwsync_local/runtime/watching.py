@@ -1,0 +1,91 @@
+"""Watching the embedded runtime: when are the tasks settled, and what does the console print."""
+from __future__ import annotations
+
+import time
+
+from .console import describe, task_summary
+
+FINAL_STATUSES = frozenset({"synced", "nothing_to_change", "failed", "expired", "rejected", "invalid", "ignored"})
+SETTLED_STATUSES = FINAL_STATUSES | {"waiting_approval"}
+PROGRESS_SECONDS = 1.0  # how often the console looks for changed tasks
+
+
+class NotSettled(TimeoutError):
+    """`wait_until_settled` ran out of time; `.open` lists the tasks still moving."""
+
+    def __init__(self, timeout: float, open_tasks: list[dict]):
+        self.open = open_tasks
+        names = ", ".join(f"{t.get('order') or t.get('id')} ({t.get('status')})" for t in open_tasks[:10])
+        more = f" and {len(open_tasks) - 10} more" if len(open_tasks) > 10 else ""
+        super().__init__(f"{len(open_tasks)} task(s) still open after {timeout:g} s: {names}{more}")
+
+
+class Watching:
+    """Mixed into EmbeddedRuntime: needs `tasks()`, `approvals()`, `executions()`, `locked()`,
+    `approval_link()`, `approve_pending()`, `auto_approve`, `_stopping`, `_seen`, `_say`."""
+
+    def open_tasks(self) -> list[dict]:
+        """Summaries of the tasks still moving: not finished, and not (only) waiting for a person."""
+        from cwsync.services.workflow import execution_name
+
+        with self.locked():
+            tasks = self.tasks()
+            asked = {str(approval.get("taskId")) for approval in self.approvals("pending")}
+            running = {execution["name"] for execution in self.executions("RUNNING")}
+        open_ones = []
+        for task in tasks:
+            status = task.get("status")
+            name = task.get("executionName") or execution_name(task["taskId"])
+            if status not in SETTLED_STATUSES:
+                open_ones.append(task)
+            elif status == "waiting_approval" and str(task["taskId"]) not in asked:
+                open_ones.append(task)  # just decided, not resumed yet: nobody is asked any more
+            elif status != "waiting_approval" and name in running:
+                open_ones.append(task)  # its execution is still finishing
+        return [task_summary(task) for task in open_ones]
+
+    def settled(self) -> bool:
+        """Every task synced, finished otherwise, or waiting for a person; nothing else running."""
+        return not self.open_tasks()
+
+    def wait_until_settled(self, timeout: float = 60, poll: float = 0.2) -> list[dict]:
+        """Wait until `settled()` (auto-approving on the way if enabled); NotSettled (a TimeoutError)
+        naming the open tasks when not in time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answered = self.auto_approve and self.approve_pending()
+            if not answered and self.settled() and not (self.auto_approve and self.approve_pending()):
+                return self.tasks()
+            if time.monotonic() >= deadline:
+                raise NotSettled(timeout, self.open_tasks())
+            time.sleep(poll)
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(PROGRESS_SECONDS):
+            try:
+                if self.auto_approve:
+                    self.approve_pending()
+                self.report_progress()
+            except Exception as error:  # noqa: BLE001 - the console must not stop the runtime
+                if not self._stopping.is_set():
+                    self._say(f"(progress display: {error})")
+
+    def report_progress(self) -> None:
+        """Print a line for each task whose status changed since the last call."""
+        with self.locked():
+            tasks = self.tasks()
+            pending: dict[str, dict] = {}
+            if any(task.get("status") == "waiting_approval" for task in tasks):
+                for approval in reversed(self.approvals("pending")):  # newest last: it wins
+                    pending[str(approval.get("taskId"))] = approval
+        for task in tasks:
+            summary = task_summary(task)
+            link = kind = None
+            approval = pending.get(summary["id"]) if summary["status"] == "waiting_approval" else None
+            if approval:
+                kind = approval.get("kind")
+                link = self.approval_link(approval["approvalId"])
+            state = (summary["status"], link)
+            if self._seen.get(summary["id"]) != state:
+                self._seen[summary["id"]] = state
+                self._say(describe(summary, link=link, kind=kind))
