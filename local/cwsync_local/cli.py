@@ -46,11 +46,11 @@ def _load(module: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "missing", None):
-        parser.error(f"'{args.command}' is not available in this build")
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if getattr(args, "missing", None):
+            parser.error(f"'{args.command}' is not available in this build")
         code = int(_load(args.module).run(args) or 0)
         sys.stdout.flush()
         return code

@@ -160,6 +160,12 @@ def messages(rt: EmbeddedRuntime, subject_start: str) -> list[dict]:
     return [e for e in rt.outbox() if str(e.get("subject") or "").startswith(subject_start)]
 
 
+def notified(rt: EmbeddedRuntime, subject_start: str, *, timeout: float = 60) -> list[dict]:
+    """The notifications whose subject starts so, once there is one (a task's status is stored
+    a moment before its notification is published)."""
+    return wait_for(lambda: messages(rt, subject_start), timeout=timeout, what=f"a notification {subject_start!r}")
+
+
 def answered_link(rt: EmbeddedRuntime, task_id: str, kind: str, payload: dict) -> str:
     """The signed link of the task's `kind` approval once it is decided: answered now with
     `payload` when still pending (a test run on its own), else as an earlier test answered it."""
