@@ -48,7 +48,7 @@ class Watching:
         """Every task synced, finished otherwise, or waiting for a person; nothing else running."""
         return not self.open_tasks()
 
-    def wait_until_settled(self, timeout: float = 60, poll: float = 0.2) -> list[dict]:
+    def wait_until_settled(self, timeout: float = 60, poll: float = 0.5) -> list[dict]:
         """Wait until `settled()` (auto-approving on the way if enabled); NotSettled (a TimeoutError)
         naming the open tasks when not in time."""
         deadline = time.monotonic() + timeout
