@@ -206,7 +206,8 @@ class EmbeddedRuntime(Approving, Resuming, Watching):
         if self.durable is not None:
             self.durable.close()
         if self._log_stream is not None and self._log_handler is not None:
-            self._log_handler.setStream(sys.stdout)
+            with self._log_handler.lock:
+                self._log_handler.stream = getattr(self, "_previous_log_stream", None) or sys.stdout
             self._log_stream.close()
             self._log_stream = None
 
@@ -227,7 +228,9 @@ class EmbeddedRuntime(Approving, Resuming, Watching):
         self._log_stream = self.function_log.open("a", encoding="utf-8")
         handler = function_logger.registered_handler
         if isinstance(handler, logging.StreamHandler):
-            handler.setStream(self._log_stream)
+            # Swapped without setStream's flush of the old stream: it may be closed (a test's capture).
+            with handler.lock:
+                self._previous_log_stream, handler.stream = handler.stream, self._log_stream
             self._log_handler = handler
 
     def _start_simulators(self, settings: dict) -> None:

@@ -7,15 +7,23 @@
   order, plan and history) took about half a second, and every step reads tasks. Their
   results are already in DynamoDB's wire form (typed JSON), so they are written out as
   JSON directly, as moto did before its serializer; anything else keeps the serializer.
+- Every execution parses the state machine's definition again with ANTLR (0.06 s alone,
+  0.4 s and more on a busy machine, per execution, competing with everything else for the
+  interpreter). The parsed program is kept per definition and each execution gets its own
+  deep copy of it (a few milliseconds), so no execution shares state with another.
 """
 from __future__ import annotations
 
 import base64
+import copy
 import json
+import threading
 from decimal import Decimal
 from typing import Any, Callable
 
 _originals: dict[str, Callable] = {}
+_programs: dict[str, Any] = {}  # definition text -> parsed program (copied for each execution)
+_programs_lock = threading.Lock()
 FAST_ACTIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
                           "BatchWriteItem", "TransactGetItems", "TransactWriteItems"})
 
@@ -47,6 +55,24 @@ def install() -> None:
 
     StepFunctionResponse.send_task_failure = send_task_failure
     DynamoResult.execute_result = execute_result
+    _install_program_cache()
+
+
+def _install_program_cache() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    _originals["entrypoint"] = ExecutionWorker._get_evaluation_entrypoint
+
+    def entrypoint(worker):
+        definition = worker._evaluation_details.state_machine_details.definition
+        with _programs_lock:
+            program = _programs.get(definition)
+            if program is None:
+                program = _programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
+        return copy.deepcopy(program)
+
+    ExecutionWorker._get_evaluation_entrypoint = entrypoint
 
 
 def _wire_value(value: Any) -> Any:
@@ -67,3 +93,8 @@ def uninstall() -> None:
     result = _originals.pop("dynamo_result", None)
     if result is not None:
         DynamoResult.execute_result = result
+    entrypoint = _originals.pop("entrypoint", None)
+    if entrypoint is not None:
+        from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+        ExecutionWorker._get_evaluation_entrypoint = entrypoint

@@ -21,6 +21,12 @@ WRITE_ACTIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteIte
 
 lock = threading.RLock()
 _state: dict[str, Callable | None] = {"original": None, "on_write": None}
+_writes = [0]  # acknowledged DynamoDB writes since the process started
+
+
+def write_count() -> int:
+    """How many DynamoDB writes moto has acknowledged so far: unchanged means nothing changed."""
+    return _writes[0]
 
 
 def install(on_write: Callable[[str, list[dict]], None] | None = None) -> None:
@@ -36,11 +42,12 @@ def install(on_write: Callable[[str, list[dict]], None] | None = None) -> None:
             return original(stubber, request)
         with lock:
             response = original(stubber, request)
-            hook = _state["on_write"]
-            if hook is not None and response is not None and int(response[0]) < 300:
+            if response is not None and int(response[0]) < 300:
                 action = _dynamodb_action(request)
                 if action in WRITE_ACTIONS:
-                    for table, keys in touched_keys(action, _body(request)).items():
+                    _writes[0] += 1
+                    hook = _state["on_write"]
+                    for table, keys in (touched_keys(action, _body(request)).items() if hook else ()):
                         hook(table, keys)
             return response
 

@@ -61,7 +61,14 @@ class Watching:
             time.sleep(poll)
 
     def _watch(self) -> None:
+        from . import moto_gate
+
+        seen_writes = -1
         while not self._stopping.wait(PROGRESS_SECONDS):
+            writes = moto_gate.write_count()
+            if writes == seen_writes:
+                continue  # no DynamoDB write since the last look: no task or approval changed
+            seen_writes = writes
             try:
                 if self.auto_approve:
                     self.approve_pending()
