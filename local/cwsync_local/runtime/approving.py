@@ -6,7 +6,9 @@ from typing import Any, Mapping
 from urllib.error import HTTPError
 from urllib.request import Request as UrlRequest, urlopen
 
-from .console import recommended_choice
+from cwsync.vocabulary import ApprovalStatus, Decision
+
+from .console import AUTO_APPROVE, recommended_choice
 
 AUTO_APPROVE_ROUNDS = 2  # auto-answers per (task, kind, subject) before a question is left to a person
 DECIDE_TIMEOUT_SECONDS = 120  # a decision waits for the moto gate only, never for a running step
@@ -18,7 +20,7 @@ class Approving:
     _auto_decided: set
     _auto_rounds: dict
 
-    def approvals(self, status: str | None = "pending", task_id: str | None = None) -> list[dict]:
+    def approvals(self, status: str | None = ApprovalStatus.PENDING, task_id: str | None = None) -> list[dict]:
         """Approval items (newest first), optionally of one status and task."""
         return self.store.list_approvals(task_id=task_id, status=status)
 
@@ -42,25 +44,27 @@ class Approving:
         except HTTPError as error:
             return error.code, error.read().decode("utf-8")
 
-    def approve(self, approval_id: str, choice: str | None = None, changes: Mapping | None = None, *,
-                link: str | None = None) -> tuple[int, str]:
+    def approve(self, approval_id: str, choice: str | None = None, changes: Mapping | None = None,
+                decided_by: str | None = None, *, link: str | None = None) -> tuple[int, str]:
         """Approve with `choice` (default: the recommended option)."""
         if choice is None:
             choice = recommended_choice(self.store.get_approval(approval_id) or {})
-        body: dict[str, Any] = {"decision": "approve"}
+        body: dict[str, Any] = {"decision": Decision.APPROVE}
         if choice is not None:
             body["choice"] = choice
         if changes:
             body["changes"] = dict(changes)
+        if decided_by:
+            body["decidedBy"] = decided_by
         return self.decide(approval_id, body, link=link)
 
     def reject(self, approval_id: str, reason: str = "Rejected") -> tuple[int, str]:
-        return self.decide(approval_id, {"decision": "reject", "reason": reason})
+        return self.decide(approval_id, {"decision": Decision.REJECT, "reason": reason})
 
     def approve_pending(self) -> int:
         """Auto-approve: each pending approval gets its recommended option, else it is rejected."""
         count = 0
-        for approval in self.approvals("pending"):
+        for approval in self.approvals(ApprovalStatus.PENDING):
             if approval["approvalId"] in self._auto_decided:
                 continue  # answered once already (a refused answer is not retried)
             asked = (str(approval.get("taskId")), str(approval.get("kind")), str(approval.get("subject")))
@@ -68,9 +72,9 @@ class Approving:
                 continue  # the same question again: the recommended answer does not help; leave it to a person
             self._auto_rounds[asked] = self._auto_rounds.get(asked, 0) + 1
             self._auto_decided.add(approval["approvalId"])
-            choice = recommended_choice(approval)
+            choice = recommended_choice(approval, automatic=True)
             if choice is not None:
-                status, body = self.approve(approval["approvalId"], choice)
+                status, body = self.approve(approval["approvalId"], choice, decided_by=AUTO_APPROVE)
             else:
                 status, body = self.reject(approval["approvalId"], "auto-approve: no recommended option; "
                                                                    "decide it yourself and sync again")

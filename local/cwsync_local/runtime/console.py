@@ -9,15 +9,21 @@ from urllib.error import HTTPError
 from urllib.parse import urlencode
 from urllib.request import Request as UrlRequest, urlopen
 
-TASK_TYPE_WORDS = {"sales": "new subscription", "change": "upgrade/downgrade", "billing": "usage billing",
-                   "cancellation": "cancellation", "renewal": "renewal"}
-APPROVAL_WORDS = {"customer": "choose the ConnectWise company", "product": "choose the ConnectWise product",
-                  "agreement": "choose the agreement", "confirm": "confirm the changes",
+from cwsync.vocabulary import FINAL_STATUSES, ApprovalKind, OptionId, TaskStatus, TaskType
+
+TASK_TYPE_WORDS = {TaskType.SALES: "new subscription", TaskType.CHANGE: "upgrade/downgrade",
+                   TaskType.BILLING: "usage billing", TaskType.CANCELLATION: TaskType.CANCELLATION.value,
+                   TaskType.RENEWAL: TaskType.RENEWAL.value}
+APPROVAL_WORDS = {ApprovalKind.CUSTOMER: "choose the ConnectWise company",
+                  ApprovalKind.PRODUCT: "choose the ConnectWise product",
+                  ApprovalKind.AGREEMENT: "choose the agreement", ApprovalKind.CONFIRM: "confirm the changes",
                   "confirmation": "confirm the changes"}
-STATUS_WORDS = {"new": "found", "in_progress": "syncing", "synced": "synced to ConnectWise",
-                "nothing_to_change": "nothing to change (ConnectWise already matches)",
-                "failed": "failed", "expired": "expired (no one decided in time)", "rejected": "rejected",
-                "invalid": "cannot be synced", "ignored": "ignored"}
+STATUS_WORDS = {TaskStatus.NEW: "found", TaskStatus.IN_PROGRESS: "syncing", TaskStatus.SYNCED: "synced to ConnectWise",
+                TaskStatus.NOTHING_TO_CHANGE: "nothing to change (ConnectWise already matches)",
+                TaskStatus.FAILED: TaskStatus.FAILED.value, TaskStatus.EXPIRED: "expired (no one decided in time)",
+                TaskStatus.REJECTED: TaskStatus.REJECTED.value, TaskStatus.INVALID: "cannot be synced",
+                TaskStatus.IGNORED: TaskStatus.IGNORED.value}
+AUTO_APPROVE = "auto-approve"  # who decided, on decisions taken by --auto-approve (links remember it)
 
 
 def task_summary(task: Mapping[str, Any]) -> dict:
@@ -36,18 +42,22 @@ def describe(summary: Mapping[str, Any], *, link: str | None = None, kind: str |
     head = " ".join(str(part) for part in (summary.get("order"), summary.get("customer")) if part)
     kind_words = TASK_TYPE_WORDS.get(summary.get("type") or "", summary.get("type") or "order")
     status = summary.get("status")
-    if status == "waiting_approval":
+    if status == TaskStatus.WAITING_APPROVAL:
         what = f"waiting for you to {APPROVAL_WORDS.get(kind or '', 'decide')}"
         text = f"{what}: open {link}" if link else what
     else:
         text = STATUS_WORDS.get(status, status or "")
-        if summary.get("reason") and status in ("failed", "rejected", "invalid", "ignored", "expired", "nothing_to_change"):
+        if summary.get("reason") and status in FINAL_STATUSES - {TaskStatus.SYNCED}:
             text = f"{text}: {summary['reason']}"
     return f"{head} — {kind_words}: {text}"
 
 
-def recommended_choice(approval: Mapping[str, Any]) -> str | None:
-    """The option to take automatically: the recommended one, else the only eligible one."""
+def recommended_choice(approval: Mapping[str, Any], *, automatic: bool = False) -> str | None:
+    """The option to take: the recommended one, else (a person approving without naming one) the only eligible one.
+
+    `automatic` (auto-approve): the recommended option only. Options are recommended only on
+    exact evidence, so a guess (a similar name) is never taken without a person.
+    """
     options = approval.get("options") or []
     recommended = approval.get("recommended")
     if recommended not in (None, ""):
@@ -55,8 +65,10 @@ def recommended_choice(approval: Mapping[str, Any]) -> str | None:
     flagged = [o for o in options if o.get("recommended") and o.get("eligible", True)]
     if flagged:
         return str(flagged[0]["id"])
+    if automatic:
+        return None
     # "Check again" is not an answer: it only asks the same question after a fix in ConnectWise.
-    eligible = [o for o in options if o.get("eligible", True) and o.get("id") != "check-again"]
+    eligible = [o for o in options if o.get("eligible", True) and o.get("id") != OptionId.CHECK_AGAIN]
     if len(eligible) == 1:
         return str(eligible[0]["id"])
     return None

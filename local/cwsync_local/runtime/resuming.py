@@ -4,10 +4,11 @@ from __future__ import annotations
 import threading
 import time
 
-from .console import now_text
-from .watching import FINAL_STATUSES
+from cwsync.vocabulary import FINAL_STATUSES, ApprovalStatus, TaskStatus
 
-IN_FLIGHT_STATUSES = ("new", "in_progress", "waiting_approval")
+from .console import now_text
+
+IN_FLIGHT_STATUSES = (TaskStatus.NEW, TaskStatus.IN_PROGRESS, TaskStatus.WAITING_APPROVAL)
 REBIND_WAIT_SECONDS = 120  # after a restart, how long approval requests may wait for the re-binding
 
 
@@ -32,7 +33,7 @@ class Resuming:
         since = now_text()
         for task in self.store.list_tasks():
             if task.get("status") in IN_FLIGHT_STATUSES and task.get("executionName") not in live:
-                if task.get("status") == "waiting_approval" and task.get("approvalId"):
+                if task.get("status") == TaskStatus.WAITING_APPROVAL and task.get("approvalId"):
                     waiting[str(task["taskId"])] = str(task["approvalId"])
                 names.append(resume(self.store, workflow, str(task["taskId"])))
         if not waiting:
@@ -51,7 +52,7 @@ class Resuming:
                 for task_id, approval_id in list(waiting.items()):
                     task = self.store.get_task(task_id) or {}
                     approval = self.store.get_approval(approval_id) or {}
-                    if (str(approval.get("reboundAt") or "") >= since or approval.get("status") != "pending"
+                    if (str(approval.get("reboundAt") or "") >= since or approval.get("status") != ApprovalStatus.PENDING
                             or task.get("status") in FINAL_STATUSES or str(task.get("approvalId")) != approval_id):
                         waiting.pop(task_id)
                 self._stopping.wait(0.2)

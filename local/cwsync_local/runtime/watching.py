@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import time
 
+from cwsync.vocabulary import FINAL_STATUSES, SETTLED_STATUSES, ApprovalStatus, TaskStatus
+
 from .console import describe, task_summary
 
-FINAL_STATUSES = frozenset({"synced", "nothing_to_change", "failed", "expired", "rejected", "invalid", "ignored"})
-SETTLED_STATUSES = FINAL_STATUSES | {"waiting_approval"}
+__all__ = ["FINAL_STATUSES", "SETTLED_STATUSES", "NotSettled", "Watching"]
 PROGRESS_SECONDS = 1.0  # how often the console looks for changed tasks
 
 
@@ -30,7 +31,7 @@ class Watching:
 
         with self.locked():
             tasks = self.tasks()
-            asked = {str(approval.get("taskId")) for approval in self.approvals("pending")}
+            asked = {str(approval.get("taskId")) for approval in self.approvals(ApprovalStatus.PENDING)}
             running = {execution["name"] for execution in self.executions("RUNNING")}
         open_ones = []
         for task in tasks:
@@ -38,9 +39,9 @@ class Watching:
             name = task.get("executionName") or execution_name(task["taskId"])
             if status not in SETTLED_STATUSES:
                 open_ones.append(task)
-            elif status == "waiting_approval" and str(task["taskId"]) not in asked:
+            elif status == TaskStatus.WAITING_APPROVAL and str(task["taskId"]) not in asked:
                 open_ones.append(task)  # just decided, not resumed yet: nobody is asked any more
-            elif status != "waiting_approval" and name in running:
+            elif status != TaskStatus.WAITING_APPROVAL and name in running:
                 open_ones.append(task)  # its execution is still finishing
         return [task_summary(task) for task in open_ones]
 
@@ -82,13 +83,13 @@ class Watching:
         with self.locked():
             tasks = self.tasks()
             pending: dict[str, dict] = {}
-            if any(task.get("status") == "waiting_approval" for task in tasks):
-                for approval in reversed(self.approvals("pending")):  # newest last: it wins
+            if any(task.get("status") == TaskStatus.WAITING_APPROVAL for task in tasks):
+                for approval in reversed(self.approvals(ApprovalStatus.PENDING)):  # newest last: it wins
                     pending[str(approval.get("taskId"))] = approval
         for task in tasks:
             summary = task_summary(task)
             link = kind = None
-            approval = pending.get(summary["id"]) if summary["status"] == "waiting_approval" else None
+            approval = pending.get(summary["id"]) if summary["status"] == TaskStatus.WAITING_APPROVAL else None
             if approval:
                 kind = approval.get("kind")
                 link = self.approval_link(approval["approvalId"])
