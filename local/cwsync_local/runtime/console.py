@@ -9,7 +9,7 @@ from urllib.error import HTTPError
 from urllib.parse import urlencode
 from urllib.request import Request as UrlRequest, urlopen
 
-from cwsync.vocabulary import FINAL_STATUSES, ApprovalKind, OptionId, TaskStatus, TaskType
+from cwsync.vocabulary import FINAL_STATUSES, ApprovalKind, DecidedBy, OptionId, TaskStatus, TaskType
 
 TASK_TYPE_WORDS = {TaskType.SALES: "new subscription", TaskType.CHANGE: "upgrade/downgrade",
                    TaskType.BILLING: "usage billing", TaskType.CANCELLATION: TaskType.CANCELLATION.value,
@@ -23,7 +23,7 @@ STATUS_WORDS = {TaskStatus.NEW: "found", TaskStatus.IN_PROGRESS: "syncing", Task
                 TaskStatus.FAILED: TaskStatus.FAILED.value, TaskStatus.EXPIRED: "expired (no one decided in time)",
                 TaskStatus.REJECTED: TaskStatus.REJECTED.value, TaskStatus.INVALID: "cannot be synced",
                 TaskStatus.IGNORED: TaskStatus.IGNORED.value}
-AUTO_APPROVE = "auto-approve"  # who decided, on decisions taken by --auto-approve (links remember it)
+AUTO_APPROVE = DecidedBy.AUTO_APPROVE  # who decided, on decisions taken by --auto-approve (links remember it)
 
 
 def task_summary(task: Mapping[str, Any]) -> dict:
