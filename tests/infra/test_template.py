@@ -25,7 +25,7 @@ EXPECTED = {
                              MACHINE: ["states:StartExecution"], TOPIC: ["sns:Publish"],
                              "CheckChangesDeadLetterQueue": ["sqs:SendMessage"]},
     "ReconcileFunction": {TABLE: TABLE_RW, CW: SECRET, MP: SECRET, MACHINE: ["states:StartExecution"],
-                          TOPIC: ["sns:Publish"]},
+                          TOPIC: ["sns:Publish"], "CheckChangesDeadLetterQueue": ["sqs:SendMessage"]},
     "LoadTaskFunction": {TABLE: TABLE_RW},
     "LinkCustomerFunction": {TABLE: TABLE_RW, CW: SECRET, MP: SECRET},
     "LinkProductFunction": {TABLE: TABLE_RW, CW: SECRET, MP: SECRET},
