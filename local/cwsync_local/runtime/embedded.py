@@ -115,7 +115,10 @@ class EmbeddedRuntime(Approving, Resuming, Watching):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         settings = endpoints.resolve(self.config_path)
-        simulated = SIMULATOR_PARAMETERS if settings["connectwise"] is None else {}
+        simulated = {}
+        if settings["connectwise"] is None:
+            # The simulator's own limit is the one to share (none unless `faults` throttles it).
+            simulated = {**SIMULATOR_PARAMETERS, "ConnectWiseRequestsPerMinute": str(int(self.faults.get("throttle") or 0))}
         parameters = {**LOCAL_PARAMETERS, **simulated, **settings["parameters"], **self.requested_parameters}
         self._start_simulators(settings)
 
