@@ -46,11 +46,20 @@ def _load(module: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "missing", None):
-        parser.error(f"'{args.command}' is not available in this build")
-    return int(_load(args.module).run(args) or 0)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if getattr(args, "missing", None):
+            parser.error(f"'{args.command}' is not available in this build")
+        code = int(_load(args.module).run(args) or 0)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # The reader went away (`cwsync tasks | head -3`): what it wanted was printed; end quietly.
+        from cwsync_local.runtime.cli_common import quiet_closed_output
+
+        quiet_closed_output(sys.stdout)
+        return 0
 
 
 if __name__ == "__main__":

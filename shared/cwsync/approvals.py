@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -102,11 +103,14 @@ def verify_link(key: bytes, approval_id: str, sig: Any, exp: Any, *, now: dateti
     A link whose id or expiry was changed fails the signature (403) before its expiry is
     looked at, so a forged link never learns whether it would have been expired.
     """
-    if not isinstance(sig, str) or not sig or not isinstance(exp, str) or not exp.isdigit() or len(exp) > 12:
+    if not isinstance(sig, str) or not sig or not isinstance(exp, str) or not exp:
         raise LinkForged("The link is incomplete or has been changed. Open the link from the "
                          "notification again, without editing it.")
+    if not _LINK_EXP.fullmatch(exp) or not _LINK_SIG.fullmatch(sig):
+        raise BadRequest("The link is damaged (its exp or sig is not what cwsync writes). Open the link "
+                         "from the notification again, without editing it.", title="This link cannot be read")
     expected = sign(key, approval_id, int(exp))
-    if not hmac.compare_digest(expected.encode("ascii"), sig.encode("utf-8", "replace")):
+    if not hmac.compare_digest(expected.encode("ascii"), sig.encode("ascii")):
         raise LinkForged("The link's signature does not match. It may have been changed or "
                          "copied incompletely; open the link from the notification again.")
     expires = int(exp)
@@ -114,6 +118,10 @@ def verify_link(key: bytes, approval_id: str, sig: Any, exp: Any, *, now: dateti
         raise LinkExpired(f"The link expired on {format_time(expires)}. The task has been or will "
                           "be marked expired; it can be synced again with Sync again on its page in the cwsync dashboard.")
     return expires
+
+
+_LINK_EXP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: "²" is a digit to str.isdigit, not to int()
+_LINK_SIG = re.compile(r"[A-Za-z0-9_-]{1,128}")  # base64url, as `sign` writes it
 
 
 def _epoch(now: datetime | None) -> int:

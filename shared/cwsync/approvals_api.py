@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 from typing import Any, Callable, Mapping
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
@@ -32,7 +32,9 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                 "frame-ancestors 'none'; base-uri 'none'"),
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with the page's own
+    # form, and the cross-site check below could not tell it from a sandboxed page of another site.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
@@ -63,6 +65,7 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
     @app.post("/approvals/<approval_id>")
     def decide(approval_id: str) -> Response:
         deps = get_deps()
+        _refuse_other_sites(app.current_event, deps)
         body = _body(app)
         query = app.current_event.query_string_parameters or {}
         sig, exp = body.get("sig") or query.get("sig"), body.get("exp") or query.get("exp")
@@ -207,19 +210,44 @@ def _resume(deps, approval: Mapping[str, Any], decision: Mapping[str, Any]) -> N
         raise failure from None
 
 
+class OtherSite(ApprovalError):
+    status = 403
+    title = "Sent from another site"
+
+
+def _refuse_other_sites(event, deps) -> None:
+    """A decision must come from the approval page itself (or from a tool that sends no Origin or
+    Referer): a browser POST whose Origin or Referer names another site is refused."""
+    claimed = event.headers.get("origin") or event.headers.get("referer")
+    if not claimed:
+        return
+    own = {(event.headers.get("host") or "").strip().lower()}
+    base_url = getattr(deps.settings, "approvals_base_url", None)
+    if base_url:
+        own.add(urlsplit(base_url).netloc.lower())
+    try:
+        named = urlsplit(claimed.strip()).netloc.lower() if claimed.strip() != "null" else ""
+    except ValueError:
+        named = ""
+    if not named or named not in own:
+        raise OtherSite("This decision was sent from another web site, so nothing was decided. Open the link "
+                        "from the notification and decide on its page.")
+
+
 def _body(app: APIGatewayHttpResolver) -> dict:
     event = app.current_event
     try:
         raw = event.decoded_body or ""  # Powertools undoes API Gateway's base64
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The request body could not be read.") from None
-    if len(raw.encode("utf-8")) > MAX_BODY_BYTES:
+        size = len(raw.encode("utf-8"))
+    except (ValueError, UnicodeError):
+        raise BadRequest("The request body could not be read: send it as UTF-8 text (a form or JSON).") from None
+    if size > MAX_BODY_BYTES:
         raise BadRequest("The request body is too large.")
     content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type == "application/json" or (not content_type and raw.lstrip().startswith("{")):
         try:
             body = json.loads(raw or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadRequest("The request body is not valid JSON.") from None
         if not isinstance(body, dict):
             raise BadRequest("The request body should be a JSON object.")

@@ -1,6 +1,18 @@
 """Errors the sync raises. A class name that the state machine routes on is its ASL `ErrorEquals` name."""
 from __future__ import annotations
 
+import json
+from typing import Any
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value in a message as the API's JSON spells it, shortened: `null`, `[1, 2]`, never Python's repr."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = "an unreadable value"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
 
 class CwsyncError(Exception):
     """Base class: the message tells a billing person what happened and what to fix."""
@@ -53,3 +65,14 @@ class ItemRejected(CwsyncError):
 
 class TaskNotFound(CwsyncError):
     """The task does not exist in the cwsync table."""
+
+
+class InvalidRecord(SyncFailed):
+    """A record an external system sent is not in a shape cwsync can read.
+
+    The message names the system, the record and the field, and says what to fix there.
+    """
+
+    def __init__(self, system: str, record: str, record_id: object, field: str, problem: str, fix: str):
+        self.system, self.record, self.record_id, self.field = system, record, record_id, field
+        super().__init__(f"{system} {record} {record_id}: {field} {problem}; {fix}")

@@ -20,6 +20,7 @@ ADVICE = {
     "TransientError": f"A temporary failure lasted through every retry; later, {SYNC_AGAIN}.",
     "InvalidOrder": "The marketplace order cannot be synced as it is; handle it by hand in ConnectWise.",
     "SyncFailed": f"Fix what the message names, then {SYNC_AGAIN}.",
+    "InvalidRecord": f"Correct the ConnectWise record named above, then {SYNC_AGAIN}.",
 }
 DEFAULT_ADVICE = f"See the task history; once the cause is fixed, {SYNC_AGAIN}."
 

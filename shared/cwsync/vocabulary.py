@@ -58,6 +58,7 @@ class StepOutcome(StrEnum):
 
     LOADED = "loaded"
     ALREADY_FINISHED = "already_finished"
+    RESUME_APPLY = "resume_apply"  # an execution stopped while writing the plan: write the rest
     LINKED = "linked"
     NEEDS_APPROVAL = "needs_approval"
     PLANNED = "planned"
@@ -240,6 +241,15 @@ DIFFERENCE_KIND_LABELS = {
     DifferenceKind.ADOPT_CANDIDATE: "Hand-made addition to adopt",
     DifferenceKind.EDITED_IN_CONNECTWISE: "Edited in ConnectWise",
 }
+
+
+class ConnectWiseRecord(StrEnum):
+    """The ConnectWise records cwsync reads, as its messages name them ("ConnectWise agreement 401: ...")."""
+    AGREEMENT = "agreement"
+    COMPANY = "company"
+    CATALOG_ITEM = "catalog item"
+    ADDITION = "addition"
+    ADJUSTMENT = "adjustment"
 
 
 APPROVAL_POLICIES = tuple(ApprovalPolicy)

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+from cwsync.adapters import cw_records
 from cwsync.errors import NotFound
 
 
@@ -38,7 +39,8 @@ class FakeConnectWise:
 
     def company_agreements(self, company_id):
         self.calls.append("agreements")
-        return [a for a in self.agreement_list if str(a["company"]["id"]) == str(company_id)]
+        return [cw_records.agreement(a) for a in self.agreement_list
+                if str(a["company"]["id"]) == str(company_id)]  # typed, as the real adapter answers
 
     def agreement_for_rules(self, agreement_id):
         self.calls.append("agreement")
@@ -46,7 +48,7 @@ class FakeConnectWise:
         found = next((a for a in self.agreement_list if str(a["id"]) == str(agreement_id)), None)
         if found is None:
             raise NotFound(f"no agreement {agreement_id}")
-        return found
+        return cw_records.agreement(found)
 
     def subscription_additions(self, agreement_id, tag_prefixes, product_ids=()):
         self.calls.append("additions")

@@ -84,6 +84,13 @@ class FakeStore:
             raise TaskNotFound(f"Task {task_id} does not exist")
         task["notifications"] = task.get("notifications", []) + [_stored(dict(entry))]
 
+    def next_attempt(self, task_id):
+        task = self.tasks.get(str(task_id))
+        if task is None:
+            raise TaskNotFound(f"Task {task_id} does not exist")
+        task["attempt"] = int(task.get("attempt") or 1) + 1
+        return task["attempt"]
+
     def list_tasks(self, status=None, *, limit=None):
         found = [t for t in self.tasks.values() if status is None or t["status"] == str(status)]
         found.sort(key=lambda t: (t["updatedAt"], t["taskId"]), reverse=True)
@@ -162,6 +169,13 @@ class FakeStore:
         if status == ApprovalStatus.PENDING:
             approval.pop("decision", None)
             approval.pop("decidedAt", None)
+        return True
+
+    def rebind_approval(self, approval_id, token):
+        approval = self.approvals.get(str(approval_id))
+        if approval is None or approval["status"] != ApprovalStatus.PENDING:
+            return False
+        approval.update(token=token, reboundAt=format_time(self.clock()))
         return True
 
     # -- applied writes --

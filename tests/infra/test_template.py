@@ -22,9 +22,10 @@ SECRET = ["secretsmanager:GetSecretValue"]
 # What each function calls (cwsync.services.*) -> the resources it calls them on.
 EXPECTED = {
     "CheckChangesFunction": {TABLE: TABLE_RW + ["dynamodb:BatchGetItem"], MP: SECRET,
-                             MACHINE: ["states:StartExecution"], TOPIC: ["sns:Publish"]},
+                             MACHINE: ["states:StartExecution"], TOPIC: ["sns:Publish"],
+                             "CheckChangesDeadLetterQueue": ["sqs:SendMessage"]},
     "ReconcileFunction": {TABLE: TABLE_RW, CW: SECRET, MP: SECRET, MACHINE: ["states:StartExecution"],
-                          TOPIC: ["sns:Publish"]},
+                          TOPIC: ["sns:Publish"], "CheckChangesDeadLetterQueue": ["sqs:SendMessage"]},
     "LoadTaskFunction": {TABLE: TABLE_RW},
     "LinkCustomerFunction": {TABLE: TABLE_RW, CW: SECRET, MP: SECRET},
     "LinkProductFunction": {TABLE: TABLE_RW, CW: SECRET, MP: SECRET},

@@ -76,11 +76,19 @@ def test_a_link_whose_id_or_expiry_was_changed_is_refused_with_403(approval_id, 
         verify_link(KEY, approval_id, sign(KEY, "abc123", LATER), str(exp), now=NOW)
 
 
-@pytest.mark.parametrize("sig, exp", [(None, str(LATER)), ("", str(LATER)), ("abc", None), ("abc", "-5"),
-                                      ("abc", "1e9"), ("abc", "9" * 40)])
+@pytest.mark.parametrize("sig, exp", [(None, str(LATER)), ("", str(LATER)), ("abc", None), ("abc", "")])
 def test_an_incomplete_link_is_refused_with_403(sig, exp):
     with pytest.raises(LinkForged):
         verify_link(KEY, "abc123", sig, exp, now=NOW)
+
+
+@pytest.mark.parametrize("sig, exp", [("abc", "-5"), ("abc", "1e9"), ("abc", "9" * 40), ("abc", "\u00b2"),
+                                      ("abc", "\u0663"), ("abc", " 12"), ("a b", str(LATER)), ("\u00e9", str(LATER)),
+                                      ("x" * 200, str(LATER)), ("abc\x00", str(LATER))])
+def test_a_damaged_link_is_refused_with_400_and_a_plain_message(sig, exp):
+    with pytest.raises(BadRequest) as caught:
+        verify_link(KEY, "abc123", sig, exp, now=NOW)
+    assert caught.value.status == 400 and "Open the link from the notification again" in str(caught.value)
 
 
 def test_an_expired_link_is_refused_with_410_only_when_its_signature_holds():

@@ -1,6 +1,7 @@
 """Choosing the agreement a subscription's additions go on; never an ineligible one."""
 import pytest
 
+from cwsync.adapters import cw_records
 from cwsync.errors import InvalidOrder
 from cwsync.domain.agreements import billing_cycle_name, select_agreement
 from cwsync.domain.models import BillingPeriod
@@ -33,8 +34,13 @@ def agreement(id_, name="Cloud services", *, company=250, cycle="Monthly", curre
             "currency": {"id": 1, "currencyCode": currency}}
 
 
+def parsed(agreements):
+    """The agreements as the ConnectWise adapter hands them to the domain."""
+    return [cw_records.agreement(a) for a in agreements]
+
+
 def select(agreements, period=MONTHLY, currency="USD", remembered=None):
-    return select_agreement(agreements, company_id="250", period=period, currency=currency, remembered_id=remembered)
+    return select_agreement(parsed(agreements), company_id="250", period=period, currency=currency, remembered_id=remembered)
 
 
 @pytest.mark.parametrize("agreements, period, chosen", [
@@ -57,7 +63,12 @@ def test_the_only_eligible_agreement_is_chosen(agreements, period, chosen):
     (agreement(1, status="Expired"), "Agreement is Expired"),
     (agreement(1, cycle="Yearly", currency="EUR"),
      "Billing cycle is Yearly, the subscription bills Monthly; Currency is EUR, the order is in USD"),
-    ({**agreement(1), "currency": None}, "Agreement has no currency, the order is in USD"),
+    ({**agreement(1), "currency": None}, "ConnectWise agreement 1 has no currency code, the order is in USD; "
+                                         "set the agreement's currency in ConnectWise and check again"),
+    ({**agreement(1), "currency": {"id": 1}}, "ConnectWise agreement 1 has no currency code, the order is in USD; "
+                                               "set the agreement's currency in ConnectWise and check again"),
+    ({**agreement(1), "currency": {"id": 1, "currencyCode": {"id": 2, "name": "EUR"}}},
+     "Currency is EUR, the order is in USD"),
 ])
 def test_an_ineligible_agreement_is_never_chosen_and_says_why(bad, reason):
     match = select([bad])
@@ -108,10 +119,10 @@ def test_an_agreement_past_its_end_date_is_not_eligible_and_says_why():
 
     ended = {**agreement(1), "endDate": "2026-06-30T00:00:00Z", "noEndingDateFlag": False}
     open_ended = {**agreement(2), "endDate": "2026-06-30T00:00:00Z", "noEndingDateFlag": True}
-    match = select_agreement([ended, open_ended], company_id=250, period=MONTHLY, currency="USD",
+    match = select_agreement(parsed([ended, open_ended]), company_id=250, period=MONTHLY, currency="USD",
                              today=date(2026, 10, 17))
     assert match.chosen == "2"
     (passed_over,) = [o for o in match.options if o.id == "1"]
     assert not passed_over.eligible and passed_over.reason == "Agreement ended on 2026-06-30"
-    alone = select_agreement([ended], company_id=250, period=MONTHLY, currency="USD", today=date(2026, 10, 17))
+    alone = select_agreement(parsed([ended]), company_id=250, period=MONTHLY, currency="USD", today=date(2026, 10, 17))
     assert alone.chosen is None and alone.recommended is None

@@ -48,8 +48,8 @@ def test_completed_orders_become_tasks_of_their_type(detail, task_type):
     ("processing", "pending", "Order SO000012 is processing; it is read again on the next run"),
     ("cancelled", "ignored", "Order SO000012 ended as cancelled (E42); nothing was provisioned"),
     ("error", "ignored", "Order SO000012 ended as error (E42); nothing was provisioned"),
-    ("paused", "invalid", "Order SO000012 has an unknown status 'paused'"),
-    (None, "invalid", "Order SO000012 has an unknown status None"),
+    ("paused", "invalid", "Order SO000012 has an unknown status \"paused\""),
+    (None, "invalid", "Order SO000012 has no status"),
 ])
 def test_orders_that_are_not_completed_are_not_tasks_yet(status, outcome, reason):
     result = classify_order(order(status=status, statusCode="E42"))
@@ -75,14 +75,14 @@ def test_order_types_the_sync_does_not_handle_are_ignored_with_a_reason(type_):
     (lambda d: d["products"][0].update(billingPeriod={"type": "month", "duration": 2}),
      "Order SO000012: A month×2 billing period has no matching ConnectWise billing cycle"),
     (lambda d: d["products"][0].update(billingPeriod={"type": "unknown", "duration": 1}),
-     "Order SO000012: products[0].billingPeriod has an unknown billing period type 'unknown'"),
+     "Order SO000012: products[0].billingPeriod has an unknown billing period type \"unknown\""),
     (lambda d: d["products"][0].pop("billingPeriod"),
      "Order SO000012: no product line states its billing period"),
     (lambda d: d.update(products=[]), "Order SO000012: it has no product lines to put on the agreement"),
     (lambda d: (d.pop("subscriptionId"), d["products"][0].pop("subscriptionId")),
      "Order SO000012: no subscription id for M365-BB"),
     (lambda d: d["details"][0]["salesUnitPrice"].update(amount="six"),
-     "Order SO000012: details[0].salesUnitPrice.amount 'six' is not a number"),
+     "Order SO000012: details[0].salesUnitPrice.amount \"six\" is not a number"),
 ])
 def test_malformed_completed_orders_are_invalid_with_the_reason(change, reason):
     detail = order()

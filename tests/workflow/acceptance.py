@@ -15,6 +15,7 @@ from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 from cwsync_local.runtime.embedded import FINAL_STATUSES, EmbeddedRuntime
+from plain_text import PYTHON_TEXT
 from cwsync_local.simulators.common import load_seed
 
 # The shipped data sets the acceptance tests run over: the demo, and the same story with
@@ -29,14 +30,42 @@ def start_runtime(data_dir: Path, **kwargs) -> EmbeddedRuntime:
 
 @contextmanager
 def settled_runtime(data_dir: Path, **kwargs) -> Iterator[EmbeddedRuntime]:
-    """A runtime that has checked the marketplace once and settled; stopped on exit."""
+    """A runtime that has checked the marketplace once and settled; stopped on exit, after
+    checking that nothing it told anyone shows Python's text (`python_text`)."""
     runtime = start_runtime(data_dir, **kwargs)
     try:
         runtime.check()
         runtime.wait_until_settled(timeout=180)
         yield runtime
+        found = python_text(runtime)
+        assert not found, f"Python text in what cwsync told people: {found[:5]}"
     finally:
         runtime.stop()
+
+
+def python_text(rt: EmbeddedRuntime) -> list[str]:
+    """Every place where a task record (its reason, history and progress: not the marketplace order it
+    copies), a notification in the outbox, or an approval (what the approver's page shows) has Python text."""
+    found = []
+
+    def scan(where: str, value: Any) -> None:
+        if isinstance(value, str):
+            if PYTHON_TEXT.search(value):
+                found.append(f"{where}: {value[:200]}")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                scan(f"{where}.{key}", item)
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                scan(f"{where}[{index}]", item)
+
+    for task in rt.tasks():
+        scan(f"task {task.get('taskId')}", {k: v for k, v in task.items() if k not in ("order", "orderSummary")})
+    for entry in rt.outbox():
+        scan("outbox", {"subject": entry.get("subject"), "message": entry.get("message")})
+    for approval in rt.approvals(None):
+        scan(f"approval {approval.get('approvalId')}", {k: v for k, v in approval.items() if k != "token"})
+    return found
 
 
 def demo_seed(order_ids: set[str] | None = None, data_set: str = "demo") -> dict:
@@ -129,6 +158,12 @@ def invocations(rt: EmbeddedRuntime, function: str) -> int:
 
 def messages(rt: EmbeddedRuntime, subject_start: str) -> list[dict]:
     return [e for e in rt.outbox() if str(e.get("subject") or "").startswith(subject_start)]
+
+
+def notified(rt: EmbeddedRuntime, subject_start: str, *, timeout: float = 60) -> list[dict]:
+    """The notifications whose subject starts so, once there is one (a task's status is stored
+    a moment before its notification is published)."""
+    return wait_for(lambda: messages(rt, subject_start), timeout=timeout, what=f"a notification {subject_start!r}")
 
 
 def answered_link(rt: EmbeddedRuntime, task_id: str, kind: str, payload: dict) -> str:

@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from acceptance import (answered_link, connectwise, decide, demo_seed, invocations, messages, notification_link, settled_runtime,
+from acceptance import (answered_link, connectwise, decide, demo_seed, invocations, notified, notification_link, settled_runtime,
                         tagged, view, wait_for_status)
 from cwsync.vocabulary import OptionId
 
@@ -137,7 +137,7 @@ def test_rejecting_an_approval_ends_the_task_rejected_and_tells_the_operator(rt)
     assert status == 200, answer
     task = wait_for_status(rt, "5000121")
     assert task["status"] == "rejected" and "Needs a EUR agreement first" in task["reason"]
-    [note] = messages(rt, "Rejected: order SO000121")
+    [note] = notified(rt, "Rejected: order SO000121")
     assert "Needs a EUR agreement first" in note["message"] and "Nothing was changed" in note["message"]
     cw = connectwise(rt)
     assert not tagged(cw["additions"], "SO000121") and not tagged(cw["adjustments"], "SO000121", "description")

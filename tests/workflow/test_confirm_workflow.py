@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from acceptance import (answered_link, connectwise, decide, invocations, messages, notification_link, settled_runtime, tagged, view,
+from acceptance import (answered_link, connectwise, decide, invocations, notified, notification_link, settled_runtime, tagged, view,
                         wait_for_status)
 
 ADDITION = "create-addition:MP-SUB-104-SO000112"
@@ -35,7 +35,7 @@ def test_the_confirmation_shows_the_plan_and_the_approvers_edit_is_what_lands_in
     [addition] = tagged(connectwise(rt)["additions"], "MP-SUB-104-SO000112")
     assert addition["quantity"] == 11
     assert invocations(rt, "ApplyChangesFunction") == applied + 1
-    [note] = messages(rt, "Synced: order SO000112")
+    [note] = notified(rt, "Synced: order SO000112")
     assert "quantity 11" in note["message"]
 
 
@@ -58,7 +58,7 @@ def test_rejecting_the_confirmation_ends_the_task_rejected_and_writes_nothing(rt
     assert status == 200, answer
     task = wait_for_status(rt, "5000118")
     assert task["status"] == "rejected" and "disputes the downgrade" in task["reason"]
-    [note] = messages(rt, "Rejected: order CH000118")
+    [note] = notified(rt, "Rejected: order CH000118")
     assert "disputes the downgrade" in note["message"]
     cw = connectwise(rt)
     assert not next(a for a in cw["additions"] if a["id"] == 9002).get("cancelledDate")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from acceptance import connectwise, decide, demo_seed, http, messages, notification_link, start_runtime, tagged, \
+from acceptance import connectwise, decide, demo_seed, http, notified, notification_link, start_runtime, tagged, \
     wait_for_status
 
 
@@ -24,7 +24,7 @@ def test_an_unanswered_approval_expires_the_task_notifies_and_the_link_then_answ
     approval_id, link = notification_link(rt, "5000117", "agreement", timeout=60)
     task = wait_for_status(rt, "5000117", timeout=30)
     assert task["status"] == "expired" and "expired" in task["reason"]
-    [note] = messages(rt, "Expired: order SO000117")
+    [note] = notified(rt, "Expired: order SO000117")
     assert "expired" in note["message"]
     status, _ = http("GET", link)
     assert status == 410

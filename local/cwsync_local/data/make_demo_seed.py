@@ -203,15 +203,20 @@ def build() -> dict:
     return {"marketplace": marketplace(), "connectwise": connectwise()}
 
 
-def render() -> str:
-    return json.dumps(build(), indent=1, ensure_ascii=False) + "\n"
+def render(data: dict | None = None) -> str:
+    return json.dumps(build() if data is None else data, indent=1, ensure_ascii=False) + "\n"
+
+
+def write_or_check(output: Path, text: str, arguments: list[str]) -> int:
+    """Write `text` to `output`, or with `--check` say whether the committed file is stale (exit 1)."""
+    if "--check" in arguments:
+        stale = not output.exists() or output.read_text(encoding="utf-8") != text
+        print(f"{output} is {'stale: run this script' if stale else 'up to date'}")
+        return 1 if stale else 0
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}")
+    return 0
 
 
 if __name__ == "__main__":
-    text = render()
-    if "--check" in sys.argv[1:]:
-        stale = not OUTPUT.exists() or OUTPUT.read_text(encoding="utf-8") != text
-        print(f"{OUTPUT} is {'stale: run this script' if stale else 'up to date'}")
-        sys.exit(1 if stale else 0)
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT}")
+    sys.exit(write_or_check(OUTPUT, render(), sys.argv[1:]))

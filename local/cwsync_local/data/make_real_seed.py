@@ -20,7 +20,6 @@ models (`pyconnectwise.models.manage`, and the fields newer API versions add):
 from __future__ import annotations
 
 import copy
-import json
 import sys
 from pathlib import Path
 
@@ -203,14 +202,8 @@ def build() -> dict:
 
 
 def render() -> str:
-    return json.dumps(build(), indent=1, ensure_ascii=False) + "\n"
+    return demo.render(build())
 
 
 if __name__ == "__main__":
-    text = render()
-    if "--check" in sys.argv[1:]:
-        stale = not OUTPUT.exists() or OUTPUT.read_text(encoding="utf-8") != text
-        print(f"{OUTPUT} is {'stale: run this script' if stale else 'up to date'}")
-        sys.exit(1 if stale else 0)
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT}")
+    sys.exit(demo.write_or_check(OUTPUT, render(), sys.argv[1:]))

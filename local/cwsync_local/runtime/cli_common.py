@@ -29,15 +29,16 @@ def parse_parameters(pairs: Iterable[str] | None) -> dict[str, str]:
 
 
 def saved_tasks(data_dir: str | Path, status: str | None = None) -> list[dict] | None:
-    """Tasks from `<data-dir>/dynamodb.json` (no runtime needed); None when there is no saved state."""
+    """Tasks saved in `<data-dir>` (no runtime needed); None when there is no saved state."""
     from cwsync.adapters.store import from_attribute_values
 
-    path = Path(data_dir) / "dynamodb.json"
-    if not path.exists():
+    from .state import read_items
+
+    items = read_items(data_dir)
+    if items is None:
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
     tasks = []
-    for raw in data.get("items", []):
+    for raw in items:
         item = from_attribute_values(raw)
         if item.get("SK") != "TASK" or not str(item.get("PK", "")).startswith("TASK#"):
             continue
@@ -64,3 +65,33 @@ def print_tasks(summaries: list[Mapping[str, Any]], *, as_json: bool) -> None:
     print("  ".join(h.ljust(w) for h, w in zip(headers[:4], widths)) + "  " + headers[4])
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4])
+
+
+class Console:
+    """Prints lines; once the output is gone (a closed pipe, a vanished terminal) it stays quiet,
+    so nothing that prints can stop cwsync or skip a save."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.closed = False
+
+    def __call__(self, line: str) -> None:
+        if self.closed:
+            return
+        try:
+            print(line, file=self.stream, flush=True)
+        except (OSError, ValueError):  # BrokenPipeError, EIO, a closed file
+            self.closed = True
+            quiet_closed_output(self.stream)
+
+
+def quiet_closed_output(stream) -> None:
+    """Point a closed stream's file descriptor at /dev/null, so no later write or flush complains."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

@@ -8,9 +8,10 @@ import sys
 import threading
 import warnings
 
-from .cli_common import add_data_dir, parse_parameters, print_tasks
+from .cli_common import Console, add_data_dir, parse_parameters, print_tasks
 
 DEFAULT_PORT = 8765
+DEFAULT_CONCURRENCY = 8
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="with --once: print the task summary as JSON")
     parser.add_argument("--auto-approve", action="store_true",
                         help="take each approval's recommended option (none recommended: reject with a reason)")
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
+                        help="sync steps that may run at once, across all tasks (default: %(default)s)")
 
 
 def _quiet_libraries() -> None:
@@ -57,14 +60,13 @@ def _port_free(port: int) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from .cli_check import describe_check
-    from .embedded import EmbeddedRuntime
+    from .embedded import EmbeddedRuntime, NotSettled
 
     _quiet_libraries()
     parameters = parse_parameters(args.parameter)
-    out = sys.stderr if args.json else sys.stdout
-
-    def say(line: str) -> None:
-        print(line, file=out, flush=True)
+    if args.concurrency < 1:
+        raise SystemExit("--concurrency must be at least 1")
+    say = Console(sys.stderr if args.json else sys.stdout)
 
     port = args.port
     if not _port_free(port):
@@ -72,9 +74,17 @@ def run(args: argparse.Namespace) -> int:
         port = 0
     runtime = EmbeddedRuntime(args.data_dir, seed=args.seed, parameters=parameters, config=args.config, port=port,
                               schedule=not args.once, echo=say, auto_approve=args.auto_approve,
-                              function_log=f"{args.data_dir}/functions.log")
+                              function_log=f"{args.data_dir}/functions.log", concurrency=args.concurrency)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def interrupt(*_):
+        stop.set()
+        raise KeyboardInterrupt
+
+    # Ctrl-C (also when started without a terminal, where SIGINT may be ignored) and SIGTERM stop
+    # cleanly at any moment, also during the start or the first check.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         try:
             runtime.start()
@@ -92,8 +102,10 @@ def run(args: argparse.Namespace) -> int:
         if args.once:
             try:
                 runtime.wait_until_settled(timeout=args.timeout)
-            except TimeoutError as error:
-                say(f"Gave up waiting: {error}")
+            except NotSettled as error:
+                say(f"Stopped waiting after {args.timeout:g} s (--timeout): {len(error.open)} task(s) still open: "
+                    + "; ".join(f"{t.get('order') or t.get('id')} ({t.get('status')})" for t in error.open)
+                    + ". They are saved and continue on the next start.")
                 return 1
             runtime.report_progress()
             summaries = runtime.summaries()
@@ -102,17 +114,20 @@ def run(args: argparse.Namespace) -> int:
             else:
                 _summary(summaries, say)
             return 0
-        # Ctrl-C (also when started without a terminal, where SIGINT may be ignored) and SIGTERM stop cleanly.
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        while not stop.wait(0.5):
+        while not stop.wait(60):  # a signal handler wakes it at once
             pass
         return 0
     except KeyboardInterrupt:
         return 0
     finally:
-        if runtime.started:
-            say("Stopping … state saved to " + str(runtime.data_dir))
+        # Nothing may interrupt the stop: every acknowledged change is on disk already, and the
+        # stop folds the journal into the snapshot; printing comes last and cannot fail.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        started = runtime.started
         runtime.stop()
+        if started:
+            say("Stopped; state saved in " + str(runtime.data_dir))
 
 
 def _banner(runtime, say, *, once: bool) -> None:

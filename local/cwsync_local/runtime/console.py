@@ -1,15 +1,15 @@
-"""What `cwsync run` prints and how another terminal talks to it: task lines in a billing
-person's words, and the control API client (`cwsync check` / `cwsync tasks`)."""
+"""What a person sees of the embedded runtime: task lines, approval choices, the control client."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.error import HTTPError
 from urllib.parse import urlencode
 from urllib.request import Request as UrlRequest, urlopen
 
-from cwsync.vocabulary import FINAL_STATUSES, ApprovalKind, ApprovalStatus, TaskStatus, TaskType
+from cwsync.vocabulary import FINAL_STATUSES, ApprovalKind, DecidedBy, OptionId, TaskStatus, TaskType
 
 TASK_TYPE_WORDS = {TaskType.SALES: "new subscription", TaskType.CHANGE: "upgrade/downgrade",
                    TaskType.BILLING: "usage billing", TaskType.CANCELLATION: TaskType.CANCELLATION.value,
@@ -21,7 +21,9 @@ APPROVAL_WORDS = {ApprovalKind.CUSTOMER: "choose the ConnectWise company",
 STATUS_WORDS = {TaskStatus.NEW: "found", TaskStatus.IN_PROGRESS: "syncing", TaskStatus.SYNCED: "synced to ConnectWise",
                 TaskStatus.NOTHING_TO_CHANGE: "nothing to change (ConnectWise already matches)",
                 TaskStatus.FAILED: TaskStatus.FAILED.value, TaskStatus.EXPIRED: "expired (no one decided in time)",
-                TaskStatus.REJECTED: TaskStatus.REJECTED.value, TaskStatus.INVALID: "cannot be synced", TaskStatus.IGNORED: TaskStatus.IGNORED.value}
+                TaskStatus.REJECTED: TaskStatus.REJECTED.value, TaskStatus.INVALID: "cannot be synced",
+                TaskStatus.IGNORED: TaskStatus.IGNORED.value}
+AUTO_APPROVE = DecidedBy.AUTO_APPROVE  # who decided, on decisions taken by --auto-approve (links remember it)
 
 
 def task_summary(task: Mapping[str, Any]) -> dict:
@@ -50,6 +52,31 @@ def describe(summary: Mapping[str, Any], *, link: str | None = None, kind: str |
     return f"{head} — {kind_words}: {text}"
 
 
+def recommended_choice(approval: Mapping[str, Any], *, automatic: bool = False) -> str | None:
+    """The option to take: the recommended one, else (a person approving without naming one) the only eligible one.
+
+    `automatic` (auto-approve): the recommended option only. Options are recommended only on
+    exact evidence, so a guess (a similar name) is never taken without a person.
+    """
+    options = approval.get("options") or []
+    recommended = approval.get("recommended")
+    if recommended not in (None, ""):
+        return str(recommended)
+    flagged = [o for o in options if o.get("recommended") and o.get("eligible", True)]
+    if flagged:
+        return str(flagged[0]["id"])
+    if automatic:
+        return None
+    # "Check again" is not an answer: it only asks the same question after a fix in ConnectWise.
+    eligible = [o for o in options if o.get("eligible", True) and o.get("id") != OptionId.CHECK_AGAIN]
+    if len(eligible) == 1:
+        return str(eligible[0]["id"])
+    return None
+
+
+def now_text() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
 
 def control_request(data_dir: str | Path, path: str, *, method: str = "GET", query: Mapping | None = None,
                     timeout: float = 120) -> dict | None:
@@ -68,41 +95,3 @@ def control_request(data_dir: str | Path, path: str, *, method: str = "GET", que
         raise RuntimeError(f"the running cwsync answered {error.code}: {error.read().decode('utf-8', 'replace')}") from None
     except OSError:
         return None  # a stale runtime.json: the process is gone
-
-
-class Console:
-    """The runtime's progress lines (mixed into `EmbeddedRuntime`)."""
-
-    def _say(self, line: str) -> None:
-        if self.echo:
-            self.echo(line)
-
-    def _announce_message(self, entry: dict) -> None:
-        if self.echo:
-            subject = entry.get("subject") or "(no subject)"
-            self.echo(f"  notification: {subject}")
-
-    def _watch(self) -> None:
-        while not self._stopping.wait(0.5):
-            try:
-                if self.auto_approve:
-                    self.approve_pending()
-                self.report_progress()
-            except Exception as error:  # noqa: BLE001 - the console must not stop the runtime
-                if not self._stopping.is_set():
-                    self._say(f"(progress display: {error})")
-
-    def report_progress(self) -> None:
-        """Print a line for each task whose status changed since the last call."""
-        for task in self.tasks():
-            summary = task_summary(task)
-            link = kind = None
-            if summary["status"] == TaskStatus.WAITING_APPROVAL:
-                pending = self.approvals(ApprovalStatus.PENDING, task_id=summary["id"])
-                if pending:
-                    kind = pending[0].get("kind")
-                    link = self.approval_link(pending[0]["approvalId"])
-            state = (summary["status"], link)
-            if self._seen.get(summary["id"]) != state:
-                self._seen[summary["id"]] = state
-                self._say(describe(summary, link=link, kind=kind))

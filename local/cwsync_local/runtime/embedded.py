@@ -7,11 +7,13 @@
         rt.approve(approval_id, choice="...")
 
 What it does on `start()` (docs/INTERFACES.md, "Embedded runtime"): starts an in-process
-moto, the simulators (unless real endpoints are configured), translates and deploys
-infra/template.yaml, runs the handlers for moto's Lambda (lambda_dispatch), serves the
-HttpApi routes and a token-guarded `/_local/` control API (http_api), captures SNS into
-`<data-dir>/outbox.jsonl` (outbox), plays the schedule (scheduler) and loads/saves
-DynamoDB items (state).
+moto behind one gate (moto_gate), the simulators (unless real endpoints are configured),
+translates and deploys infra/template.yaml, runs the handlers for moto's Lambda, several
+at once (lambda_dispatch), serves the HttpApi routes and a token-guarded `/_local/`
+control API (http_api), captures SNS into `<data-dir>/outbox.jsonl` (outbox), plays the
+schedule (scheduler), keeps every acknowledged DynamoDB write on disk (state), and gives
+every task that was still in flight when the last run stopped a live execution again
+(`resume`).
 """
 from __future__ import annotations
 
@@ -21,22 +23,21 @@ import os
 import secrets as random_secrets
 import sys
 import threading
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from . import endpoints, moto_fixes
+from . import endpoints, moto_fixes, moto_gate
+from .approving import AUTO_APPROVE_ROUNDS, Approving  # noqa: F401 - AUTO_APPROVE_ROUNDS is part of the API
+from .console import control_request, describe, now_text, recommended_choice, task_summary  # noqa: F401 - re-exported
 from .deploy import Deployment, deploy
 from .http_api import HttpApi, LocalServer
-from .lambda_dispatch import Dispatcher
+from .lambda_dispatch import DEFAULT_MAX_CONCURRENCY, Dispatcher
 from .outbox import Outbox
+from .resuming import REBIND_WAIT_SECONDS, Resuming
 from .scheduler import Schedule, interval_seconds
-from .state import load_table, save_table
+from .state import DurableTable
 from .translate import TEMPLATE, translate
-from .approver import AUTO_APPROVE, LocalApprover, recommended_choice  # noqa: F401 (part of this module's API)
-from .console import Console, control_request, describe, task_summary  # noqa: F401 (part of this module's API)
-from cwsync.vocabulary import FINAL_STATUSES, SETTLED_STATUSES, ApprovalStatus, TaskStatus  # noqa: F401
+from .watching import FINAL_STATUSES, SETTLED_STATUSES, NotSettled, Watching  # noqa: F401 - part of the API
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # Short waits for a machine on a desk; `parameters=` (or --parameter) overrides any of them.
@@ -47,14 +48,16 @@ SIMULATOR_PARAMETERS = {"CatalogSubcategoryId": "11", "CatalogTypeId": "3"}
 STEP_FUNCTIONS = {"check": "CheckChangesFunction", "approvals": "ApprovalsApiFunction",
                   "reconcile": "ReconcileFunction"}
 
-class EmbeddedRuntime(LocalApprover, Console):
+
+class EmbeddedRuntime(Approving, Resuming, Watching):
     """cwsync on one machine. Use as a context manager, or `start()` / `stop()`."""
 
     def __init__(self, data_dir: str | Path = ".cwsync", *, seed: str | Path | dict | None = None,
                  parameters: Mapping[str, str] | None = None, config: str | Path | None = None,
                  port: int = 0, schedule: bool = False, echo: Callable[[str], None] | None = None,
                  stack_name: str = "cwsync", faults: Mapping[str, Any] | None = None,
-                 auto_approve: bool = False, save_state: bool = True, function_log: str | Path | None = None):
+                 auto_approve: bool = False, save_state: bool = True, function_log: str | Path | None = None,
+                 concurrency: int = DEFAULT_MAX_CONCURRENCY, resume: bool = True):
         self.data_dir = Path(data_dir)
         self.seed = seed
         self.config_path = Path(config) if config else self.data_dir / "config.json"
@@ -72,7 +75,10 @@ class EmbeddedRuntime(LocalApprover, Console):
         self.connectwise = None  # RunningSimulator, unless a real ConnectWise is configured
         self.marketplace = None
         self.deployment: Deployment | None = None
-        self.dispatcher = Dispatcher()
+        self.dispatcher = Dispatcher(max_concurrency=concurrency)
+        self.resume_enabled = resume
+        self.durable: DurableTable | None = None
+        self.resumed: list[str] = []  # execution names started again on start()
         self.outbox_log = Outbox(self.data_dir / "outbox.jsonl", listener=self._announce_message)
         self.server: LocalServer | None = None
         self.token = random_secrets.token_urlsafe(24)
@@ -82,11 +88,11 @@ class EmbeddedRuntime(LocalApprover, Console):
         self._reconcile_schedule: Schedule | None = None
         self._watcher: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._rebound = threading.Event()  # set once no approval request must wait for a re-binding
         self._seen: dict[str, tuple] = {}
         self._auto_decided: set[str] = set()
         self._auto_rounds: dict[tuple, int] = {}
         self._signing_key: bytes | None = None
-        self._save_lock = threading.Lock()
         self._check_lock = threading.Lock()
         self.started = False
         self._simulators_stopped = False
@@ -109,12 +115,16 @@ class EmbeddedRuntime(LocalApprover, Console):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         settings = endpoints.resolve(self.config_path)
-        simulated = SIMULATOR_PARAMETERS if settings["connectwise"] is None else {}
+        simulated = {}
+        if settings["connectwise"] is None:
+            # The simulator's own limit is the one to share (none unless `faults` throttles it).
+            simulated = {**SIMULATOR_PARAMETERS, "ConnectWiseRequestsPerMinute": str(int(self.faults.get("throttle") or 0))}
         parameters = {**LOCAL_PARAMETERS, **simulated, **settings["parameters"], **self.requested_parameters}
         self._start_simulators(settings)
 
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
+        moto_gate.install()
         try:
             import boto3
 
@@ -131,17 +141,27 @@ class EmbeddedRuntime(LocalApprover, Console):
                                                         # the dashboard is served on 127.0.0.1 only
                                                         "OPERATOR_ACCESS": "loopback"})
             for function in self.deployment.functions.values():
+                function.bounded = function.logical_id not in STEP_FUNCTIONS.values()
                 self.dispatcher.register(function)
             if self.function_log:  # before install: the import must see the process's own environment
                 self._redirect_function_logs()
             self.dispatcher.install()
             self.outbox_log.install()
             moto_fixes.install()
-            loaded = load_table(self.client("dynamodb"), self.table_name, self.data_dir / "dynamodb.json")
-            if loaded:
-                self._say(f"Loaded {loaded} saved items from {self.data_dir / 'dynamodb.json'}")
+            if self.save_state:
+                self.durable = DurableTable(self.data_dir, self.table_name, self._session.region_name)
+                loaded = self.durable.load(self.client("dynamodb"))
+                if loaded:
+                    self._say(f"Loaded {loaded} saved items from {self.data_dir}")
+                moto_gate.install(self.durable.record)  # from here on every acknowledged write is on disk
             self._write_runtime_file()
             self.started = True
+            if self.resume_enabled:
+                self.resumed = self.resume()
+                if self.resumed:
+                    self._say(f"Resumed {len(self.resumed)} task(s) that were in flight when cwsync last stopped")
+            else:
+                self._rebound.set()
             if self.echo or self.auto_approve:
                 self._watcher = threading.Thread(target=self._watch, name="cwsync-progress", daemon=True)
                 self._watcher.start()
@@ -159,20 +179,19 @@ class EmbeddedRuntime(LocalApprover, Console):
         return self
 
     def stop(self) -> None:
+        """Stop everything; nothing here can skip the save (each step's failure is only reported)."""
         self._stopping.set()
-        for schedule in (self._schedule, self._reconcile_schedule):
-            if schedule:
-                schedule.stop()
-        if self._watcher and self._watcher.is_alive():
-            self._watcher.join(timeout=5)
-        if self.started and self.save_state:
-            try:
-                self.save()
-            except Exception as error:  # noqa: BLE001 - stopping must go on
-                self._say(f"Could not save the state: {error}")
+        self._rebound.set()
+        self._quietly("stop the schedule", lambda: self._schedule and self._schedule.stop())
+        self._quietly("stop the reconciliation schedule",
+                      lambda: self._reconcile_schedule and self._reconcile_schedule.stop())
+        self._quietly("stop the progress display",
+                      lambda: self._watcher and self._watcher.is_alive() and self._watcher.join(timeout=5))
+        if self.started:
+            self._quietly("save the state", self.save)
         self.started = False
         if self.server:
-            self.server.stop()
+            self._quietly("stop the approvals API", self.server.stop)
             self.server = None
             (self.data_dir / "runtime.json").unlink(missing_ok=True)
         self.outbox_log.uninstall()
@@ -181,15 +200,28 @@ class EmbeddedRuntime(LocalApprover, Console):
         if not self._simulators_stopped:
             self._simulators_stopped = True
             for simulator in (self.connectwise, self.marketplace):
-                if simulator is not None:
-                    simulator.stop()  # the objects stay: tests may read `rt.connectwise.state.data` afterwards
+                if simulator is not None:  # the objects stay: tests may read `rt.connectwise.state.data` afterwards
+                    self._quietly(f"stop the {simulator.name} simulator", simulator.stop)
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        moto_gate.uninstall()
+        if self.durable is not None:
+            self.durable.close()
         if self._log_stream is not None and self._log_handler is not None:
-            self._log_handler.setStream(sys.stdout)
+            with self._log_handler.lock:
+                self._log_handler.stream = getattr(self, "_previous_log_stream", None) or sys.stdout
             self._log_stream.close()
             self._log_stream = None
+
+    def _quietly(self, what: str, action: Callable[[], Any]) -> None:
+        try:
+            action()
+        except Exception as error:  # noqa: BLE001 - stopping must go on
+            try:
+                self._say(f"Could not {what}: {error}")
+            except Exception:  # noqa: BLE001 - not even a closed console stops it
+                pass
 
     def _redirect_function_logs(self) -> None:
         """The functions' JSON logs go to a file (the console is for people): `function_log`."""
@@ -199,7 +231,9 @@ class EmbeddedRuntime(LocalApprover, Console):
         self._log_stream = self.function_log.open("a", encoding="utf-8")
         handler = function_logger.registered_handler
         if isinstance(handler, logging.StreamHandler):
-            handler.setStream(self._log_stream)
+            # Swapped without setStream's flush of the old stream: it may be closed (a test's capture).
+            with handler.lock:
+                self._previous_log_stream, handler.stream = handler.stream, self._log_stream
             self._log_handler = handler
 
     def _start_simulators(self, settings: dict) -> None:
@@ -238,7 +272,7 @@ class EmbeddedRuntime(LocalApprover, Console):
     def _write_runtime_file(self) -> None:
         path = self.data_dir / "runtime.json"
         path.write_text(json.dumps({"url": self.url, "token": self.token, "pid": os.getpid(),
-                                    "startedAt": _now()}), encoding="utf-8")
+                                    "startedAt": now_text()}), encoding="utf-8")
         path.chmod(0o600)
 
     # -- AWS side ---------------------------------------------------------------------------
@@ -273,40 +307,36 @@ class EmbeddedRuntime(LocalApprover, Console):
         return payload
 
     def _invoke_route(self, logical_id: str, event: dict) -> Any:
+        if logical_id == STEP_FUNCTIONS["approvals"]:
+            self._rebound.wait(timeout=REBIND_WAIT_SECONDS)  # set at once unless a restart is re-binding
         return self.invoke(logical_id, event)
 
     # -- what tests and the CLI use ---------------------------------------------------------
     def check(self) -> dict:
-        """Run CheckChanges now (as the schedule does); saves the state afterwards."""
+        """Run CheckChanges now (as the schedule does); what it stored is on disk already."""
         with self._check_lock:
             result = self.invoke(STEP_FUNCTIONS["check"], {"source": "cwsync.local", "detail-type": "Scheduled Event"})
-            self.last_check = {"at": _now(), "result": result}
-        if self.save_state:
-            self.save()
+            self.last_check = {"at": now_text(), "result": result}
         return result
 
     def reconcile(self, customer_id: str | None = None, *, repair: bool | None = None) -> dict:
-        """Run the Reconcile function now (as its schedule does); saves the state afterwards."""
+        """Run the Reconcile function now (as its schedule does); what it stored is on disk already."""
         event = {"source": "cwsync.local", **({"customerId": customer_id} if customer_id else {}),
                  **({"repair": repair} if repair is not None else {})}
         with self._check_lock:
-            result = self.invoke(STEP_FUNCTIONS["reconcile"], event)
-        if self.save_state:
-            self.save()
-        return result
+            return self.invoke(STEP_FUNCTIONS["reconcile"], event)
 
     def locked(self):
-        """Hold while reading moto state directly (`rt.store`, clients): moto's DynamoDB is not
-        thread-safe, and handlers write to it from Step Functions threads (under this lock)."""
-        return self.dispatcher.lock
+        """Hold to make several reads of moto state one consistent view (each call alone is atomic:
+        moto_gate runs every AWS call but a Lambda invoke one at a time)."""
+        return moto_gate.lock
 
     def tasks(self, status: str | None = None) -> list[dict]:
         with self.locked():
             return self.store.list_tasks(status)
 
     def task(self, task_id: str) -> dict | None:
-        with self.locked():
-            return self.store.get_task(task_id)
+        return self.store.get_task(task_id)
 
     def summaries(self, status: str | None = None) -> list[dict]:
         return [task_summary(task) for task in self.tasks(status)]
@@ -324,45 +354,10 @@ class EmbeddedRuntime(LocalApprover, Console):
             found.extend(page["executions"])
         return found
 
-    def settled(self) -> bool:
-        """Every task synced, finished otherwise, or waiting for a person; nothing else running."""
-        from cwsync.adapters.stepfunctions import execution_name
-
-        tasks = self.tasks()
-        by_execution = {execution_name(task["taskId"]): task for task in tasks}
-        by_execution.update({task["executionName"]: task for task in tasks if task.get("executionName")})
-        if any(task.get("status") not in SETTLED_STATUSES for task in tasks):
-            return False
-        waiting = {str(task["taskId"]) for task in tasks if task.get("status") == TaskStatus.WAITING_APPROVAL}
-        if waiting:
-            # Just decided, not resumed yet: the task still says waiting_approval but nobody is asked.
-            asked = {str(approval.get("taskId")) for approval in self.approvals(ApprovalStatus.PENDING)}
-            if waiting - asked:
-                return False
-        for execution in self.executions("RUNNING"):
-            task = by_execution.get(execution["name"])
-            if task is None or task.get("status") != TaskStatus.WAITING_APPROVAL:
-                return False
-        return True
-
-    def wait_until_settled(self, timeout: float = 60, poll: float = 0.2) -> list[dict]:
-        """Wait until `settled()` (auto-approving on the way if enabled); TimeoutError if not in time."""
-        deadline = time.monotonic() + timeout
-        while True:
-            answered = self.auto_approve and self.approve_pending()
-            if not answered and self.settled() and not (self.auto_approve and self.approve_pending()):
-                if self.save_state:
-                    self.save()
-                return self.tasks()
-            if time.monotonic() >= deadline:
-                unsettled = [task_summary(t) for t in self.tasks() if t.get("status") not in SETTLED_STATUSES]
-                raise TimeoutError(f"tasks not settled after {timeout}s: {unsettled}")
-            time.sleep(poll)
-
     def save(self) -> int:
-        """DynamoDB items to `<data-dir>/dynamodb.json` (the simulators save their own files)."""
-        with self._save_lock, self.locked():
-            count = save_table(self.client("dynamodb"), self.table_name, self.data_dir / "dynamodb.json")
+        """Fold the journal into `<data-dir>/dynamodb.json`, save the simulators; returns the item count.
+        (Every acknowledged write is on disk already: this only makes the next start quicker.)"""
+        count = self.durable.compact() if self.durable is not None else 0
         for simulator in (self.connectwise, self.marketplace):
             if simulator is not None:
                 simulator.state.save()
@@ -384,5 +379,12 @@ class EmbeddedRuntime(LocalApprover, Console):
     def _control_status(self, request) -> dict:
         return {"url": self.url, "lastCheck": self.last_check, "pid": os.getpid()}
 
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # -- console ----------------------------------------------------------------------------
+    def _say(self, line: str) -> None:
+        if self.echo:
+            self.echo(line)
+
+    def _announce_message(self, entry: dict) -> None:
+        if self.echo:
+            subject = entry.get("subject") or "(no subject)"
+            self.echo(f"  notification: {subject}")

@@ -55,6 +55,11 @@ def to_event(request: Request, route: Route, params: dict[str, str], *, stage: s
     body = request.get_data()
     content_type = request.headers.get("Content-Type", "")
     is_text = not body or content_type.startswith(TEXT_TYPES)
+    if is_text and body:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            is_text = False  # not UTF-8 whatever it claims: passed on base64-encoded, as bytes
     headers: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in request.headers.items():
@@ -154,9 +159,9 @@ class HttpApi:
             return Response(json.dumps({"message": "Not Found"}), status=404, content_type="application/json")
         try:
             result = self.invoke(route.function, to_event(request, route, params))
-        except Exception as error:  # noqa: BLE001 - API Gateway's answer to a failed integration
-            return Response(json.dumps({"message": "Internal Server Error", "error": str(error)}),
-                            status=500, content_type="application/json")
+        except Exception:  # noqa: BLE001 - API Gateway's answer to a failed integration (no details)
+            return Response(json.dumps({"message": "Internal Server Error"}), status=500,
+                            content_type="application/json")
         return to_response(result)
 
     def dispatch_control(self, request: Request) -> Response:

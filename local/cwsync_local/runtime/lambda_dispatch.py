@@ -6,12 +6,14 @@ moto's docker-free Lambda backend (`LambdaSimpleBackend.invoke`) only echoes its
 calls the handler with the environment variables the template gave the function.
 Anything the handler does with boto3 reaches the same moto state.
 
-One function runs at a time: `os.environ` is process-wide, so a handler's environment is
-set for the duration of its call under a re-entrant lock (a handler that synchronously
-causes another invocation on the same thread may re-enter). Other threads (moto's Step
-Functions workers building boto3 clients) read `os.environ` at any time, so keys are never
-removed while installed: every variable any function uses exists, empty ("" = unset for
-cwsync's settings) when the running function does not have it.
+Functions run concurrently, as in Lambda. Each call sees its function's environment
+variables and its own warm container (`Dependencies.shared()`), per thread: while
+installed, `os.environ` answers a handler's thread from that function's variables
+(`ThreadEnviron`), and every other thread from the process's own. Keys are never added
+or removed while other threads read. Invocations of the functions Step Functions calls
+are bounded by `max_concurrency` (as reserved concurrency bounds them in AWS); the
+functions behind HTTP routes and the schedule are not, so a slow step never delays an
+approval or a check.
 """
 from __future__ import annotations
 
@@ -33,10 +35,18 @@ logger = logging.getLogger(__name__)
 
 # Set for every call: Powertools must not try to reach X-Ray, and metrics go nowhere.
 LOCAL_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false"}
-# Per-container state kept in shared (layer) modules: in Lambda each function has its own
-# copy; here all functions share one process, so each function's value is swapped in and out
-# with the owner's swap method (`swap(new) -> previous`).
-CONTAINER_STATE = (("cwsync.services.deps", "Dependencies", "swap_shared"),)
+DEFAULT_MAX_CONCURRENCY = 8
+_current = threading.local()  # .function: the LocalFunction this thread runs; .environment: its variables
+
+
+class ThreadEnviron(os._Environ):
+    """`os.environ`, answering a thread that runs a handler from that handler's variables first."""
+
+    def __getitem__(self, key):
+        overlay = getattr(_current, "environment", None)
+        if overlay is not None and key in overlay:
+            return overlay[key]
+        return super().__getitem__(key)
 
 
 @dataclass
@@ -51,12 +61,20 @@ class LocalFunction:
     environment: dict[str, str] = field(default_factory=dict)
     timeout: int = 60
     memory: int = 512
+    bounded: bool = True  # counts against the dispatcher's max_concurrency
     module: ModuleType | None = field(default=None, repr=False)
-    container: dict[tuple[str, str, str], Any] = field(default_factory=dict, repr=False)
+    dependencies: Any = field(default=None, repr=False)  # the warm container's Dependencies.shared()
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def load(self) -> Callable[[Any, Any], Any]:
         """The handler callable; the module is imported once (a warm container)."""
         module_name, _, attribute = self.handler.rpartition(".")
+        with self.lock, _IMPORT_LOCK:
+            if self.module is None:
+                self._import(module_name)
+        return getattr(self.module, attribute)
+
+    def _import(self, module_name: str) -> None:
         if self.module is None:
             path = self.code_dir / f"{module_name.replace('.', '/')}.py"
             if not path.exists():
@@ -71,7 +89,6 @@ class LocalFunction:
                 sys.modules.pop(unique, None)
                 raise
             self.module = module
-        return getattr(self.module, attribute)
 
 
 class LambdaContext:
@@ -94,11 +111,17 @@ class LambdaContext:
 class Dispatcher:
     """Maps function names/ARNs to local handlers; `install()` patches moto's Lambda invoke."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_concurrency: int = DEFAULT_MAX_CONCURRENCY) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
         self.functions: dict[str, LocalFunction] = {}
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # guards registration and the baseline environment
+        self.max_concurrency = max_concurrency
+        self._slots = threading.BoundedSemaphore(max_concurrency)
         self.invocations: list[dict] = []  # (function, duration, error) — for tests and benchmarks
         self._original: Callable | None = None
+        self._original_shared: Any = None
+        self._environ_class: type | None = None
         self._baseline: dict[str, str | None] = {}  # managed key -> value before install (None: absent)
         self.on_error: Callable[[LocalFunction, dict], None] | None = None
 
@@ -137,8 +160,14 @@ class Dispatcher:
 
         if self._original is not None:
             return
+        from cwsync.services.deps import Dependencies
+
         self._original = LambdaSimpleBackend.invoke
         self._add_keys(self._managed_keys())
+        self._environ_class = os.environ.__class__
+        os.environ.__class__ = ThreadEnviron
+        self._original_shared = Dependencies.__dict__["shared"]
+        Dependencies.shared = classmethod(_shared_per_function)
         dispatcher = self
 
         def invoke(backend, function_name, qualifier, body, headers, response_headers):
@@ -152,6 +181,14 @@ class Dispatcher:
         if self._original is not None:
             LambdaSimpleBackend.invoke = self._original
             self._original = None
+        if self._original_shared is not None:
+            from cwsync.services.deps import Dependencies
+
+            Dependencies.shared = self._original_shared
+            self._original_shared = None
+        if self._environ_class is not None:
+            os.environ.__class__ = self._environ_class
+            self._environ_class = None
         with self.lock:
             for key, value in self._baseline.items():
                 if value is None:
@@ -181,48 +218,43 @@ class Dispatcher:
         return json.dumps(result, default=str).encode("utf-8")
 
     def call(self, function: LocalFunction, event: Any) -> Any:
-        """Run the handler with the function's environment; exceptions propagate."""
-        with self.lock:
-            # Values only, never keys: other threads (moto, servers) read os.environ meanwhile.
-            wanted = {key: "" for key in self._baseline}
-            wanted.update(LOCAL_ENVIRONMENT)
-            wanted.update({key: str(value) for key, value in function.environment.items()})
-            saved = {key: os.environ.get(key) for key in wanted}
-            started = time.perf_counter()
-            error_name = None
-            try:
-                os.environ.update(wanted)
-                _swap_in(function)
-                handler = function.load()
-                return handler(event, LambdaContext(function))
-            except Exception as error:
-                error_name = type(error).__name__
-                raise
-            finally:
-                _swap_out(function)
-                for key, value in saved.items():
-                    if value is None:
-                        os.environ.pop(key, None)
-                    else:
-                        os.environ[key] = value
-                self.invocations.append({"function": function.logical_id, "error": error_name,
-                                         "seconds": time.perf_counter() - started})
+        """Run the handler with the function's environment in this thread; exceptions propagate."""
+        environment = {key: "" for key in self._baseline}
+        environment.update(LOCAL_ENVIRONMENT)
+        environment.update({key: str(value) for key, value in function.environment.items()})
+        outer = (getattr(_current, "function", None), getattr(_current, "environment", None))
+        slot = function.bounded and outer[0] is None  # a nested call on the same thread holds a slot already
+        if slot:
+            self._slots.acquire()
+        started = time.perf_counter()
+        error_name = None
+        try:
+            _current.function, _current.environment = function, environment
+            handler = function.load()
+            return handler(event, LambdaContext(function))
+        except Exception as error:
+            error_name = type(error).__name__
+            raise
+        finally:
+            _current.function, _current.environment = outer
+            if slot:
+                self._slots.release()
+            self.invocations.append({"function": function.logical_id, "error": error_name,
+                                     "seconds": time.perf_counter() - started})
 
 
-def _holder(module_name: str, owner: str):
-    module = sys.modules.get(module_name)
-    return getattr(module, owner, None) if module is not None else None
+_IMPORT_LOCK = threading.RLock()  # one handler module imported at a time (imports touch sys.modules)
 
 
-def _swap_in(function: LocalFunction) -> None:
-    for module_name, owner, swap in CONTAINER_STATE:
-        holder = _holder(module_name, owner)
-        if holder is not None:
-            getattr(holder, swap)(function.container.get((module_name, owner, swap)))
-
-
-def _swap_out(function: LocalFunction) -> None:
-    for module_name, owner, swap in CONTAINER_STATE:
-        holder = _holder(module_name, owner)
-        if holder is not None:
-            function.container[(module_name, owner, swap)] = getattr(holder, swap)(None)
+def _shared_per_function(cls):
+    """`Dependencies.shared()` while installed: one per function (its warm container), built
+    from that function's environment; outside a handler, the process-wide one."""
+    function = getattr(_current, "function", None)
+    if function is None:
+        if cls._shared is None:
+            cls._shared = cls.from_environment()
+        return cls._shared
+    with function.lock:
+        if function.dependencies is None:
+            function.dependencies = cls.from_environment()
+        return function.dependencies

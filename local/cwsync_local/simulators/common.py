@@ -259,21 +259,36 @@ def faults_from_arguments(args: argparse.Namespace) -> Faults:
 
 
 def serve_forever(name: str, app: WSGIApp, state: StateFile, *, host: str, port: int) -> None:
-    """Run in the foreground until Ctrl-C or SIGTERM; the state file is saved on exit."""
+    """Run in the foreground until Ctrl-C or SIGTERM; the state file is saved on exit.
+
+    The signal handlers only set an event (they never raise), and they are in place before
+    the server exists, so a signal at any moment — before, during or after the "listening"
+    line — ends in the same stop and save.
+    """
+    stop = threading.Event()
     # Set both explicitly: a process started in the background inherits SIGINT as ignored.
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _interrupt)
+        signal.signal(signum, lambda *_: stop.set())
     server = make_server(host, port, app, threaded=True)
-    try:  # announced inside: a Ctrl-C the moment the address is printed still stops and saves
-        print(f"{name} simulator listening on http://{host}:{server.server_port} (Ctrl-C to stop)", flush=True)
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name=f"{name}-simulator", daemon=True)
+    thread.start()
+    try:
+        _print(f"{name} simulator listening on http://{host}:{server.server_port} (Ctrl-C to stop)")
+        while not stop.wait(60):
+            pass
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)  # the save below is not interrupted by a second Ctrl-C
+        server.shutdown()
         server.server_close()
         state.save()
-        print(f"{name} simulator stopped" + (f"; state saved to {state.path}" if state.path else ""), flush=True)
+        _print(f"{name} simulator stopped" + (f"; state saved to {state.path}" if state.path else ""))
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+def _print(line: str) -> None:
+    """Print, staying quiet when the output is gone (a closed pipe must not skip the save)."""
+    try:
+        print(line, flush=True)
+    except (OSError, ValueError):
+        pass

@@ -25,12 +25,15 @@ from urllib.parse import urlsplit
 
 import requests
 
+from cwsync.adapters import cw_records
+from cwsync.adapters.cw_records import checked
 from cwsync.adapters.conditions import Condition, all_of, any_of, field, render
 from cwsync.adapters.http import (DEFAULT_TIMEOUT, HttpClient, RetryPolicy, Timeout,
                                   format_datetime, loads)
 from cwsync.adapters.connectwise_wire import access_error, discover_base_url, error_detail, prepare_body, prepare_value
 from cwsync.domain.operations import has_adjustment_tag
-from cwsync.errors import ConfigurationError, ExternalApiError
+from cwsync.domain.records import AgreementRecord
+from cwsync.errors import ConfigurationError, ExternalApiError, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -161,11 +164,11 @@ class ConnectWiseClient:
 
     def companies(self, conditions: Condition | str | None = None, fields: Iterable[str] | None = None,
                   order_by: str | None = None) -> list[dict]:
-        return list(self.list("/company/companies", conditions, fields, order_by))
+        return checked(cw_records.company, list(self.list("/company/companies", conditions, fields, order_by)))
 
     def catalog_items(self, conditions: Condition | str | None = None,
                       fields: Iterable[str] | None = None) -> list[dict]:
-        return list(self.list("/procurement/catalog", conditions, fields))
+        return checked(cw_records.catalog_item, list(self.list("/procurement/catalog", conditions, fields)))
 
     def find_catalog_item(self, identifier: str, fields: Iterable[str] | None = CATALOG_LOOKUP_FIELDS) -> dict | None:
         return self.first("/procurement/catalog", field("identifier").eq(identifier), fields)
@@ -186,13 +189,14 @@ class ConnectWiseClient:
     def company(self, company_id: str | int) -> dict:
         return self.get(f"/company/companies/{int(company_id)}")
 
-    def company_agreements(self, company_id: str | int) -> list[dict]:
-        """The company's agreements with what the agreement rules read (`AGREEMENT_RULE_FIELDS`)."""
-        return self.agreements(company_id, fields=AGREEMENT_RULE_FIELDS)
+    def company_agreements(self, company_id: str | int) -> list[AgreementRecord]:
+        """The company's agreements, typed, with what the agreement rules read (`AGREEMENT_RULE_FIELDS`);
+        InvalidRecord names one cwsync cannot read."""
+        return [cw_records.agreement(raw) for raw in self.agreements(company_id, fields=AGREEMENT_RULE_FIELDS)]
 
-    def agreement_for_rules(self, agreement_id: str | int) -> dict:
-        """One agreement with what the agreement rules read; NotFound when it is gone."""
-        return self.agreement(agreement_id, AGREEMENT_RULE_FIELDS)
+    def agreement_for_rules(self, agreement_id: str | int) -> AgreementRecord:
+        """One agreement, typed, with what the agreement rules read; NotFound when it is gone."""
+        return cw_records.agreement(self.agreement(agreement_id, AGREEMENT_RULE_FIELDS))
 
     def catalog_items_by_id(self, item_ids: Iterable[str | int]) -> list[dict]:
         """These catalog items (what the planner reads of them), in one request."""
@@ -221,7 +225,7 @@ class ConnectWiseClient:
 
     def additions(self, agreement_id: str | int, conditions: Condition | str | None = None,
                   fields: Iterable[str] | None = None) -> list[dict]:
-        return list(self.list(_additions(agreement_id), conditions, fields))
+        return checked(cw_records.addition, list(self.list(_additions(agreement_id), conditions, fields)))
 
     def addition(self, agreement_id: str | int, addition_id: str | int,
                  fields: Iterable[str] | None = None) -> dict:
@@ -252,7 +256,7 @@ class ConnectWiseClient:
 
     def adjustments(self, agreement_id: str | int, conditions: Condition | str | None = None,
                     fields: Iterable[str] | None = None) -> list[dict]:
-        return list(self.list(_adjustments(agreement_id), conditions, fields))
+        return checked(cw_records.adjustment, list(self.list(_adjustments(agreement_id), conditions, fields)))
 
     def find_adjustments(self, agreement_id: str | int, description: str,
                          fields: Iterable[str] | None = ADJUSTMENT_LOOKUP_FIELDS) -> list[dict]:

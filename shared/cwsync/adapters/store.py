@@ -380,3 +380,18 @@ class Store(CheckStateItems, ApprovalItems):
             if _condition_failed(error):
                 raise TaskNotFound(f"Task {task_id} does not exist") from None
             raise
+
+    # -- attempts (a task's execution started again; re-bound approvals: store_approvals) --
+    def next_attempt(self, task_id: str) -> int:
+        """Count one more attempt at syncing the task (the first is 1); returns the new number."""
+        try:
+            answer = self.client.update_item(
+                TableName=self.table_name, Key=_serialize(_task_key(task_id)),
+                UpdateExpression="SET #attempt = if_not_exists(#attempt, :one) + :one",
+                ConditionExpression="attribute_exists(PK)", ExpressionAttributeNames={"#attempt": "attempt"},
+                ExpressionAttributeValues=_serialize({":one": 1}), ReturnValues="UPDATED_NEW")
+        except ClientError as error:
+            if _condition_failed(error):
+                raise TaskNotFound(f"Task {task_id} does not exist") from None
+            raise
+        return int(_deserialize(answer["Attributes"])["attempt"])

@@ -92,6 +92,21 @@ class ApprovalItems:
                 return False
             raise
 
+    def rebind_approval(self, approval_id: str, token: str) -> bool:
+        """Point a still pending approval at a new task token; False when it is no longer pending."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name, Key=_serialize({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK}),
+                UpdateExpression="SET #token = :token, #reboundAt = :at",
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#status": "status", "#token": "token", "#reboundAt": "reboundAt"},
+                ExpressionAttributeValues=_serialize({":token": token, ":pending": APPROVAL_PENDING,
+                                                      ":at": format_time(_now())}))
+            return True
+        except ClientError as error:
+            if _condition_failed(error):
+                return False
+            raise
 
     def list_approvals(self, *, task_id: str | None = None, status: str | None = None) -> list[dict]:
         """Approval items, newest first (a filtered scan: approvals are few and expire by TTL)."""

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, Iterable, Mapping
+from typing import Iterable, Mapping
 
 from cwsync.errors import InvalidOrder
 from cwsync.domain.matching import Match, Option
 from cwsync.domain.models import BillingPeriod
-from cwsync.dates import parse_date
+from cwsync.domain.records import AgreementRecord
 
 _CYCLES = {
     ("month", 1): "Monthly",
@@ -41,47 +41,34 @@ def _same_cycle(a: str, b: str) -> bool:
     return key(a) == key(b)
 
 
-def _ref(agreement: Mapping, name: str, key: str) -> Any:
-    value = agreement.get(name)
-    return value.get(key) if isinstance(value, Mapping) else None
-
-
-def _problems(agreement: Mapping, cycle: str | None, currency: str, today: date | None = None) -> list[str]:
+def _problems(agreement: AgreementRecord, cycle: str | None, currency: str, today: date | None = None) -> list[str]:
     problems = []
-    status = agreement.get("agreementStatus")
-    if agreement.get("cancelledFlag"):
+    if agreement.cancelled:
         problems.append("Agreement is Cancelled")
-    elif status != "Active":
-        problems.append(f"Agreement is {status or 'without a status'}")
-    ended = _end_date(agreement)
+    elif agreement.status != "Active":
+        problems.append(f"Agreement is {agreement.status or 'without a status'}")
+    ended = agreement.end_date
     if ended is not None and today is not None and ended < today:
         problems.append(f"Agreement ended on {ended}")
-    agreement_cycle = _ref(agreement, "billingCycle", "name")
+    agreement_cycle = agreement.billing_cycle
     if cycle and not (agreement_cycle and _same_cycle(agreement_cycle, cycle)):
         problems.append(f"Billing cycle is {agreement_cycle or 'not set'}, the subscription bills {cycle}")
-    agreement_currency = _ref(agreement, "currency", "currencyCode")
+    agreement_currency = agreement.currency_code
     if not agreement_currency:
-        problems.append(f"Agreement has no currency, the order is in {currency}")
+        problems.append(f"ConnectWise agreement {agreement.id} has no currency code, the order is in {currency}; "
+                        "set the agreement's currency in ConnectWise and check again")
     elif agreement_currency.upper() != currency.upper():
         problems.append(f"Currency is {agreement_currency}, the order is in {currency}")
     return problems
 
 
-def _end_date(agreement: Mapping) -> date | None:
-    """The agreement's end date, None when it has none (no end date, or `noEndingDateFlag`)."""
-    value = agreement.get("endDate")
-    if agreement.get("noEndingDateFlag") or not isinstance(value, str) or not value.strip():
-        return None
-    return parse_date(value)
+def _label(agreement: AgreementRecord) -> str:
+    cycle = agreement.billing_cycle or "no billing cycle"
+    currency = agreement.currency_code or "no currency"
+    return f"{agreement.name} (#{agreement.id}, {cycle}, {currency})"
 
 
-def _label(agreement: Mapping) -> str:
-    cycle = _ref(agreement, "billingCycle", "name") or "no billing cycle"
-    currency = _ref(agreement, "currency", "currencyCode") or "no currency"
-    return f"{agreement.get('name') or 'Agreement'} (#{agreement.get('id')}, {cycle}, {currency})"
-
-
-def select_agreement(agreements: Iterable[Mapping], *, company_id: str | int,
+def select_agreement(agreements: Iterable[AgreementRecord], *, company_id: str | int,
                      period: BillingPeriod | Mapping | None, currency: str,
                      remembered_id: str | int | None = None, today: date | None = None) -> Match:
     """Choose the agreement, or list every agreement of the company for a person to decide.
@@ -95,16 +82,16 @@ def select_agreement(agreements: Iterable[Mapping], *, company_id: str | int,
     """
     cycle = billing_cycle_name(period) if period is not None else None
     remembered = str(remembered_id) if remembered_id not in (None, "") else None
-    own = [a for a in agreements if str(_ref(a, "company", "id")) == str(company_id)]
+    own = [a for a in agreements if str(a.company_id) == str(company_id)]
 
     options = []
     for agreement in own:
         problems = _problems(agreement, cycle, currency, today)
-        agreement_id = str(agreement.get("id"))
+        agreement_id = str(agreement.id)
         if problems:
             reason = "; ".join(problems)
         else:
-            agreement_cycle = _ref(agreement, "billingCycle", "name")
+            agreement_cycle = agreement.billing_cycle
             reason = " ".join(filter(None, ["Active", agreement_cycle, f"agreement in {currency}"]))
             if agreement_id == remembered:
                 reason = f"Remembered for this subscription; {reason[0].lower()}{reason[1:]}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from cwsync.errors import InvalidOrder
+from cwsync.errors import InvalidOrder, shown
 from cwsync.domain.agreements import billing_cycle_name
 from cwsync.domain.models import Order
 from cwsync.domain.plausibility import Limits, order_problems
@@ -19,6 +19,11 @@ _TASK_BY_ORDER_TYPE = {
     OrderType.RENEWAL: TaskType.RENEWAL,
 }
 _USAGE_LINE_TYPES = {"BILLING_SUBSCRIPTION", "VENDOR_RATED_DATA"}
+# Product line types whose effect in ConnectWise the sync knows (`products[].type`, SimpleAPI
+# OrderLineProduct). TRANSFER, STOP_SERVICE, DESTROY_SERVICE, MIGRATION, MOVE, CHANGE_PLAN_PERIOD and
+# types newer than the contract are not synced: the task is ignored and says which line and why.
+SYNCED_LINE_TYPES = {"CREATE", "RENEW", "CANCEL", "UPGRADE", "DOWNGRADE", "ONE_TIME_FEE", "BILLING_SUBSCRIPTION",
+                     "VENDOR_RATED_DATA"}
 _STILL_RUNNING = {"submitted", "processing"}
 _NEVER_COMPLETES = {"cancelled", "error"}
 
@@ -50,8 +55,10 @@ def classify_order(detail: Any, *, limits: Limits | None = None,
     if status in _NEVER_COMPLETES:
         code = f" ({detail['statusCode']})" if detail.get("statusCode") else ""
         return Classification(IGNORED, None, f"Order {number} ended as {status}{code}; nothing was provisioned")
+    if status is None:
+        return Classification(INVALID, None, f"Order {number} has no status")
     if status != "completed":
-        return Classification(INVALID, None, f"Order {number} has an unknown status {status!r}")
+        return Classification(INVALID, None, f"Order {number} has an unknown status {shown(status)}")
 
     try:
         order = Order.from_api(detail)
@@ -64,6 +71,15 @@ def classify_order(detail: Any, *, limits: Limits | None = None,
             IGNORED, None,
             f"Order {order.number} is a {order.type} order; the sync handles sales, change, "
             "billing, cancellation and renewal orders only")
+    unknown = next(((index, line) for index, line in enumerate(order.lines)
+                    if line.type is not None and line.type.upper() not in SYNCED_LINE_TYPES), None)
+    if unknown is not None:
+        index, line = unknown
+        return Classification(
+            IGNORED, task_type,
+            f"Order {order.number}: product line {index + 1} ({line.mpn}) is of type {shown(line.type)} "
+            f"(products[{index}].type), which cwsync does not sync; make the change in ConnectWise by hand "
+            "if it affects billing")
     problem = _cannot_sync(order, task_type)
     if problem:
         return Classification(INVALID, task_type, f"Order {order.number}: {problem}")

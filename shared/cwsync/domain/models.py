@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from cwsync import dates
-from cwsync.errors import InvalidOrder
+from cwsync.errors import InvalidOrder, shown
 from cwsync.domain.money import to_decimal
 from cwsync.vocabulary import MONEY_FIELDS
 
@@ -29,18 +29,18 @@ class BillingPeriod:
     @classmethod
     def from_api(cls, value: Any, where: str = "billingPeriod") -> BillingPeriod:
         if not isinstance(value, Mapping):
-            raise InvalidOrder(f"{where} is missing or not an object: {value!r}")
+            raise InvalidOrder(f"{where} is missing or not an object: {shown(value)}")
         kind, duration = value.get("type"), value.get("duration")
         if kind not in cls.KNOWN_TYPES:
             raise InvalidOrder(
-                f"{where} has an unknown billing period type {kind!r}; "
+                f"{where} has an unknown billing period type {shown(kind)}; "
                 f"expected one of {', '.join(cls.KNOWN_TYPES)}")
         try:
             number = to_decimal(duration)
         except ValueError:
-            raise InvalidOrder(f"{where} duration {duration!r} is not a number") from None
+            raise InvalidOrder(f"{where} duration {shown(duration)} is not a number") from None
         if number != number.to_integral_value() or (kind != "statement_day" and number < 1):
-            raise InvalidOrder(f"{where} duration {duration!r} is not a positive whole number")
+            raise InvalidOrder(f"{where} duration {shown(duration)} is not a positive whole number")
         return cls(kind, int(number))
 
     @property
@@ -142,7 +142,7 @@ class Order:
     def from_api(cls, detail: Any) -> Order:
         """Parse a detailed order (`GET /orders/{id}`); InvalidOrder names what is wrong."""
         if not isinstance(detail, Mapping):
-            raise InvalidOrder(f"The order is not a JSON object: {type(detail).__name__}")
+            raise InvalidOrder(f"The order is not a JSON object: {shown(detail)}")
         ref = detail.get("orderNumber") or detail.get("id") or "(no number)"
         try:
             return _parse_order(detail)
@@ -157,27 +157,27 @@ def _text(detail: Mapping, key: str, *, required: bool = True) -> str | None:
             raise InvalidOrder(f"{key} is missing")
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidOrder(f"{key} should be a string, got {value!r}")
+        raise InvalidOrder(f"{key} should be a string, got {shown(value)}")
     return str(value).strip()
 
 
 def parse_datetime(value: Any, where: str) -> datetime:
     """ISO 8601 to an aware UTC datetime; a naive value is taken as UTC (the API's zone)."""
     if not isinstance(value, str):
-        raise InvalidOrder(f"{where} should be an ISO 8601 date-time, got {value!r}")
+        raise InvalidOrder(f"{where} should be an ISO 8601 date-time, got {shown(value)}")
     try:
         return dates.parse_datetime(value)
     except ValueError:
-        raise InvalidOrder(f"{where} {value!r} is not an ISO 8601 date-time") from None
+        raise InvalidOrder(f"{where} {shown(value)} is not an ISO 8601 date-time") from None
 
 
 def _money(value: Any, where: str) -> tuple[Decimal, str | None]:
     if not isinstance(value, Mapping):
-        raise InvalidOrder(f"{where} should be an object with amount and currency, got {value!r}")
+        raise InvalidOrder(f"{where} should be an object with amount and currency, got {shown(value)}")
     try:
         amount = to_decimal(value.get("amount"))
     except ValueError:
-        raise InvalidOrder(f"{where}.amount {value.get('amount')!r} is not a number") from None
+        raise InvalidOrder(f"{where}.amount {shown(value.get('amount'))} is not a number") from None
     currency = value.get("currency")
     return amount, (currency.strip().upper() if isinstance(currency, str) and currency.strip() else None)
 
@@ -186,9 +186,9 @@ def _quantity(value: Any, where: str) -> Decimal:
     try:
         quantity = to_decimal(value)
     except ValueError:
-        raise InvalidOrder(f"{where} {value!r} is not a number") from None
+        raise InvalidOrder(f"{where} {shown(value)} is not a number") from None
     if quantity < 0:
-        raise InvalidOrder(f"{where} {value!r} is negative")
+        raise InvalidOrder(f"{where} {shown(value)} is negative")
     return quantity
 
 

@@ -42,8 +42,8 @@ class Limits:
     max_price_digits: int = 9  # digits before the decimal point: up to 999,999,999
     effective_date_window_days: int = 92
 
-    def quantity_limit(self, mpn: str | None) -> int:
-        wanted = (mpn or "").strip().casefold()
+    def quantity_limit(self, mpn: object) -> int:
+        wanted = str(mpn if mpn is not None else "").strip().casefold()  # an MPN may come as a number
         for key, value in self.max_quantity_by_product.items():
             if key.strip().casefold() == wanted:
                 return int(value)

@@ -19,7 +19,8 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
-from cwsync.domain.agreements import billing_cycle_name, _problems, _ref
+from cwsync import dates
+from cwsync.domain.agreements import billing_cycle_name, _problems
 from cwsync.domain.models import BillingPeriod
 from cwsync.domain.money import format_money, format_quantity, to_decimal
 from cwsync.domain.operations import has_subscription_tag, subscription_tag_prefix
@@ -144,12 +145,8 @@ def _day(value: Any) -> date | None:
         return value.astimezone(timezone.utc).date()
     if isinstance(value, date):
         return value
-    text = str(value).strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed).date()
+    parsed = dates.parse_datetime_or_none(str(value))
+    return parsed.date() if parsed is not None else None
 
 
 def next_billed_day(agreement: Mapping, today: date) -> date:
@@ -260,11 +257,14 @@ def eligibility_problems(agreement: Mapping, subscription: Subscription, today: 
         cycle = billing_cycle_name(subscription.period)
     except InvalidOrder:
         cycle = None
-    return _problems(agreement, cycle, subscription.currency or "", today)
+    from cwsync.adapters import cw_records  # the agreement rules read typed records, parsed as the adapter does
+
+    return _problems(cw_records.agreement(agreement), cycle, subscription.currency or "", today)
 
 
 def agreement_field(agreement: Mapping, name: str, key: str) -> Any:
-    return _ref(agreement, name, key)
+    value = agreement.get(name)
+    return value.get(key) if isinstance(value, Mapping) else None
 
 
 def tag_prefix(tag_format: str, subscription_id: str) -> str:

@@ -46,7 +46,7 @@ SYNC_AGAIN_FROM = (TaskStatus.FAILED, TaskStatus.EXPIRED, TaskStatus.REJECTED, T
 IGNORE_FROM = (TaskStatus.NEW, TaskStatus.FAILED, TaskStatus.EXPIRED, TaskStatus.REJECTED, TaskStatus.INVALID)
 # What an attempt leaves on the task that the next attempt must decide afresh.
 ATTEMPT_ATTRIBUTES = ("plan", "confirmed", "catalogProposals", "pendingProduct", "appliedChanges",
-                      "errorName", "finishedAt", "approvalId", "approvalKind", "approvalExpiresAt")
+                      "errorName", "finishedAt", "approvalId", "approvalKind", "approvalExpiresAt", "applyStartedAt")
 MAX_REASON = 300
 SEARCH_FIELDS = ("taskId", "orderNumber", "orderId", "customerName", "customerId", "companyName",
                  "subscriptionId", "reason")
@@ -209,6 +209,26 @@ def sync_again(deps, task_id: str, who: str) -> dict:
     deps.store.set_task_attributes(str(task_id), workflowStartedAt=_stamp(deps),
                                    executionName=attempt_execution_name(str(task_id), attempt))
     return deps.store.get_task(str(task_id)) or updated
+
+
+def resume(store, workflow, task_id: str) -> str:
+    """Give a task still in flight a live execution again (a new attempt); returns its name.
+
+    For a task whose execution is gone (the embedded runtime restarted after a stop or a
+    kill) — unlike "Sync again" (`sync_again`) the task keeps what it has:
+    the new execution starts from the top, steps already done find their links and ledger
+    entries, a plan being written is finished (LoadTask: `resume_apply`), and a question
+    still open keeps its approval and link (RequestApproval re-binds it to the new wait).
+    Same naming as "Sync again": attempt n runs as `<taskId>-<n>`.
+    """
+    from cwsync.adapters.stepfunctions import attempt_execution_name
+
+    attempt = store.next_attempt(str(task_id))
+    workflow.start(str(task_id), attempt=attempt)
+    # workflowStartedAt too: Check Changes must not start the first attempt of a `new` task again.
+    store.set_task_attributes(str(task_id), executionName=attempt_execution_name(str(task_id), attempt),
+                              workflowStartedAt=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    return attempt_execution_name(str(task_id), attempt)
 
 
 def ignore(deps, task_id: str, reason: str, who: str) -> dict:

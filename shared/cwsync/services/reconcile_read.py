@@ -195,6 +195,7 @@ def targets(picture: Picture, data: CustomerData, remembered: Mapping[str, Any],
             today: date) -> dict[str, Any]:
     """The agreement each subscription belongs on: the remembered one while eligible, else the
     eligible agreement already holding its tagged additions, else the company's only eligible one."""
+    from cwsync.adapters import cw_records
     from cwsync.domain.agreements import select_agreement
 
     agreements = picture.company_agreements(data.company_id)
@@ -215,7 +216,8 @@ def targets(picture: Picture, data: CustomerData, remembered: Mapping[str, Any],
             chosen[sub.id] = None
             continue
         try:
-            match = select_agreement(agreements.values(), company_id=data.company_id, period=sub.period,
+            match = select_agreement([cw_records.agreement(a) for a in agreements.values()],
+                                     company_id=data.company_id, period=sub.period,
                                      currency=sub.currency or "", remembered_id=None, today=today)
         except InvalidOrder:  # a billing period no agreement cycle bills: reported as not billed, no agreement
             chosen[sub.id] = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from cwsync.domain.models import Order
+from cwsync.domain.records import AgreementRecord
 from cwsync.errors import NotFound, SyncFailed
 from cwsync.services.steps.common import customer_name, decision_of, load_task_item, needs_approval, order_of, progress
 from cwsync.vocabulary import ApprovalKind, LinkSource, OptionId, StepOutcome
@@ -78,7 +79,7 @@ def _agreement_outcome(deps, task: Mapping[str, Any], task_id: str, order: Order
                     "and choose Check again.")
 
 
-def _remembered_agreement(deps, agreement_id: Any) -> dict | None:
+def _remembered_agreement(deps, agreement_id: Any) -> AgreementRecord | None:
     try:
         return deps.connectwise.agreement_for_rules(agreement_id)
     except (NotFound, ValueError):  # deleted, or not a ConnectWise id: choose again among the company's

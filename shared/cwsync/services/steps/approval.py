@@ -4,6 +4,7 @@ The token stays in DynamoDB: it is not logged, returned or put in any message.
 """
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any, Mapping
 
@@ -61,6 +62,9 @@ def request_approval(deps, task_id: str, approval: Mapping[str, Any], token: str
     if kind not in tuple(ApprovalKind):
         raise SyncFailed(f"Unknown approval kind {kind!r}")
     task = load_task_item(deps, task_id)
+    rebound = _rebind_open_approval(deps, task, approval, token)
+    if rebound is not None:
+        return rebound
     order = order_of(deps, task)
     now = deps.now()
     expires_at = now + timedelta(seconds=deps.settings.approval_timeout_seconds)
@@ -92,3 +96,36 @@ def request_approval(deps, task_id: str, approval: Mapping[str, Any], token: str
                            approvalLink=link)  # the check's digest lists it
     notify_task(deps, task_id, record["title"], approval_message(record), [("Open the approval page", link)])
     return {"outcome": StepOutcome.APPROVAL_REQUESTED, "approvalId": approval_id, "expiresAt": record["expiresAt"]}
+
+
+def _seen(value: Any) -> str:
+    """A value as the approver sees it (a plan made again differs only in when it was made)."""
+    value = plain(value)
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if k != "plannedAt"}
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _rebind_open_approval(deps, task: Mapping[str, Any], approval: Mapping[str, Any], token: str) -> dict | None:
+    """The task asks the very question its open approval asks (its execution was started again
+    after a restart): point that approval at the new token, so the link already sent decides it."""
+    approval_id = task.get("approvalId")
+    open_one = deps.store.get_approval(str(approval_id)) if approval_id else None
+    if not open_one or open_one.get("status") != ApprovalStatus.PENDING:
+        return None
+    expires = open_one.get("expires")
+    if expires is not None and int(expires) <= int(deps.now().timestamp()):
+        return None
+    asked = {"kind": approval.get("kind"), "subject": approval.get("subject"),
+             "options": list(approval.get("options") or []), "recommended": approval.get("recommended"),
+             "plan": plain(task.get("plan")) if approval.get("kind") == ApprovalKind.CONFIRM else None}
+    if any(_seen(open_one.get(field)) != _seen(value) for field, value in asked.items()):
+        return None
+    if not deps.store.rebind_approval(str(approval_id), token):
+        return None
+    deps.store.update_task(str(task["taskId"]), TaskStatus.WAITING_APPROVAL,
+                           f"Waiting for approval: {open_one.get('title')} (the link sent earlier still works)",
+                           approvalId=str(approval_id), approvalKind=open_one.get("kind"),
+                           approvalExpiresAt=open_one.get("expiresAt"))
+    return {"outcome": StepOutcome.APPROVAL_REQUESTED, "approvalId": str(approval_id),
+            "expiresAt": open_one.get("expiresAt"), "rebound": True}

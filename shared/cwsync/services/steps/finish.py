@@ -2,14 +2,29 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Mapping
 
-from cwsync.errors import SyncFailed, TaskNotFound
+from cwsync.errors import CwsyncError, SyncFailed, TaskNotFound
 from cwsync.notifications import finish_message
 from cwsync.services.steps.common import plain
 from cwsync.vocabulary import FINISH_OUTCOMES, TaskStatus
 
 OUTCOMES = {str(status): status for status in FINISH_OUTCOMES}
+log = logging.getLogger(__name__)
+# A failure that is not one of cwsync's own errors is a defect: its Python text (an AttributeError's
+# "'dict' object has no attribute ...", a KeyError) goes to the function log, never to a person.
+UNEXPECTED = "UnexpectedError"
+UNEXPECTED_MESSAGE = ("cwsync stopped on an unexpected problem while syncing this order; the details are in the "
+                      "cwsync function logs. Sync the task again; if it stops the same way, report it with the "
+                      "order number")
+
+
+def _cwsync_errors(base: type = CwsyncError) -> set[str]:
+    names = {base.__name__}
+    for subclass in base.__subclasses__():
+        names |= _cwsync_errors(subclass)
+    return names
 
 
 def error_text(error: Mapping[str, Any] | None) -> tuple[str, str]:
@@ -29,6 +44,9 @@ def error_text(error: Mapping[str, Any] | None) -> tuple[str, str]:
             name = str(parsed.get("errorType") or name)
         else:
             message = cause.strip()
+    if name and name not in _cwsync_errors() and not name.startswith("States."):
+        log.error("A step failed with an unexpected error", extra={"error": name, "errorMessage": message[:1000]})
+        return UNEXPECTED, UNEXPECTED_MESSAGE
     return name, message[:1000]
 
 

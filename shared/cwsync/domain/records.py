@@ -1,0 +1,76 @@
+"""ConnectWise records as cwsync uses them: just the fields the sync reads, as typed values.
+
+The adapter (`cwsync.adapters.cw_records`) builds these from the API's JSON, once, and turns a
+shape it cannot read into `InvalidRecord` naming the record and field. Everything after the
+adapter works on these values, never on the JSON.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class AgreementRecord:
+    """`/finance/agreements`: what the agreement rules and the option labels read."""
+
+    id: int
+    name: str
+    company_id: int | None
+    status: str | None  # agreementStatus: Active | Cancelled | Expired | Inactive (newer values kept as sent)
+    cancelled: bool
+    billing_cycle: str | None  # billingCycle.name
+    currency_code: str | None  # currency.currencyCode ("USD"); None when the agreement has no currency
+    end_date: date | None = None  # endDate; None when it has none or `noEndingDateFlag` is set
+
+
+@dataclass(frozen=True)
+class CompanyRecord:
+    """`/company/companies`: what customer matching reads."""
+
+    id: int
+    identifier: str
+    name: str
+    status: str | None  # status.name
+    deleted: bool
+
+
+@dataclass(frozen=True)
+class CatalogItemRecord:
+    """`/procurement/catalog`: what product matching and planning read."""
+
+    id: int
+    identifier: str
+    description: str
+    price: Decimal | None
+    cost: Decimal | None
+    inactive: bool
+    taxable: bool | None
+    manufacturer_part_number: str | None
+    vendor_sku: str | None
+
+
+@dataclass(frozen=True)
+class AdditionRecord:
+    """`/finance/agreements/{id}/additions`: what the planner reads of an existing addition."""
+
+    id: int
+    product_id: int | None
+    quantity: Decimal
+    unit_price: Decimal | None
+    unit_cost: Decimal | None
+    effective_date: datetime | None
+    cancelled_date: datetime | None  # an addition ends by its cancel date; absent = active
+    serial_number: str | None  # the ownership tag, or None for additions typed by hand
+    bill_customer: str | None
+
+
+@dataclass(frozen=True)
+class AdjustmentRecord:
+    """`/finance/agreements/{id}/adjustments`: one-time money, found again by its description."""
+
+    id: int
+    amount: Decimal | None
+    description: str
+    effective_date: datetime | None
