@@ -15,10 +15,11 @@ DECIDE_TIMEOUT_SECONDS = 120  # a decision waits for the moto gate only, never f
 
 
 class Approving:
-    """Mixed into EmbeddedRuntime: needs `store`, `locked()`, `url`, `_signing_key`, `_say`."""
+    """Mixed into EmbeddedRuntime: needs `store`, `locked()`, `url`, `_signing_key`, `_say`, `_auto_lock`."""
 
     _auto_decided: set
     _auto_rounds: dict
+    _auto_lock: Any
 
     def approvals(self, status: str | None = ApprovalStatus.PENDING, task_id: str | None = None) -> list[dict]:
         """Approval items (newest first), optionally of one status and task."""
@@ -62,7 +63,14 @@ class Approving:
         return self.decide(approval_id, {"decision": Decision.REJECT, "reason": reason})
 
     def approve_pending(self) -> int:
-        """Auto-approve: each pending approval gets its recommended option, else it is rejected."""
+        """Auto-approve: each pending approval gets its recommended option, else it is rejected.
+
+        One caller at a time: while the console's watcher is still sending a decision, `--once`
+        must not see that approval as "pending, already answered" and take the task as settled."""
+        with self._auto_lock:
+            return self._approve_pending()
+
+    def _approve_pending(self) -> int:
         count = 0
         for approval in self.approvals(ApprovalStatus.PENDING):
             if approval["approvalId"] in self._auto_decided:

@@ -92,6 +92,7 @@ class EmbeddedRuntime(Approving, Resuming, Watching):
         self._seen: dict[str, tuple] = {}
         self._auto_decided: set[str] = set()
         self._auto_rounds: dict[tuple, int] = {}
+        self._auto_lock = threading.Lock()  # one auto-approver at a time: the console's and --once's
         self._signing_key: bytes | None = None
         self._check_lock = threading.Lock()
         self.started = False
