@@ -7,9 +7,10 @@ POST /reconcile        queue a Reconcile run
 POST /check            queue a CheckChanges run
 POST /tasks/{id}       `action` = sync | sync_again | ignore (with `reason`) | unignore
 
-Who may open these pages: in AWS the HTTP API's JWT authorizer (Cognito user pool) lets
-only signed-in operators through, and this code refuses a request that carries no verified
-claims; on the local runtime (`OPERATOR_ACCESS=loopback`) only requests from this machine.
+Who may open these pages: in AWS the HTTP API's Lambda authorizer lets only operators with a
+verified Cognito session cookie through (`cwsync.sign_in`: /sign-in, /auth/callback, /sign-out),
+and this code refuses a request that carries no operator from it; on the local runtime
+(`OPERATOR_ACCESS=loopback`) only requests from this machine, without signing in.
 Every POST must come from these pages: its Origin (or Referer) must be this site, and it
 must carry the form token the page was rendered with (HMAC over the operator and expiry).
 """
@@ -66,8 +67,12 @@ class Refused(ApprovalError):
     title = "This cannot be done now"
 
 
-def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
+def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None = None) -> APIGatewayHttpResolver:
+    """The dashboard's resolver; `get_pool` gives the operators' Cognito pool (sign-in in AWS)."""
+    from cwsync import sign_in
+
     app = APIGatewayHttpResolver()
+    sign_in.register(app, get_deps, get_pool or _shared_pool, _error)
 
     @app.get("/")
     def dashboard() -> Response:
@@ -80,7 +85,7 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         view = operator.dashboard_view(deps, status=status, search=(query.get("q") or "").strip()[:100] or None)
         for row in view["rows"]:
             row["approvalLink"] = _approval_link(deps, row.get("approvalId"))
-        return _html(200, _render("dashboard.html", view=view, who=who, form_token=_form_token(deps, who),
+        return _html(200, _render("dashboard.html", view=view, who=who, sign_out=deps.settings.operator_access != "loopback", form_token=_form_token(deps, who),
                                   notice=DONE_MESSAGES.get(query.get("done") or "")))
 
     @app.get("/tasks/<task_id>")
@@ -96,7 +101,7 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
             approval["link"] = _approval_link(deps, approval.get("approvalId")) \
                 if approval.get("status") == ApprovalStatus.PENDING else None
         query = app.current_event.query_string_parameters or {}
-        return _html(200, _render("task.html", view=view, who=who, form_token=_form_token(deps, who),
+        return _html(200, _render("task.html", view=view, who=who, sign_out=deps.settings.operator_access != "loopback", form_token=_form_token(deps, who),
                                   notice=DONE_MESSAGES.get(query.get("done") or "")))
 
     @app.post("/check")
@@ -131,7 +136,7 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
                     "at": report.get("at"), "problems": report.get("problems") or []}
             return Response(200, "application/json", json.dumps(body, default=str), headers={
                 **SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="cwsync-reconciliation.json"'})
-        return _html(200, _render("reconciliation.html", view=view, who=who, form_token=_form_token(deps, who),
+        return _html(200, _render("reconciliation.html", view=view, who=who, sign_out=deps.settings.operator_access != "loopback", form_token=_form_token(deps, who),
                                   notice=DONE_MESSAGES.get(query.get("done") or "")))
 
     @app.post("/reconcile")
@@ -208,10 +213,9 @@ def _operator(app: APIGatewayHttpResolver, deps) -> str:
         if source not in LOOPBACK:
             raise NotAllowed("The local dashboard answers only on this machine (127.0.0.1).")
         return "the local operator"
-    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
-    who = claims.get("email") or claims.get("cognito:username") or claims.get("username") or claims.get("sub")
+    who = ((context.get("authorizer") or {}).get("lambda") or {}).get("operator")
     if not who:
-        raise NotAllowed("Sign in as a cwsync operator to open the dashboard.")
+        raise NotAllowed("Sign in as a cwsync operator to open the dashboard: open /sign-in.")
     return str(who)
 
 
@@ -278,8 +282,18 @@ def _redirect(location: str) -> Response:
 
 
 def _error(error: ApprovalError) -> Response:
+    from cwsync.sign_in import SignInFailed
+
+    signing_in = isinstance(error, SignInFailed)
     return _html(error.status, _render("message.html", title=error.title, message=str(error), status=error.status,
-                                       approval=None, home="/"))
+                                       approval=None, home=None if signing_in else "/",
+                                       sign_in="/sign-in" if signing_in else None))
+
+
+def _shared_pool():
+    from cwsync.adapters.cognito import shared_pool
+
+    return shared_pool()
 
 
 def _shared_deps():

@@ -38,7 +38,9 @@ EXPECTED = {
                              MACHINE: ["states:SendTaskSuccess", "states:SendTaskFailure"]},
     "DashboardFunction": {TABLE: TABLE_RW + ["dynamodb:Scan"], SIGNING: SECRET, MACHINE: ["states:StartExecution"],
                           "CheckChangesFunction": ["lambda:InvokeFunction"],
-                          "ReconcileFunction": ["lambda:InvokeFunction"]},
+                          "ReconcileFunction": ["lambda:InvokeFunction"],
+                          "OperatorUserPool": ["cognito-idp:ListUserPoolClients"]},
+    "OperatorAuthorizerFunction": {"OperatorUserPool": ["cognito-idp:ListUserPoolClients"]},
 }
 STEP_FUNCTIONS = ["LoadTaskFunction", "LinkCustomerFunction", "LinkProductFunction", "SelectAgreementFunction",
                   "PlanChangesFunction", "RequestApprovalFunction", "ApplyChangesFunction", "FinishTaskFunction"]
@@ -253,10 +255,11 @@ def test_state_machine_may_invoke_exactly_the_step_functions(cloudformation):
 
 def test_outputs_and_parameters_are_the_documented_ones(sam):
     assert set(sam["Outputs"]) == {"ApprovalsApiUrl", "SyncTaskStateMachineArn", "TableName", "TopicArn",
-                                   "DashboardUrl", "OperatorUserPoolId", "OperatorUserPoolClientId"}
+                                   "DashboardUrl", "OperatorUserPoolId", "OperatorUserPoolClientId",
+                                   "OperatorSignInDomain"}
     assert {"ScheduleExpression", "ApprovalTimeoutSeconds", "ApprovalPolicy", "ApprovalThreshold", "PriceSource",
             "Proration", "NotificationEmail", "WebhookUrl", "LogRetentionDays", "ReconcileScheduleExpression",
-            "ReconcileMode", "ReconcileNotBilledThreshold"} <= set(sam["Parameters"])
+            "ReconcileMode", "ReconcileNotBilledThreshold", "OperatorEmail", "OperatorSignInDomainPrefix"} <= set(sam["Parameters"])
     assert sam["Parameters"]["ReconcileScheduleExpression"]["Default"] == "rate(1 day)"
     assert sam["Parameters"]["ApprovalPolicy"]["AllowedValues"] == ["always", "on_decrease_or_over_threshold", "never"]
 

@@ -158,6 +158,15 @@ def test_the_dashboard_answers_only_this_machine_on_the_local_runtime(checked):
     assert "only on this machine" in answer["body"]
 
 
+def test_the_local_dashboard_needs_no_sign_in_and_its_sign_in_pages_lead_to_it(checked):
+    for path in ("/sign-in?next=/reconciliation", "/auth/callback?code=x&state=y", "/sign-out"):
+        status, _, headers = fetch(checked.url + path)
+        assert status == 303 and "Set-Cookie" not in headers, path
+        assert headers["Location"] == ("/reconciliation" if "next" in path else "/"), path
+    status, page, _ = fetch(checked.url + "/")
+    assert status == 200 and "Signed in as the local operator" in page and 'href="/sign-out"' not in page
+
+
 def test_an_unknown_task_page_says_so_and_links_back(checked):
     status, body, _ = fetch(f"{checked.url}/tasks/nope")
     assert status == 404 and 'href="/"' in body

@@ -24,7 +24,8 @@ def test_the_template_deploys_with_every_function_the_table_and_an_executing_sta
     assert set(deployment.functions) == {
         "CheckChangesFunction", "LoadTaskFunction", "LinkCustomerFunction", "LinkProductFunction",
         "SelectAgreementFunction", "PlanChangesFunction", "RequestApprovalFunction", "ApplyChangesFunction",
-        "FinishTaskFunction", "ApprovalsApiFunction", "DashboardFunction", "ReconcileFunction"}
+        "FinishTaskFunction", "ApprovalsApiFunction", "DashboardFunction", "ReconcileFunction",
+        "OperatorAuthorizerFunction"}
     table = runtime.client("dynamodb").describe_table(TableName=runtime.table_name)["Table"]
     assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "GSI1"
     assert deployment.outputs["SyncTaskStateMachineArn"] == runtime.state_machine_arn
