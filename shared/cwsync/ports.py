@@ -3,17 +3,17 @@
 `cwsync.adapters` implements them for real (DynamoDB, ConnectWise REST, the marketplace
 SimpleAPI, SNS/webhook, Step Functions); `tests/fakes` implements them in memory. Services
 and steps are written against these methods only, so a new adapter or fake needs exactly
-these and nothing else. Agreements cross as `cwsync.domain.records.AgreementRecord`; other
-records cross the ports as plain mappings (JSON-like values; money
-as `Decimal` or exact strings); the store's items are the `TypedDict`s of
-`cwsync.adapters.store_items`.
+these and nothing else. ConnectWise records the steps read cross as the typed records of
+`cwsync.domain.records` (parsed once, in the adapter); other records cross the ports as
+plain mappings (JSON-like values; money as `Decimal` or exact strings); the store's items
+are the `TypedDict`s of `cwsync.adapters.store_items`.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
-from cwsync.domain.records import AgreementRecord
+from cwsync.domain.records import AgreementRecord, CompanyRecord
 
 
 @runtime_checkable
@@ -73,8 +73,8 @@ class ConnectWisePort(Protocol):
     """The ConnectWise Manage records the steps and the applier read and write."""
 
     # what the steps read
-    def companies(self) -> list[dict]: ...
-    def company(self, company_id: str | int) -> dict: ...
+    def companies(self) -> list[CompanyRecord]: ...
+    def company(self, company_id: str | int) -> CompanyRecord: ...
     def catalog_items(self) -> list[dict]: ...
     def catalog_items_by_id(self, item_ids: Iterable[str | int]) -> list[dict]: ...
     def company_agreements(self, company_id: str | int) -> list[AgreementRecord]: ...

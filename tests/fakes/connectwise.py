@@ -19,14 +19,14 @@ class FakeConnectWise:
     # --- what the steps read ----------------------------------------------------------------
     def companies(self, *args, **kwargs):
         self.calls.append("companies")
-        return list(self.companies_list)
+        return [cw_records.company(c) for c in self.companies_list]  # typed, as the real adapter answers
 
     def company(self, company_id):
         self.calls.append("company")
         found = next((c for c in self.companies_list if str(c["id"]) == str(company_id)), None)
         if found is None:
             raise NotFound(f"no company {company_id}")
-        return found
+        return cw_records.company(found)
 
     def catalog_items(self, *args, **kwargs):
         self.calls.append("catalog")

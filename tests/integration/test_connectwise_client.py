@@ -118,7 +118,7 @@ def test_a_list_never_costs_a_count_call(big):
 @pytest.mark.parametrize("name", TRICKY_NAMES)
 def test_companies_with_quotes_backslashes_and_unicode_are_found_by_exact_name(sim, cw, name):
     found = cw.companies(field("name").eq(name), fields=["id", "name"])
-    assert [company["name"] for company in found] == [name]
+    assert [company.name for company in found] == [name]
 
 
 def test_conditions_combine_nested_fields_in_lists_and_booleans(cw):

@@ -1,4 +1,5 @@
 """--auto-approve takes only what cwsync recommends, and it recommends only exact matches."""
+from cwsync.adapters import cw_records
 from cwsync.domain.matching import match_customer, match_product
 from cwsync_local.runtime.embedded import recommended_choice
 
@@ -9,7 +10,8 @@ def approval_of(match):
 
 def test_auto_approve_does_not_take_the_only_similar_company_or_product():
     company = match_customer({"id": "1000048599", "name": "Northwind Bakery"},
-                             [{"id": 1, "name": "Northgate Bakery Supply", "status": {"name": "Active"}}])
+                             [cw_records.company({"id": 1, "name": "Northgate Bakery Supply",
+                                                  "status": {"name": "Active"}})])
     product = match_product("TEAMS-PREMIUM-P1M", [{"id": 3, "identifier": "M365-BUSPREM-P1M",
                                                   "description": "Microsoft 365 Business Premium"}],
                             name="Microsoft Teams Premium")

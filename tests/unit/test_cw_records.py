@@ -21,7 +21,7 @@ EXTRA = st.dictionaries(st.text(min_size=1, max_size=12).filter(lambda k: k not 
 FIELDS = {"id", "name", "company", "agreementStatus", "cancelledFlag", "billingCycle", "currency", "identifier",
           "status", "deletedFlag", "description", "price", "cost", "inactiveFlag", "taxableFlag",
           "manufacturerPartNumber", "vendorSku", "product", "quantity", "unitPrice", "unitCost", "effectiveDate",
-          "cancelledDate", "serialNumber", "billCustomer", "amount"}
+          "cancelledDate", "serialNumber", "billCustomer", "amount", "customFields", "caption", "value"}
 STAMPS = st.datetimes(timezones=st.just(timezone.utc)).map(lambda d: d.isoformat().replace("+00:00", "Z"))
 NUMBERS = st.integers(-10**6, 10**6) | st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 
@@ -58,8 +58,10 @@ CATALOG = record(
     id=IDS, identifier=maybe(NAMES), description=maybe(NAMES), price=maybe(NUMBERS), cost=maybe(NUMBERS),
     inactiveFlag=maybe(st.booleans()), taxableFlag=maybe(st.booleans()), manufacturerPartNumber=maybe(NAMES),
     vendorSku=maybe(NAMES))
+CUSTOM_FIELDS = st.lists(record(id=maybe(IDS), caption=maybe(NAMES),
+                                value=maybe(NAMES | st.booleans() | NUMBERS)), max_size=3)
 COMPANIES = record(id=IDS, identifier=maybe(NAMES), name=maybe(NAMES), status=maybe(reference(name=maybe(NAMES))),
-                   deletedFlag=maybe(st.booleans()))
+                   deletedFlag=maybe(st.booleans()), customFields=maybe(CUSTOM_FIELDS))
 ADJUSTMENTS = record(id=IDS, amount=maybe(NUMBERS), description=maybe(NAMES), effectiveDate=maybe(STAMPS))
 VALID = {"agreement": AGREEMENTS, "addition": ADDITIONS, "catalog item": CATALOG, "company": COMPANIES,
          "adjustment": ADJUSTMENTS}
@@ -70,7 +72,7 @@ READ = {"agreement": ["id", "name", "company", "company/id", "agreementStatus", 
                      "cancelledDate", "serialNumber", "billCustomer"],
         "catalog item": ["id", "identifier", "description", "price", "cost", "inactiveFlag", "taxableFlag",
                          "manufacturerPartNumber", "vendorSku"],
-        "company": ["id", "identifier", "name", "status", "status/name", "deletedFlag"],
+        "company": ["id", "identifier", "name", "status", "status/name", "deletedFlag", "customFields"],
         "adjustment": ["id", "amount", "description", "effectiveDate"]}
 TEXT = {"name", "agreementStatus", "billingCycle/name", "identifier", "description", "manufacturerPartNumber",
         "vendorSku", "serialNumber", "billCustomer", "status/name"}
@@ -116,6 +118,8 @@ def _acceptable(kind: str, path: str, value) -> bool:
         return isinstance(value, str)
     if path in ("company", "billingCycle", "currency", "product", "status"):
         return isinstance(value, dict)
+    if path == "customFields":  # a list of objects (an empty list holds none)
+        return isinstance(value, list) and all(isinstance(entry, dict) for entry in value)
     if path in ("cancelledFlag", "inactiveFlag", "taxableFlag", "deletedFlag"):
         return isinstance(value, bool)
     if path in ("quantity", "unitPrice", "unitCost", "price", "cost", "amount"):
@@ -165,3 +169,19 @@ def test_the_reason_shows_json_never_python():
 def test_numbers_are_decimals():
     parsed = cw_records.addition({"id": 1, "quantity": 3, "unitPrice": 6.1, "unitCost": "4.80"})
     assert (parsed.quantity, parsed.unit_price, parsed.unit_cost) == (Decimal(3), Decimal("6.1"), Decimal("4.80"))
+
+
+def test_a_company_custom_field_is_found_by_its_id_or_caption_and_read_as_text():
+    parsed = cw_records.company({"id": 7, "name": "Green Lane", "customFields": [
+        {"id": 4, "caption": "Marketplace ID", "type": "Text", "value": " 1000048531 "},
+        {"id": 5, "caption": "Seats", "type": "Number", "value": 12}, {"id": 6, "caption": "Empty", "value": ""}]})
+    assert parsed.custom_field("marketplace id") == parsed.custom_field("4") == "1000048531"
+    assert parsed.custom_field("Seats") == "12" and parsed.custom_field("Empty") is None
+    assert parsed.custom_field("Unknown") is None
+
+
+def test_a_company_custom_field_holding_an_object_is_refused_naming_it():
+    with pytest.raises(InvalidRecord) as refused:
+        cw_records.company({"id": 7, "customFields": [{"id": 4, "value": {"x": 1}}]})
+    assert refused.value.field == "customFields[0]/value"
+    assert str(refused.value).startswith("ConnectWise company 7: customFields[0]/value is {\"x\": 1}")

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from cwsync.adapters import cw_records
 from cwsync.domain.matching import (CatalogSettings, match_customer, match_product, normalise_company_name,
                                     propose_catalog_item, truncate)
 from cwsync.domain.models import BillingPeriod, Charge, OrderLine
@@ -42,9 +43,10 @@ def test_a_name_that_is_only_a_legal_form_keeps_it():
 CUSTOMER = {"id": "1000048531", "name": "Green Lane LLC", "externalId": "GL-77"}
 
 
-def company(id_, name, identifier="", deleted=False, custom=None):
-    return {"id": id_, "name": name, "identifier": identifier, "deletedFlag": deleted,
-            "customFields": custom or []}
+def company(id_, name, identifier="", deleted=False, custom=None, **more):
+    """A company as the ConnectWise adapter hands it on (parsed from its JSON)."""
+    return cw_records.company({"id": id_, "name": name, "identifier": identifier, "deletedFlag": deleted,
+                               "customFields": custom or [], **more})
 
 
 @pytest.mark.parametrize("companies, id_field, chosen, explanation", [
@@ -186,7 +188,7 @@ def test_the_price_and_cost_fields_of_a_proposal_follow_the_settings():
 
 
 def test_an_inactive_company_is_never_chosen_even_by_its_id_and_the_reason_is_shown():
-    inactive = {**company(1, "Northwind Bakery", identifier="555"), "status": {"id": 2, "name": "Inactive"}}
+    inactive = company(1, "Northwind Bakery", identifier="555", status={"id": 2, "name": "Inactive"})
     match = match_customer({"id": "555", "name": "Northwind Bakery"}, [inactive])
     assert match.chosen is None and match.recommended is None
     (option,) = match.options

@@ -26,13 +26,13 @@ from urllib.parse import urlsplit
 import requests
 
 from cwsync.adapters import cw_records
-from cwsync.adapters.cw_records import checked
+from cwsync.adapters.cw_records import checked, parsed
 from cwsync.adapters.conditions import Condition, all_of, any_of, field, render
 from cwsync.adapters.http import (DEFAULT_TIMEOUT, HttpClient, RetryPolicy, Timeout,
                                   format_datetime, loads)
 from cwsync.adapters.connectwise_wire import access_error, discover_base_url, error_detail, prepare_body, prepare_value
 from cwsync.domain.operations import has_adjustment_tag
-from cwsync.domain.records import AgreementRecord
+from cwsync.domain.records import AgreementRecord, CompanyRecord
 from cwsync.errors import ConfigurationError, ExternalApiError, NotFound
 
 log = logging.getLogger(__name__)
@@ -163,8 +163,9 @@ class ConnectWiseClient:
     # ---- companies, catalog, agreements -----------------------------------------------
 
     def companies(self, conditions: Condition | str | None = None, fields: Iterable[str] | None = None,
-                  order_by: str | None = None) -> list[dict]:
-        return checked(cw_records.company, list(self.list("/company/companies", conditions, fields, order_by)))
+                  order_by: str | None = None) -> list[CompanyRecord]:
+        """Companies, typed; InvalidRecord names one cwsync cannot read."""
+        return parsed(cw_records.company, self.list("/company/companies", conditions, fields, order_by))
 
     def catalog_items(self, conditions: Condition | str | None = None,
                       fields: Iterable[str] | None = None) -> list[dict]:
@@ -186,8 +187,8 @@ class ConnectWiseClient:
 
     # ---- what the sync steps read, in as few requests as they need ----------------------
 
-    def company(self, company_id: str | int) -> dict:
-        return self.get(f"/company/companies/{int(company_id)}")
+    def company(self, company_id: str | int) -> CompanyRecord:
+        return cw_records.company(self.get(f"/company/companies/{int(company_id)}"))
 
     def company_agreements(self, company_id: str | int) -> list[AgreementRecord]:
         """The company's agreements, typed, with what the agreement rules read (`AGREEMENT_RULE_FIELDS`);

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from cwsync import dates
 from cwsync.domain.records import (AdditionRecord, AdjustmentRecord, AgreementRecord, CatalogItemRecord,
-                                   CompanyRecord)
+                                   CompanyRecord, CustomFieldValue)
 from cwsync.errors import InvalidRecord, shown as _shown
 from cwsync.vocabulary import ConnectWiseRecord as Kind
 
@@ -136,7 +136,31 @@ def company(raw: Any) -> CompanyRecord:
     read.reference("status")
     return CompanyRecord(id=read.id, identifier=read.text("identifier", default=""),
                          name=read.text("name", default=""), status=read.text("status/name"),
-                         deleted=bool(read.flag("deletedFlag")))
+                         deleted=bool(read.flag("deletedFlag")), custom_fields=_custom_fields(read))
+
+
+def _custom_fields(read: _Reader) -> tuple[CustomFieldValue, ...]:
+    """`customFields`: a list of `{id, caption, value}` objects; a value is kept as text."""
+    entries = read.value("customFields")
+    if entries is None:
+        return ()
+    if not isinstance(entries, list):
+        raise read.fail("customFields", f"is {_shown(entries)}, not a list")
+    found = []
+    for index, entry in enumerate(entries):
+        where = f"customFields[{index}]"
+        if not isinstance(entry, Mapping):
+            raise read.fail("customFields", f"holds {_shown(entry)}, which is not an object")
+        value, caption, number = entry.get("value"), entry.get("caption"), entry.get("id")
+        if isinstance(value, (Mapping, list)):
+            raise read.fail(f"{where}/value", f"is {_shown(value)}, not a single value")
+        if caption is not None and not isinstance(caption, str):
+            raise read.fail(f"{where}/caption", f"is {_shown(caption)}, not text")
+        if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
+            raise read.fail(f"{where}/id", f"is {_shown(number)}, not a whole number")
+        text = None if value in (None, "") else str(value).strip()
+        found.append(CustomFieldValue(id=number, caption=caption, value=text))
+    return tuple(found)
 
 
 def catalog_item(raw: Any) -> CatalogItemRecord:
@@ -169,6 +193,11 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     Kind.AGREEMENT: agreement, Kind.COMPANY: company, Kind.CATALOG_ITEM: catalog_item, Kind.ADDITION: addition,
     Kind.ADJUSTMENT: adjustment,
 }
+
+
+def parsed(parse: Callable[[Any], T], records: Iterable[Any]) -> list[T]:
+    """Each record of a listing, typed by `parse` (InvalidRecord names the first one it cannot read)."""
+    return [parse(record) for record in records]
 
 
 def checked(parse: Callable[[Any], T], records: Any) -> list[Any]:

@@ -14,6 +14,7 @@ from difflib import SequenceMatcher
 from typing import Any, Iterable, Mapping, Sequence
 
 from cwsync.domain.models import Charge, OrderLine
+from cwsync.domain.records import CompanyRecord
 from cwsync.vocabulary import DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, ChargeType
 
 MAX_CANDIDATES = 5
@@ -96,22 +97,7 @@ def similarity(a: str, b: str) -> float:
     return round(0.7 * chars + 0.3 * words, 2)
 
 
-def _custom_field_value(company: Mapping, field_name: str) -> str | None:
-    for custom in company.get("customFields") or []:
-        if not isinstance(custom, Mapping):
-            continue
-        if str(custom.get("id")) == field_name or str(custom.get("caption") or "").casefold() == field_name.casefold():
-            value = custom.get("value")
-            return None if value in (None, "") else str(value).strip()
-    return None
-
-
-def _company_label(company: Mapping) -> str:
-    identifier = company.get("identifier")
-    return f"{company.get('name')} ({identifier})" if identifier else str(company.get("name"))
-
-
-def match_customer(customer: Mapping, companies: Iterable[Mapping], *, id_field: str | None = None) -> Match:
+def match_customer(customer: Mapping, companies: Iterable[CompanyRecord], *, id_field: str | None = None) -> Match:
     """Find the ConnectWise company of a marketplace customer (`GET /customers/{id}`).
 
     1. identifier (or the custom field `id_field`, by caption or id) equals the
@@ -123,32 +109,30 @@ def match_customer(customer: Mapping, companies: Iterable[Mapping], *, id_field:
     keys = {str(customer.get(k)).strip(): k for k in ("id", "externalId") if customer.get(k) not in (None, "")}
     name = str(customer.get("name") or "")
     wanted = normalise_company_name(name)
-    present = [c for c in companies if not c.get("deletedFlag")]
-    live = [c for c in present if not company_inactive(c)]
-    inactive = [c for c in present if company_inactive(c)]
+    present = [c for c in companies if not c.deleted]
+    live = [c for c in present if not c.inactive]
+    inactive = [c for c in present if c.inactive]
 
-    def evidence(company: Mapping) -> str | None:
+    def evidence(company: CompanyRecord) -> str | None:
         found = _id_evidence(company, keys, id_field)
-        if found is None and wanted and normalise_company_name(company.get("name")) == wanted:
+        if found is None and wanted and normalise_company_name(company.name) == wanted:
             found = "Name matches after ignoring case, punctuation and legal suffix"
         return found
 
-    passed_over = [Option(str(c.get("id")), _company_label(c), False,
-                          f"{evidence(c)}, but the company's status is {company_inactive(c)}")
+    passed_over = [Option(str(c.id), c.label, False, f"{evidence(c)}, but the company's status is {c.inactive}")
                    for c in inactive if evidence(c)]
-    by_id = [Option(str(c.get("id")), _company_label(c), True, _id_evidence(c, keys, id_field))
+    by_id = [Option(str(c.id), c.label, True, _id_evidence(c, keys, id_field))
              for c in live if _id_evidence(c, keys, id_field)]
     if by_id:
         return _with(_decide(by_id, "the marketplace customer's id"), passed_over)
 
-    by_name = [Option(str(c.get("id")), _company_label(c), True,
-                      "Name matches after ignoring case, punctuation and legal suffix")
-               for c in live if wanted and normalise_company_name(c.get("name")) == wanted]
+    by_name = [Option(str(c.id), c.label, True, "Name matches after ignoring case, punctuation and legal suffix")
+               for c in live if wanted and normalise_company_name(c.name) == wanted]
     if by_name:
         return _with(_decide(by_name, f"the name {name!r}"), passed_over)
 
-    scored = sorted(((similarity(name, c.get("name") or ""), c) for c in live), key=lambda sc: -sc[0])
-    options = [Option(str(c.get("id")), _company_label(c), True,
+    scored = sorted(((similarity(name, c.name), c) for c in live), key=lambda sc: -sc[0])
+    options = [Option(str(c.id), c.label, True,
                       f"Name is only {score:.0%} similar to {name!r}: check it is the same company")
                for score, c in scored[:MAX_CANDIDATES] if score >= MIN_SIMILARITY]
     ids = " or ".join(keys) or "(the customer has no id)"
@@ -158,27 +142,18 @@ def match_customer(customer: Mapping, companies: Iterable[Mapping], *, id_field:
     return Match(None, options + passed_over, explanation, recommend_best=False)
 
 
-def company_inactive(company: Mapping) -> str | None:
-    """The status name when a company is not Active ("Inactive", "Not-Approved"…), else None."""
-    status = company.get("status")
-    name = status.get("name") if isinstance(status, Mapping) else status
-    if name in (None, "") or str(name).strip().casefold() == "active":
-        return None
-    return str(name)
-
-
 def _with(match: Match, passed_over: list[Option]) -> Match:
     """The match, also listing the records passed over (shown as not eligible, with the reason)."""
     return Match(match.chosen, match.options + passed_over, match.explanation, match.recommend_best)
 
 
-def _id_evidence(company: Mapping, keys: Mapping[str, str], id_field: str | None) -> str | None:
-    identifier = str(company.get("identifier") or "").strip()
+def _id_evidence(company: CompanyRecord, keys: Mapping[str, str], id_field: str | None) -> str | None:
+    identifier = company.identifier.strip()
     for value, source in keys.items():
         label = "customer id" if source == "id" else "customer externalId"
         if identifier and identifier.casefold() == value.casefold():
             return f"Company identifier equals marketplace {label} {value}"
-        if id_field and _custom_field_value(company, id_field) == value:
+        if id_field and company.custom_field(id_field) == value:
             return f"Custom field {id_field!r} equals marketplace {label} {value}"
     return None
 

@@ -26,14 +26,43 @@ class AgreementRecord:
 
 
 @dataclass(frozen=True)
+class CustomFieldValue:
+    """One entry of a record's `customFields`: matched by its id or its caption."""
+
+    id: int | None
+    caption: str | None
+    value: str | None  # the value as text (None when empty)
+
+
+@dataclass(frozen=True)
 class CompanyRecord:
-    """`/company/companies`: what customer matching reads."""
+    """`/company/companies`: what customer matching and the option labels read."""
 
     id: int
     identifier: str
     name: str
     status: str | None  # status.name
     deleted: bool
+    custom_fields: tuple[CustomFieldValue, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How a person sees the company in an option: `name (identifier)`."""
+        return f"{self.name} ({self.identifier})" if self.identifier else self.name
+
+    @property
+    def inactive(self) -> str | None:
+        """The status name when the company is not Active ("Inactive", "Not-Approved"…), else None."""
+        if self.status in (None, "") or self.status.strip().casefold() == "active":
+            return None
+        return self.status
+
+    def custom_field(self, field_name: str) -> str | None:
+        """The value of the custom field whose id or caption (any case) is `field_name`."""
+        for custom in self.custom_fields:
+            if str(custom.id) == field_name or (custom.caption or "").casefold() == field_name.casefold():
+                return custom.value
+        return None
 
 
 @dataclass(frozen=True)

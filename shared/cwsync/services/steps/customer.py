@@ -61,6 +61,6 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
 
 def company_name(deps, company_id: str) -> str:
     try:
-        return str(deps.connectwise.company(company_id).get("name") or company_id)
+        return deps.connectwise.company(company_id).name or company_id
     except Exception:  # the name is for people; the id will do when ConnectWise cannot say it
         return company_id
