@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from urllib.parse import quote, urlencode
 
 from cwsync.dates import parse_datetime
-from cwsync.errors import CwsyncError
+from cwsync.errors import ApprovalRejected, CwsyncError
 from cwsync.vocabulary import (ACTION_LABELS, APPROVAL_KIND_LABELS as KIND_LABELS, EDITABLE_FIELDS, NUMERIC_FIELDS,
                                ApprovalKind, ApprovalStatus, DecidedBy, Decision, OptionId)
 
@@ -352,3 +352,14 @@ APPROVE_LABELS = {
     ApprovalKind.AGREEMENT: "Use the chosen agreement",
     ApprovalKind.CONFIRM: "Write these changes to ConnectWise",
 }
+
+
+def pass_on_decision(resumer: Any, token: str, approval: Mapping[str, Any], decision: Mapping[str, Any]) -> None:
+    """Hand a recorded decision to the execution waiting on `token` (SendTaskSuccess, or
+    SendTaskFailure with `ApprovalRejected` for a rejection). Raises what the resumer raises."""
+    if decision.get("decision") == Decision.APPROVE:
+        resumer.succeed(token, {"decision": Decision.APPROVE, "choice": decision.get("choice"),
+                                "changes": decision.get("changes") or {}, "approvalId": approval.get("approvalId"),
+                                "decidedBy": decision.get("decidedBy") or DecidedBy.PERSON})
+    else:
+        resumer.fail(token, ApprovalRejected.__name__, decision.get("reason") or "Rejected by the approver")

@@ -20,11 +20,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from cwsync.approvals import (AlreadyDecided, ApprovalError, ApprovalNotFound, BadRequest, InvalidEdits, LinkExpired,
                               approval_url,
                               effective_status, expires_epoch, form_to_body, parse_decision, public_view,
-                              render_approval_page, render_message_page, verify_link)
+                              pass_on_decision, render_approval_page, render_message_page, verify_link)
 from cwsync.config import plausibility_limits
 from cwsync.observability import logger
-from cwsync.errors import ApprovalRejected, TaskNotWaiting, TransientError
-from cwsync.vocabulary import FINAL_STATUSES, ApprovalStatus, DecidedBy, Decision
+from cwsync.errors import TaskNotWaiting, TransientError
+from cwsync.vocabulary import FINAL_STATUSES, ApprovalStatus, Decision
 
 MAX_BODY_BYTES = 64 * 1024
 WRONG_METHODS = ["PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
@@ -188,12 +188,7 @@ def _resume(deps, approval: Mapping[str, Any], decision: Mapping[str, Any]) -> N
     token = approval.get("token")
     resumer = TaskResumer(deps.stepfunctions)
     try:
-        if decision["decision"] == Decision.APPROVE:
-            output = {"decision": Decision.APPROVE, "choice": decision["choice"], "changes": decision.get("changes") or {},
-                      "approvalId": approval.get("approvalId"), "decidedBy": decision.get("decidedBy") or DecidedBy.PERSON}
-            resumer.succeed(token, output)
-        else:
-            resumer.fail(token, ApprovalRejected.__name__, decision.get("reason") or "Rejected by the approver")
+        pass_on_decision(resumer, token, approval, decision)
     except (TaskNotWaiting, TransientError) as error:
         code = getattr(error, "code", "")
         logger.warning("Could not resume the task", extra={"approvalId": approval.get("approvalId"), "code": code})

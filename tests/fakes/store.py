@@ -171,11 +171,11 @@ class FakeStore:
             approval.pop("decidedAt", None)
         return True
 
-    def rebind_approval(self, approval_id, token):
+    def rebind_approval(self, approval_id, token, *, execution_name=None):
         approval = self.approvals.get(str(approval_id))
-        if approval is None or approval["status"] != ApprovalStatus.PENDING:
+        if approval is None or approval["status"] not in (ApprovalStatus.PENDING, ApprovalStatus.DECIDED):
             return False
-        approval.update(token=token, reboundAt=format_time(self.clock()))
+        approval.update(token=token, reboundAt=format_time(self.clock()), executionName=execution_name)
         return True
 
     # -- applied writes --

@@ -45,12 +45,12 @@ def store():
     return FakeStore(clock=lambda: NOW)
 
 
-def make_deps(store, *, connectwise, marketplace=None, env=None):
+def make_deps(store, *, connectwise, marketplace=None, env=None, stepfunctions=None):
     settings = Settings.from_environment({"TABLE_NAME": "cwsync-test", "APPROVALS_BASE_URL": "https://approve.example",
                                           "APPROVAL_TIMEOUT_SECONDS": "3600", **(env or {})})
     return Dependencies(settings, store=store, connectwise=connectwise,
                         marketplace=marketplace or FakeMarketplace([CUSTOMER]), notifier=FakeNotifier(),
-                        signing_key=KEY, clock=lambda: NOW)
+                        signing_key=KEY, clock=lambda: NOW, stepfunctions=stepfunctions)
 
 
 def add_task(deps, order, task_type="sales"):
@@ -477,3 +477,55 @@ def test_a_summary_without_the_words_gets_them_once():
     assert nothing_to_change_reason("renewal keeps 10 × 6.00") == "Nothing to change: renewal keeps 10 × 6.00"
     assert nothing_to_change_reason("nothing to change: x") == "nothing to change: x"
     assert nothing_to_change_reason(None) == "Nothing to change: ConnectWise already matches the order"
+
+
+# --- RequestApproval after a restart -----------------------------------------------------------
+
+class RecordingStepFunctions:
+    """The Step Functions calls a step makes to hand over a decision."""
+
+    def __init__(self):
+        self.sent: list[dict] = []
+
+    def send_task_success(self, **call):
+        self.sent.append({"call": "success", **call})
+
+    def send_task_failure(self, **call):
+        self.sent.append({"call": "failure", **call})
+
+
+def asked_about_agreements(store):
+    deps = make_deps(store, connectwise=FakeConnectWise(agreements=[agreement(14, currency="EUR")]),
+                     stepfunctions=RecordingStepFunctions())
+    task_id = add_task(deps, sales_order())
+    deps.store.set_task_attributes(task_id, companyId="17", companyName="Green Lane LLC")
+    approval = steps.select_agreement(deps, task_id)["approval"]
+    first = steps.request_approval(deps, task_id, approval, "TOKEN-1")
+    deps.store.decide_approval(first["approvalId"], {"decision": "approve", "choice": OptionId.CHECK_AGAIN,
+                                                     "decidedBy": "person"})
+    return deps, task_id, approval, first
+
+
+def test_the_same_execution_asking_again_after_check_again_gets_a_new_question(store):
+    deps, task_id, approval, first = asked_about_agreements(store)
+
+    again = steps.request_approval(deps, task_id, approval, "TOKEN-2")
+
+    assert again["approvalId"] != first["approvalId"]
+    assert deps.store.get_approval(again["approvalId"])["status"] == "pending"
+    assert deps.stepfunctions.sent == []
+
+
+def test_a_decision_recorded_for_an_execution_that_stopped_is_handed_to_the_resumed_one(store):
+    deps, task_id, approval, first = asked_about_agreements(store)
+    deps.store.set_task_attributes(task_id, executionName=f"{task_id}-2")  # resumed after a restart
+    notifications = len(deps.notifier.sent)
+
+    again = steps.request_approval(deps, task_id, approval, "TOKEN-2")
+
+    assert again["approvalId"] == first["approvalId"]
+    [sent] = deps.stepfunctions.sent
+    assert sent["call"] == "success" and sent["taskToken"] == "TOKEN-2"
+    assert json.loads(sent["output"])["choice"] == OptionId.CHECK_AGAIN
+    assert len(deps.notifier.sent) == notifications, "the approver was asked again"
+    assert deps.store.get_task(task_id)["status"] == "in_progress"

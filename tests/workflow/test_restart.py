@@ -190,3 +190,38 @@ def test_a_change_order_killed_during_its_writes_ends_with_its_complete_plan_onc
     [prorate] = tagged(cw["adjustments"], "MP-SUB-101-CH000116", "description")
     assert str(prorate["amount"]) in ("5.6", "5.60")
     assert written_before >= 1
+
+
+def test_a_decision_recorded_just_before_a_stop_is_taken_by_the_resumed_task_without_asking_again(tmp_path):
+    """The approvals API records a decision, then passes it to Step Functions; a stop between the
+    two leaves the decision on disk and no execution to take it. The resumed task takes it."""
+    from acceptance import start_runtime, wait_for_status
+
+    def approval_links(rt) -> set[str]:
+        return {link for entry in rt.outbox() for link in entry.get("links") or [] if "/approvals/" in link}
+
+    data_dir = tmp_path / "data"
+    seed = write_seed(tmp_path, SALES_ORDER)
+    first = start_runtime(data_dir, seed=str(seed), parameters={"ApprovalPolicy": "always"})
+    try:
+        first.check()
+        waiting = wait_for_status(first, SALES_ORDER, ("waiting_approval",), timeout=DEADLINE)
+        asked_before = wait_for(lambda: approval_links(first), timeout=DEADLINE, what="the confirmation link sent")
+        assert first.store.decide_approval(str(waiting["approvalId"]), {
+            "decision": "approve", "choice": "apply", "changes": {}, "decidedBy": "person",
+            "decidedAt": "2026-12-01T11:00:00Z"})
+    finally:
+        first.stop()
+
+    second = start_runtime(data_dir, seed=str(seed))
+    try:
+        task = wait_for_status(second, SALES_ORDER, timeout=DEADLINE)
+        asked_after = approval_links(second) - asked_before
+        approvals = second.store.list_approvals(task_id=SALES_ORDER)
+    finally:
+        second.stop()
+    assert task["status"] == "synced", task.get("reason")
+    assert len(asked_before) == 1 and not asked_after, "the approver was asked again for a decision already recorded"
+    assert [a["status"] for a in approvals] == ["decided"]
+    additions = tagged(saved_connectwise(data_dir)["additions"], "SO000112")
+    assert len(additions) == 1 and additions[0]["quantity"] == 10

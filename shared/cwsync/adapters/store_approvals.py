@@ -92,16 +92,19 @@ class ApprovalItems:
                 return False
             raise
 
-    def rebind_approval(self, approval_id: str, token: str) -> bool:
-        """Point a still pending approval at a new task token; False when it is no longer pending."""
+    def rebind_approval(self, approval_id: str, token: str, *, execution_name: str | None = None) -> bool:
+        """Point an open approval (pending, or decided with the decision not yet taken by an
+        execution) at a new task token and execution; False when it is neither."""
         try:
             self.client.update_item(
                 TableName=self.table_name, Key=_serialize({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK}),
-                UpdateExpression="SET #token = :token, #reboundAt = :at",
-                ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status", "#token": "token", "#reboundAt": "reboundAt"},
+                UpdateExpression="SET #token = :token, #reboundAt = :at, #execution = :execution",
+                ConditionExpression="#status IN (:pending, :decided)",
+                ExpressionAttributeNames={"#status": "status", "#token": "token", "#reboundAt": "reboundAt",
+                                          "#execution": "executionName"},
                 ExpressionAttributeValues=_serialize({":token": token, ":pending": APPROVAL_PENDING,
-                                                      ":at": format_time(_now())}))
+                                                      ":decided": APPROVAL_DECIDED, ":at": format_time(_now()),
+                                                      ":execution": execution_name}))
             return True
         except ClientError as error:
             if _condition_failed(error):

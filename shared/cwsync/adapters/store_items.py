@@ -86,6 +86,8 @@ class ApprovalItem(TypedDict, total=False):
     expiresAt: str
     expires: Decimal
     createdAt: str
+    executionName: str          # the execution that asked (a recorded decision is handed to a later one)
+    reboundAt: str
 
 
 class AppliedOperation(TypedDict, total=False):

@@ -83,6 +83,7 @@ def request_approval(deps, task_id: str, approval: Mapping[str, Any], token: str
         "task": task_summary(deps, task, order),
         "plan": plain(task.get("plan")) if kind == ApprovalKind.CONFIRM else None,
         "status": ApprovalStatus.PENDING,
+        "executionName": _execution_of(task),
         "expiresAt": format_time(expires_at),
         "expires": expires,
     }
@@ -106,26 +107,55 @@ def _seen(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def _execution_of(task: Mapping[str, Any]) -> str:
+    """The name of the task's current execution (the first attempt runs under the task id)."""
+    return str(task.get("executionName") or task["taskId"])
+
+
 def _rebind_open_approval(deps, task: Mapping[str, Any], approval: Mapping[str, Any], token: str) -> dict | None:
     """The task asks the very question its open approval asks (its execution was started again
-    after a restart): point that approval at the new token, so the link already sent decides it."""
+    after a restart): point that approval at the new token, so the link already sent decides it.
+
+    A decision recorded for an earlier execution that stopped before acting on it (a restart
+    between the approvals API storing it and Step Functions taking it) is handed to this one:
+    the person is not asked again. The same execution asking again (after "check again") is
+    a new question."""
     approval_id = task.get("approvalId")
     open_one = deps.store.get_approval(str(approval_id)) if approval_id else None
-    if not open_one or open_one.get("status") != ApprovalStatus.PENDING:
+    if not open_one:
+        return None
+    status = open_one.get("status")
+    recorded = open_one.get("decision") if status == ApprovalStatus.DECIDED else None
+    if status != ApprovalStatus.PENDING and not (
+            recorded and str(open_one.get("executionName") or "") != _execution_of(task)):
         return None
     expires = open_one.get("expires")
-    if expires is not None and int(expires) <= int(deps.now().timestamp()):
+    if recorded is None and expires is not None and int(expires) <= int(deps.now().timestamp()):
         return None
     asked = {"kind": approval.get("kind"), "subject": approval.get("subject"),
              "options": list(approval.get("options") or []), "recommended": approval.get("recommended"),
              "plan": plain(task.get("plan")) if approval.get("kind") == ApprovalKind.CONFIRM else None}
     if any(_seen(open_one.get(field)) != _seen(value) for field, value in asked.items()):
         return None
-    if not deps.store.rebind_approval(str(approval_id), token):
+    if not deps.store.rebind_approval(str(approval_id), token, execution_name=_execution_of(task)):
         return None
+    if recorded is not None:
+        return _take_recorded_decision(deps, task, open_one, recorded, token)
     deps.store.update_task(str(task["taskId"]), TaskStatus.WAITING_APPROVAL,
                            f"Waiting for approval: {open_one.get('title')} (the link sent earlier still works)",
                            approvalId=str(approval_id), approvalKind=open_one.get("kind"),
                            approvalExpiresAt=open_one.get("expiresAt"))
     return {"outcome": StepOutcome.APPROVAL_REQUESTED, "approvalId": str(approval_id),
             "expiresAt": open_one.get("expiresAt"), "rebound": True}
+
+
+def _take_recorded_decision(deps, task: Mapping[str, Any], open_one: Mapping[str, Any], recorded: Mapping[str, Any],
+                            token: str) -> dict:
+    from cwsync.adapters.stepfunctions import TaskResumer
+    from cwsync.approvals import pass_on_decision
+
+    deps.store.update_task(str(task["taskId"]), TaskStatus.IN_PROGRESS,
+                           f"Taking the decision recorded for {open_one.get('title')} before cwsync restarted")
+    pass_on_decision(TaskResumer(deps.stepfunctions), token, open_one, plain(recorded))
+    return {"outcome": StepOutcome.APPROVAL_REQUESTED, "approvalId": str(open_one.get("approvalId")),
+            "expiresAt": open_one.get("expiresAt"), "rebound": True, "decisionTaken": True}
