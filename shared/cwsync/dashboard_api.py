@@ -6,6 +6,8 @@ GET  /reconciliation   the last reconciliation report, filtered; `format=csv|jso
 POST /reconcile        queue a Reconcile run
 POST /check            queue a CheckChanges run
 POST /tasks/{id}       `action` = sync | sync_again | ignore (with `reason`) | unignore
+GET  /links            every remembered link, who or what made it; filters (kind, automatic only) and search
+POST /links            `action` = confirm | undo (with `reason`) of one link (`kind`, `key`, `linkedAt`)
 
 Who may open these pages: in AWS the HTTP API's Lambda authorizer lets only operators with a
 verified Cognito session cookie through (`cwsync.sign_in`: /sign-in, /auth/callback, /sign-out),
@@ -27,7 +29,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from cwsync.approvals import ApprovalError, BadRequest, LinkForged, approval_url, expires_epoch, render_page
 from cwsync.observability import logger
 from cwsync.services import operator
-from cwsync.vocabulary import ApprovalStatus
+from cwsync.vocabulary import ApprovalStatus, LinkAction
 
 MAX_BODY_BYTES = 16 * 1024
 FORM_TOKEN_CONTEXT = b"cwsync-dashboard-form:v1"
@@ -49,6 +51,9 @@ DONE_MESSAGES = {
     "ignore": "The task is ignored; its reason is in the history.",
     "unignore": "The task is no longer ignored.",
     "reconciliation": "Reconciliation started: reload this page in a minute to see its result.",
+    f"link-{LinkAction.CONFIRM}": "The link is confirmed; your review is in the audit trail below.",
+    f"link-{LinkAction.UNDO}": ("The link is undone and recorded in the audit trail below. The next order asks a "
+                               "person; nothing was changed in ConnectWise or in any task."),
 }
 
 
@@ -100,6 +105,9 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
         for approval in view["approvals"]:
             approval["link"] = _approval_link(deps, approval.get("approvalId")) \
                 if approval.get("status") == ApprovalStatus.PENDING else None
+        from cwsync.services.links import task_links
+
+        view["links"] = task_links(deps, view["task"])
         query = app.current_event.query_string_parameters or {}
         return _html(200, _render("task.html", view=view, who=who, sign_out=deps.settings.operator_access != "loopback", form_token=_form_token(deps, who),
                                   notice=DONE_MESSAGES.get(query.get("done") or "")))
@@ -146,6 +154,39 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
         _check_form(app, deps, who)
         deps.reconcile_trigger.invoke_async({"source": "cwsync.dashboard", "requestedBy": who})
         return _redirect("/reconciliation?" + urlencode({"done": "reconciliation"}))
+
+    @app.get("/links")
+    def links_page() -> Response:
+        from cwsync.services.links import links_view
+
+        deps = get_deps()
+        who = _operator(app, deps)
+        query = app.current_event.query_string_parameters or {}
+        view = links_view(deps, kind=query.get("kind") or None, automatic_only=query.get("automatic") == "1",
+                          search=(query.get("q") or "").strip()[:100] or None)
+        return _html(200, _render("links.html", view=view, who=who, form_token=_form_token(deps, who),
+                                  notice=DONE_MESSAGES.get(query.get("done") or "")))
+
+    @app.post("/links")
+    def link_action() -> Response:
+        from cwsync.services import links
+
+        deps = get_deps()
+        who = _operator(app, deps)
+        form = _check_form(app, deps, who)
+        action, kind, key = form.get("action"), form.get("kind") or "", form.get("key") or ""
+        try:
+            if action == LinkAction.CONFIRM:
+                links.confirm(deps, kind, key, who, form.get("linkedAt"))
+            elif action == LinkAction.UNDO:
+                links.undo(deps, kind, key, who, form.get("reason") or "", form.get("linkedAt"))
+            else:
+                raise BadRequest("Choose Confirm or Undo on the Links page.", title="Unknown action")
+        except links.LinkRefused as error:
+            raise Refused(str(error)) from None
+        logger.info("Operator link action", extra={"linkKind": kind, "action": action})
+        back = {name: form[f"filter-{name}"] for name in ("kind", "automatic", "q") if form.get(f"filter-{name}")}
+        return _redirect("/links?" + urlencode({**back, "done": f"link-{action}"}))
 
     @app.post("/tasks/<task_id>")
     def act(task_id: str) -> Response:

@@ -113,6 +113,53 @@ class LinkSource(StrEnum):
     CREATED = "created"
 
 
+class LinkKind(StrEnum):
+    """The remembered links (the dashboard's Links page lists them by kind)."""
+
+    CUSTOMER = "customer"          # marketplace customer -> ConnectWise company
+    PRODUCT = "product"            # marketplace product (MPN) -> ConnectWise catalog item
+    SUBSCRIPTION = "subscription"  # marketplace subscription -> ConnectWise agreement
+
+
+LINK_KIND_LABELS = {
+    LinkKind.CUSTOMER: "Customer to company",
+    LinkKind.PRODUCT: "Product to catalog item",
+    LinkKind.SUBSCRIPTION: "Subscription to agreement",
+}
+
+
+class MatchBasis(StrEnum):
+    """Which exact evidence an automatic link rests on (`basis` of a link made by a rule)."""
+
+    IDENTIFIER = "identifier"        # company identifier = marketplace customer id / externalId
+    CUSTOM_FIELD = "custom-field"    # a company custom field = marketplace customer id / externalId
+    EXACT_NAME = "exact-name"        # the same company name once case, punctuation and legal form are ignored
+    MPN = "mpn"                      # catalog manufacturerPartNumber = marketplace MPN
+    VENDOR_SKU = "vendor-sku"        # catalog vendorSku = marketplace MPN
+    CATALOG_IDENTIFIER = "catalog-identifier"  # catalog identifier = marketplace MPN
+    REMEMBERED = "remembered"        # the subscription's remembered agreement, still eligible
+    ONLY_ELIGIBLE = "only-eligible"  # the company's only eligible agreement
+
+
+MATCH_BASIS_LABELS = {
+    MatchBasis.IDENTIFIER: "exact match: company identifier = customer id",
+    MatchBasis.CUSTOM_FIELD: "exact match: company custom field = customer id",
+    MatchBasis.EXACT_NAME: "exact match: same company name",
+    MatchBasis.MPN: "exact match: MPN",
+    MatchBasis.VENDOR_SKU: "exact match: vendor SKU = MPN",
+    MatchBasis.CATALOG_IDENTIFIER: "exact match: catalog identifier = MPN",
+    MatchBasis.REMEMBERED: "remembered link, still eligible",
+    MatchBasis.ONLY_ELIGIBLE: "the only eligible agreement",
+}
+
+
+class LinkAction(StrEnum):
+    """What a person does to a remembered link on the Links page (kept in the links' audit trail)."""
+
+    CONFIRM = "confirm"  # reviewed by a person: kept, marked reviewed
+    UNDO = "undo"        # removed: the next order asks a person again
+
+
 class DecidedBy(StrEnum):
     """Who answered an approval (`decidedBy` of a decision)."""
 

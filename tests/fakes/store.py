@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 from cwsync.adapters.store import format_time, from_attribute_values, parse_time, to_attribute_values
 from cwsync.errors import TaskNotFound
-from cwsync.vocabulary import ApprovalStatus, TaskStatus
+from cwsync.vocabulary import ApprovalStatus, LinkAction, LinkKind, TaskStatus
 
 _FIXED = ("taskId", "status", "history", "updatedAt")
 
@@ -27,6 +27,8 @@ class FakeStore:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.tasks: dict[str, dict] = {}
         self.links: dict[tuple[str, str], dict] = {}
+        self.undone: dict[tuple[str, str], dict] = {}
+        self.audit: list[dict] = []
         self.approvals: dict[str, dict] = {}
         self.applied: dict[tuple[str, str], dict] = {}
         self.watermark: str | None = None
@@ -111,25 +113,71 @@ class FakeStore:
         return item
 
     def get_customer_link(self, customer_id):
-        return self._link("customer", customer_id)
+        return self._link(LinkKind.CUSTOMER, customer_id)
 
     def put_customer_link(self, customer_id, company_id, company_name=None, **attrs):
-        return self._put_link("customer", customer_id, {**attrs, "customerId": str(customer_id),
+        return self._put_link(LinkKind.CUSTOMER, customer_id, {**attrs, "customerId": str(customer_id),
                                                         "companyId": str(company_id), "companyName": company_name})
 
     def get_product_link(self, mpn):
-        return self._link("product", mpn)
+        return self._link(LinkKind.PRODUCT, mpn)
 
     def put_product_link(self, mpn, catalog_item_id, identifier=None, **attrs):
-        return self._put_link("product", mpn, {**attrs, "mpn": mpn, "catalogItemId": str(catalog_item_id),
+        return self._put_link(LinkKind.PRODUCT, mpn, {**attrs, "mpn": mpn, "catalogItemId": str(catalog_item_id),
                                                "identifier": identifier})
 
     def get_subscription_link(self, subscription_id):
-        return self._link("subscription", subscription_id)
+        return self._link(LinkKind.SUBSCRIPTION, subscription_id)
 
     def put_subscription_link(self, subscription_id, agreement_id, **attrs):
-        return self._put_link("subscription", subscription_id, {**attrs, "subscriptionId": str(subscription_id),
+        return self._put_link(LinkKind.SUBSCRIPTION, subscription_id, {**attrs, "subscriptionId": str(subscription_id),
                                                                 "agreementId": str(agreement_id)})
+
+    # -- the Links page --
+    def list_links(self):
+        found = [{**copy.deepcopy(link), "kind": LinkKind(kind), "key": key} for (kind, key), link in self.links.items()]
+        found.sort(key=lambda link: (str(link.get("linkedAt") or ""), link["key"]), reverse=True)
+        return found
+
+    def get_link(self, kind, key):
+        link = self._link(str(LinkKind(kind)), key)
+        return {**link, "kind": LinkKind(kind), "key": str(key)} if link else None
+
+    def link_undone(self, kind, key):
+        return copy.deepcopy(self.undone.get((str(LinkKind(kind)), str(key))))
+
+    def _current(self, kind, key, linked_at):
+        link = self.links.get((str(LinkKind(kind)), str(key)))
+        if link is None or (linked_at is not None and link.get("linkedAt") != linked_at):
+            return None
+        return link
+
+    def _audit(self, kind, key, action, who, reason, link, at):
+        self.audit.append(_stored({"kind": str(kind), "key": str(key), "action": str(action), "by": who, "at": at,
+                                   "reason": reason, "link": copy.deepcopy(link)}))
+
+    def confirm_link(self, kind, key, who, *, linked_at, now=None):
+        link = self._current(kind, key, linked_at)
+        if link is None:
+            return None
+        at = self._at(now)
+        self._audit(kind, key, LinkAction.CONFIRM, who, None, link, at)
+        link.update(reviewedBy=who, reviewedAt=at)
+        return {**copy.deepcopy(link), "kind": LinkKind(kind), "key": str(key)}
+
+    def undo_link(self, kind, key, who, reason, *, linked_at, now=None):
+        link = self._current(kind, key, linked_at)
+        if link is None:
+            return None
+        at = self._at(now)
+        self._audit(kind, key, LinkAction.UNDO, who, reason, link, at)
+        del self.links[(str(LinkKind(kind)), str(key))]
+        self.undone[(str(LinkKind(kind)), str(key))] = _stored({"kind": str(kind), "key": str(key), "by": who,
+                                                                "at": at, "reason": reason, "link": link})
+        return {**copy.deepcopy(link), "kind": LinkKind(kind), "key": str(key)}
+
+    def link_audit(self, *, limit=200):
+        return copy.deepcopy(sorted(self.audit, key=lambda e: e["at"], reverse=True)[:limit])
 
     # -- approvals --
     def put_approval(self, approval):

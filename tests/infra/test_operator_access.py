@@ -6,7 +6,8 @@ import pytest
 
 from cwsync_local.runtime.translate import load_template, translate
 
-OPERATOR_ROUTES = {("GET", "/"), ("GET", "/tasks/{id}"), ("POST", "/tasks/{id}"), ("POST", "/check")}
+OPERATOR_ROUTES = {("GET", "/"), ("GET", "/tasks/{id}"), ("POST", "/tasks/{id}"), ("POST", "/check"),
+                   ("GET", "/links"), ("POST", "/links")}
 APPROVAL_ROUTES = {("GET", "/approvals/{id}"), ("POST", "/approvals/{id}"), ("ANY", "/approvals/{id}")}
 SIGN_IN_ROUTES = {("GET", "/sign-in"), ("GET", "/auth/callback"), ("GET", "/sign-out"), ("GET", "/signed-out")}
 API_URL = "https://${ApprovalsApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"

@@ -72,3 +72,32 @@ def test_links_are_remembered_with_their_ids_as_text(store):
     assert store.get_product_link("MPN-1")["catalogItemId"] == "7"
     assert store.get_subscription_link("SUB-1")["agreementId"] == "12"
     assert store.get_customer_link("C2") is None
+
+
+def test_links_are_listed_confirmed_and_undone_alike_with_an_audit_entry_each(store):
+    store.put_customer_link("C1", 17, "Green Lane LLC", linkedBy="match", automatic=True, basis="exact-name")
+    store.put_product_link("M365-BB", 7, "M365-BB", linkedBy="approval", automatic=False)
+    store.put_subscription_link("SUB-1", 301, linkedBy="match", agreementName="Cloud")
+    listed = {(link["kind"], link["key"]): link for link in store.list_links()}
+    assert set(listed) == {("customer", "C1"), ("product", "M365-BB"), ("subscription", "SUB-1")}
+    assert listed[("customer", "C1")]["companyId"] == "17" and "PK" not in listed[("customer", "C1")]
+
+    linked_at = listed[("customer", "C1")]["linkedAt"]
+    assert store.confirm_link("customer", "C1", "dana", linked_at="2000-01-01T00:00:00.000Z", now=NOW) is None
+    confirmed = store.confirm_link("customer", "C1", "dana", linked_at=linked_at, now=NOW)
+    assert confirmed["reviewedBy"] == "dana"
+    assert store.get_customer_link("C1")["reviewedBy"] == "dana"
+
+    assert store.link_undone("product", "M365-BB") is None
+    undone = store.undo_link("product", "M365-BB", "dana", "wrong item",
+                             linked_at=listed[("product", "M365-BB")]["linkedAt"], now=NOW + timedelta(seconds=1))
+    assert undone["catalogItemId"] == "7"
+    assert store.get_product_link("M365-BB") is None
+    assert store.link_undone("product", "M365-BB")["reason"] == "wrong item"
+    assert {(link["kind"], link["key"]) for link in store.list_links()} == {("customer", "C1"), ("subscription", "SUB-1")}
+    assert store.undo_link("product", "M365-BB", "dana", "again", linked_at=None) is None
+
+    audit = store.link_audit()
+    assert [(a["action"], a["kind"], a["key"], a["by"], a["reason"]) for a in audit] == [
+        ("undo", "product", "M365-BB", "dana", "wrong item"), ("confirm", "customer", "C1", "dana", None)]
+    assert audit[0]["link"]["catalogItemId"] == "7"

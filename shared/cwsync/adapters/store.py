@@ -34,6 +34,7 @@ from cwsync.adapters.dynamo_values import (GSI1, GSI1PK, GSI1SK, KEY_ATTRIBUTES,
                                           to_attribute_values, to_dynamo, to_plain, utc_now, without_keys)
 from cwsync.adapters.store_approvals import ApprovalItems
 from cwsync.adapters.store_check import CheckStateItems
+from cwsync.adapters.store_links import LinkItems
 from cwsync.adapters.store_items import AppliedOperation, CustomerLink, ProductLink, SubscriptionLink, TaskItem
 from cwsync.errors import ItemRejected, TaskNotFound
 from cwsync.vocabulary import ApprovalStatus, TaskStatus
@@ -103,7 +104,7 @@ def create_table(client, name: str) -> None:
 
 # --- store ------------------------------------------------------------------------------
 
-class Store(CheckStateItems, ApprovalItems):
+class Store(CheckStateItems, ApprovalItems, LinkItems):
     """All reads and writes of the cwsync table. Thread-safe when given its own client per thread."""
 
     def __init__(self, table_name: str, *, client=None, resource=None):

@@ -9,6 +9,7 @@ from cwsync.errors import InvalidOrder
 from cwsync.domain.matching import Match, Option
 from cwsync.domain.models import BillingPeriod
 from cwsync.domain.records import AgreementRecord
+from cwsync.vocabulary import MatchBasis
 
 _CYCLES = {
     ("month", 1): "Monthly",
@@ -104,12 +105,14 @@ def select_agreement(agreements: Iterable[AgreementRecord], *, company_id: str |
     if remembered:
         kept = next((o for o in options if o.id == remembered), None)
         if kept and kept.eligible:
-            return Match(kept.id, options, f"{kept.label} is remembered for this subscription and still eligible")
+            return Match(kept.id, options, f"{kept.label} is remembered for this subscription and still eligible",
+                         basis=MatchBasis.REMEMBERED)
         why = f"it is no longer eligible: {kept.reason}" if kept else "it is not an agreement of this company any more"
         return Match(None, options, f"The remembered agreement #{remembered} cannot be used ({why}); "
                                     f"choose an Active {wanted}")
     if len(eligible) == 1:
-        return Match(eligible[0].id, options, f"{eligible[0].label} is the only Active {wanted} of the company")
+        return Match(eligible[0].id, options, f"{eligible[0].label} is the only Active {wanted} of the company",
+                     basis=MatchBasis.ONLY_ELIGIBLE)
     if not eligible:
         detail = f"{len(options)} agreement(s), none eligible" if options else "no agreements"
         return Match(None, options, f"The company has {detail}; add an Active {wanted} in ConnectWise")

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from cwsync.domain.models import Charge, OrderLine
 from cwsync.domain.records import CompanyRecord
-from cwsync.vocabulary import DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, ChargeType
+from cwsync.vocabulary import DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, ChargeType, MatchBasis
 
 MAX_CANDIDATES = 5
 MIN_SIMILARITY = 0.35
@@ -41,6 +41,8 @@ class Match:
     explanation: str = ""
     # False when the options are only guesses a person must make (similar names): nothing is recommended.
     recommend_best: bool = True
+    # Which exact evidence the chosen option rests on (`cwsync.vocabulary.MatchBasis`); None when nothing is chosen.
+    basis: str | None = None
 
     @property
     def recommended(self) -> str | None:
@@ -124,12 +126,13 @@ def match_customer(customer: Mapping, companies: Iterable[CompanyRecord], *, id_
     by_id = [Option(str(c.id), c.label, True, _id_evidence(c, keys, id_field))
              for c in live if _id_evidence(c, keys, id_field)]
     if by_id:
-        return _with(_decide(by_id, "the marketplace customer's id"), passed_over)
+        basis = next((b for b, _ in filter(None, (_id_match(c, keys, id_field) for c in live))), None)
+        return _with(_decide(by_id, "the marketplace customer's id", basis), passed_over)
 
     by_name = [Option(str(c.id), c.label, True, "Name matches after ignoring case, punctuation and legal suffix")
                for c in live if wanted and normalise_company_name(c.name) == wanted]
     if by_name:
-        return _with(_decide(by_name, f"the name {name!r}"), passed_over)
+        return _with(_decide(by_name, f"the name {name!r}", MatchBasis.EXACT_NAME), passed_over)
 
     scored = sorted(((similarity(name, c.name), c) for c in live), key=lambda sc: -sc[0])
     options = [Option(str(c.id), c.label, True,
@@ -144,23 +147,29 @@ def match_customer(customer: Mapping, companies: Iterable[CompanyRecord], *, id_
 
 def _with(match: Match, passed_over: list[Option]) -> Match:
     """The match, also listing the records passed over (shown as not eligible, with the reason)."""
-    return Match(match.chosen, match.options + passed_over, match.explanation, match.recommend_best)
+    return Match(match.chosen, match.options + passed_over, match.explanation, match.recommend_best, match.basis)
 
 
 def _id_evidence(company: CompanyRecord, keys: Mapping[str, str], id_field: str | None) -> str | None:
+    found = _id_match(company, keys, id_field)
+    return found[1] if found else None
+
+
+def _id_match(company: CompanyRecord, keys: Mapping[str, str], id_field: str | None) -> tuple[str, str] | None:
+    """(MatchBasis, evidence) when the company's identifier or id custom field is the customer's id."""
     identifier = company.identifier.strip()
     for value, source in keys.items():
         label = "customer id" if source == "id" else "customer externalId"
         if identifier and identifier.casefold() == value.casefold():
-            return f"Company identifier equals marketplace {label} {value}"
+            return MatchBasis.IDENTIFIER, f"Company identifier equals marketplace {label} {value}"
         if id_field and company.custom_field(id_field) == value:
-            return f"Custom field {id_field!r} equals marketplace {label} {value}"
+            return MatchBasis.CUSTOM_FIELD, f"Custom field {id_field!r} equals marketplace {label} {value}"
     return None
 
 
-def _decide(options: list[Option], evidence: str) -> Match:
+def _decide(options: list[Option], evidence: str, basis: str | None = None) -> Match:
     if len(options) == 1:
-        return Match(options[0].id, options, options[0].reason)
+        return Match(options[0].id, options, options[0].reason, basis=basis)
     return Match(None, options, f"{len(options)} ConnectWise records match {evidence}; choose one")
 
 
@@ -174,6 +183,10 @@ def _catalog_label(item: Mapping) -> str:
     return f"{item.get('identifier')}: {item.get('description') or ''}".rstrip(": ")
 
 
+_CATALOG_BASIS = {"manufacturerPartNumber": MatchBasis.MPN, "vendorSku": MatchBasis.VENDOR_SKU,
+                  "identifier": MatchBasis.CATALOG_IDENTIFIER}
+
+
 def match_product(mpn: str, catalog: Iterable[Mapping], *, name: str | None = None) -> Match:
     """Find the catalog item of a marketplace product by its manufacturer part number.
 
@@ -185,6 +198,7 @@ def match_product(mpn: str, catalog: Iterable[Mapping], *, name: str | None = No
     mpn = str(mpn or "").strip()
     wanted = _clean_mpn(mpn)
     exact, inactive, scored = [], [], []
+    hits: dict[str, str] = {}
     for item in catalog:
         fields = {f: _clean_mpn(item.get(f)) for f in ("manufacturerPartNumber", "vendorSku", "identifier")}
         hit = next((f for f, v in fields.items() if v and v == wanted), None)
@@ -192,6 +206,7 @@ def match_product(mpn: str, catalog: Iterable[Mapping], *, name: str | None = No
             inactive.append(Option(str(item.get("id")), _catalog_label(item), False,
                                    f"Catalog item {hit} equals MPN {mpn} but the item is inactive"))
         elif hit:
+            hits[str(item.get("id"))] = hit
             exact.append(Option(str(item.get("id")), _catalog_label(item), True,
                                 f"Catalog item {hit} equals marketplace MPN {mpn}"))
         elif not item.get("inactiveFlag"):
@@ -201,7 +216,8 @@ def match_product(mpn: str, catalog: Iterable[Mapping], *, name: str | None = No
             scored.append((round(score, 2), item))
     if exact:
         decided = _decide(exact, f"MPN {mpn}")
-        return Match(decided.chosen, exact + inactive, decided.explanation)
+        return Match(decided.chosen, exact + inactive, decided.explanation,
+                     basis=_CATALOG_BASIS[hits[decided.chosen]] if decided.chosen else None)
     scored.sort(key=lambda si: -si[0])
     candidates = [Option(str(i.get("id")), _catalog_label(i), True,
                          f"Only {score:.0%} similar to {name or mpn}: another product unless you know better")

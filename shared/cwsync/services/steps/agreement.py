@@ -6,8 +6,9 @@ from typing import Any, Mapping
 from cwsync.domain.models import Order
 from cwsync.domain.records import AgreementRecord
 from cwsync.errors import NotFound, SyncFailed
-from cwsync.services.steps.common import customer_name, decision_of, load_task_item, needs_approval, order_of, progress
-from cwsync.vocabulary import ApprovalKind, LinkSource, OptionId, StepOutcome
+from cwsync.services.steps.common import (asked_again, customer_name, decided_by, decision_of, link_context,
+                                          load_task_item, needs_approval, order_of, progress)
+from cwsync.vocabulary import ApprovalKind, LinkKind, LinkSource, OptionId, StepOutcome
 
 
 def select_agreement(deps, task_id: str, decision: Mapping[str, Any] | None = None) -> dict:
@@ -50,8 +51,9 @@ def select_agreement(deps, task_id: str, decision: Mapping[str, Any] | None = No
         if option is None or not option.eligible:
             why = option.reason if option else "it is not an agreement of this company"
             raise SyncFailed(f"Agreement {choice} cannot be used for order {order.number}: {why}")
-        return _use_agreement(deps, task_id, subscription, option, source=LinkSource.APPROVAL,
-                              why="chosen by the approver")
+        marks = {**decided_by(decision), "approvalId": (approval or {}).get("approvalId")}
+        return _use_agreement(deps, task, order, option, source=LinkSource.APPROVAL, why="chosen by the approver",
+                              marks=marks)
 
     return _agreement_outcome(deps, task, task_id, order, match, remembered)
 
@@ -61,11 +63,16 @@ def _agreement_outcome(deps, task: Mapping[str, Any], task_id: str, order: Order
     is eligible, to add or correct one in ConnectWise and have cwsync check again."""
     from cwsync.domain.matching import Option
 
+    undone = deps.store.link_undone(LinkKind.SUBSCRIPTION, order.subscription_id) \
+        if order.subscription_id and not remembered else None
+    if undone:
+        match = asked_again(match, undone, "the agreement")
     if match.chosen:
         option = next(o for o in match.options if o.id == match.chosen)
         source = LinkSource.REMEMBERED if str(remembered) == match.chosen else LinkSource.MATCH
-        return _use_agreement(deps, task_id, order.subscription_id, option, source=source, why=match.explanation,
-                              skipped=source == LinkSource.REMEMBERED)
+        return _use_agreement(deps, task, order, option, source=source, why=match.explanation,
+                              skipped=source == LinkSource.REMEMBERED,
+                              marks={"automatic": True, "evidence": match.explanation, "basis": match.basis})
     name = task.get("companyName") or customer_name(deps, task, order)
     if any(o.eligible for o in match.options):
         return needs_approval(ApprovalKind.AGREEMENT,
@@ -86,10 +93,15 @@ def _remembered_agreement(deps, agreement_id: Any) -> AgreementRecord | None:
         return None
 
 
-def _use_agreement(deps, task_id: str, subscription: str | None, option, *, source: str, why: str,
-                   skipped: bool = False) -> dict:
+def _use_agreement(deps, task: Mapping[str, Any], order: Order, option, *, source: str, why: str,
+                   skipped: bool = False, marks: Mapping[str, Any] | None = None) -> dict:
+    """Use the agreement; remember it for the subscription, marked how it was chosen (`marks`:
+    `linkedBy`/`automatic` of a decision, or the rule's `evidence` and `basis`)."""
+    task_id, subscription = str(task["taskId"]), order.subscription_id
     if subscription and source != LinkSource.REMEMBERED:
-        deps.store.put_subscription_link(subscription, option.id, linkedBy=source, agreementName=option.label)
+        names = {k: task[k] for k in ("customerName", "companyName") if task.get(k)}
+        deps.store.put_subscription_link(subscription, option.id, **{"linkedBy": source, **(marks or {})},
+                                         agreementName=option.label, **names, **link_context(task_id, order))
     progress(deps, task_id, f"Agreement {option.label}: {why}", agreementId=option.id, agreementName=option.label)
     result = {"outcome": StepOutcome.LINKED, "agreementId": option.id, "source": source}
     if skipped:

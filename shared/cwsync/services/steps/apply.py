@@ -30,7 +30,7 @@ def apply_changes(deps, task_id: str) -> dict:
     by_key = {change.get("key"): change for change in changes}
     for operation in plan["operations"]:
         if operation.get("action") == Action.CREATE_CATALOG_ITEM:
-            _remember_created_product(deps, operation, by_key.get(operation["key"]) or {})
+            _remember_created_product(deps, task, operation, by_key.get(operation["key"]) or {})
     written = sum(1 for change in changes if change.get("status") in (ChangeStatus.CREATED, ChangeStatus.UPDATED))
     progress(deps, task_id, f"Applied {len(plan['operations'])} change(s) to ConnectWise "
                             f"({written} written now, the rest found already done)",
@@ -38,8 +38,10 @@ def apply_changes(deps, task_id: str) -> dict:
     return {"outcome": StepOutcome.APPLIED, "operations": len(plan["operations"]), "written": written}
 
 
-def _remember_created_product(deps, operation: Mapping[str, Any], change: Mapping[str, Any]) -> None:
-    """A catalog item the sync created is linked like any other, so the next order skips the step."""
+def _remember_created_product(deps, task: Mapping[str, Any], operation: Mapping[str, Any],
+                              change: Mapping[str, Any]) -> None:
+    """A catalog item the sync created is linked like any other, so the next order skips the step;
+    the link is marked as the choice to add it was made (by a person, or automatically)."""
     fields = operation.get("fields") or {}
     identifier = (operation.get("match") or {}).get("identifier") or fields.get("identifier")
     mpn = fields.get("manufacturerPartNumber") or identifier
@@ -47,4 +49,7 @@ def _remember_created_product(deps, operation: Mapping[str, Any], change: Mappin
     if item_id is None and identifier:
         item_id = (deps.connectwise.find_catalog_item(identifier) or {}).get("id")
     if item_id is not None and mpn:
-        deps.store.put_product_link(mpn, item_id, identifier, linkedBy=LinkSource.CREATED)
+        marks = plain((task.get("catalogProposalBy") or {}).get(mpn) or {})
+        deps.store.put_product_link(mpn, item_id, identifier, **{**marks, "linkedBy": LinkSource.CREATED},
+                                    catalogName=f"{identifier}: {fields.get('description') or ''}".rstrip(": "),
+                                    taskId=str(task.get("taskId")), orderNumber=task.get("orderNumber"))

@@ -105,6 +105,22 @@ def decided_by(decision: Mapping[str, Any]) -> dict:
     return {"linkedBy": LinkSource.APPROVAL, "automatic": False}
 
 
+def asked_again(match, undone: Mapping[str, Any], what: str):
+    """The match with nothing chosen or recommended: a person undid the earlier link (Links page),
+    so a person chooses again even where a rule would match."""
+    from dataclasses import replace
+
+    why = f": {undone['reason']}" if undone.get("reason") else ""
+    return replace(match, chosen=None, recommend_best=False, basis=None,
+                   explanation=f"{undone.get('by') or 'A person'} undid the earlier link on the Links page{why}. "
+                               f"A person chooses {what} again; nothing is taken automatically. {match.explanation}")
+
+
+def link_context(task_id: str, order: Order) -> dict:
+    """What a remembered link records of the order it was made for (the Links page shows it)."""
+    return {"taskId": str(task_id), "orderNumber": order.number}
+
+
 def option_label(approval: Mapping[str, Any] | None, option_id: str) -> str | None:
     for option in (approval or {}).get("options") or []:
         if str(option.get("id")) == option_id:

@@ -5,9 +5,9 @@ from typing import Any, Mapping
 
 from cwsync.errors import SyncFailed
 from cwsync.notifications import SYNC_AGAIN
-from cwsync.services.steps.common import (decided_by, decision_of, load_task_item, needs_approval, option_label, order_of,
-                                          progress)
-from cwsync.vocabulary import ApprovalKind, LinkSource, StepOutcome
+from cwsync.services.steps.common import (asked_again, decided_by, decision_of, link_context, load_task_item,
+                                          needs_approval, option_label, order_of, progress)
+from cwsync.vocabulary import ApprovalKind, LinkKind, LinkSource, StepOutcome
 
 
 def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None) -> dict:
@@ -22,7 +22,7 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
         company_id, approval = decision_of(deps, task, decision, ApprovalKind.CUSTOMER)
         name = option_label(approval, company_id) or company_name(deps, company_id)
         deps.store.put_customer_link(customer_id, company_id, name, **decided_by(decision),
-                                     approvalId=(approval or {}).get("approvalId"),
+                                     approvalId=(approval or {}).get("approvalId"), **link_context(task_id, order),
                                      **({"customerName": task["customerName"]} if task.get("customerName") else {}))
         progress(deps, task_id, f"Customer {customer_id} linked to ConnectWise company {name} (chosen by the approver)",
                  companyId=company_id, companyName=name)
@@ -41,10 +41,14 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
     customer = deps.marketplace.customer(customer_id)
     customer_name = str(customer.get("name") or f"customer {customer_id}")
     match = match_customer(customer, deps.connectwise.companies(), id_field=deps.settings.customer_id_field)
+    undone = deps.store.link_undone(LinkKind.CUSTOMER, customer_id)
+    if undone:
+        match = asked_again(match, undone, "the company")
     if match.chosen:
         name = next((o.label for o in match.options if o.id == match.chosen), match.chosen)
         deps.store.put_customer_link(customer_id, match.chosen, name, linkedBy=LinkSource.MATCH, automatic=True,
-                                     evidence=match.explanation, customerName=customer_name)
+                                     evidence=match.explanation, basis=match.basis, customerName=customer_name,
+                                     **link_context(task_id, order))
         progress(deps, task_id, f"Customer {customer_name} linked to ConnectWise company {name}: {match.explanation}",
                  companyId=match.chosen, companyName=name, customerName=customer_name)
         return {"outcome": StepOutcome.LINKED, "companyId": match.chosen, "source": LinkSource.MATCH}

@@ -5,9 +5,9 @@ from typing import Any, Mapping
 
 from cwsync.domain.models import Order
 from cwsync.errors import ConfigurationError, SyncFailed
-from cwsync.services.steps.common import (decided_by, decision_of, load_task_item, needs_approval, option_label, order_of,
-                                          progress, task_type_of)
-from cwsync.vocabulary import ApprovalKind, LinkSource, OptionId, StepOutcome, TaskType
+from cwsync.services.steps.common import (asked_again, decided_by, decision_of, link_context, load_task_item,
+                                          needs_approval, option_label, order_of, progress, task_type_of)
+from cwsync.vocabulary import ApprovalKind, LinkKind, LinkSource, OptionId, StepOutcome, TaskType
 
 # Task types whose plan creates additions, so each product needs a catalog item.
 NEEDS_PRODUCTS = {TaskType.SALES, TaskType.CHANGE, TaskType.RENEWAL, TaskType.RECONCILE}
@@ -69,12 +69,16 @@ def link_product(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
                 raise ConfigurationError("Adding a product to ConnectWise needs CATALOG_SUBCATEGORY_ID and "
                                          "CATALOG_TYPE_ID")
             proposals[mpn] = propose_catalog_item(line, order.charges, catalog)
+            # How the created item's link is marked (apply remembers it once the item exists).
+            marks = {**dict(task.get("catalogProposalBy") or {}),
+                     mpn: {**decided_by(decision), "approvalId": (approval or {}).get("approvalId")}}
             progress(deps, task_id, f"Product {mpn} will be added to the ConnectWise catalog (chosen by the approver)",
-                     catalogProposals=proposals)
+                     catalogProposals=proposals, catalogProposalBy=marks)
         else:
             label = option_label(approval, choice) or choice
             deps.store.put_product_link(mpn, choice, identifier_of(label), **decided_by(decision),
-                                        approvalId=(approval or {}).get("approvalId"))
+                                        approvalId=(approval or {}).get("approvalId"), productName=line.name,
+                                        catalogName=label, **link_context(task_id, order))
             progress(deps, task_id, f"Product {mpn} linked to catalog item {label} (chosen by the approver)")
 
     linked: dict[str, str] = {}
@@ -92,20 +96,25 @@ def link_product(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
         if catalog is None:
             catalog = deps.connectwise.catalog_items()
         match = match_product(mpn, catalog, name=line.name)
+        undone = deps.store.link_undone(LinkKind.PRODUCT, mpn)
+        if undone:
+            match = asked_again(match, undone, "the catalog item")
         if match.chosen:
             label = next((o.label for o in match.options if o.id == match.chosen), match.chosen)
             item = next((i for i in catalog if str(i.get("id")) == str(match.chosen)), None)
             deps.store.put_product_link(mpn, match.chosen, identifier_of(label), linkedBy=LinkSource.MATCH,
-                                        automatic=True, evidence=match.explanation, **catalog_snapshot(deps, item))
+                                        automatic=True, evidence=match.explanation, basis=match.basis,
+                                        productName=line.name, catalogName=label, **link_context(task_id, order),
+                                        **catalog_snapshot(deps, item))
             linked[mpn] = match.chosen
             progress(deps, task_id, f"Product {mpn} linked to catalog item {label}: {match.explanation}")
             continue
-        return _ask_for_product(deps, task_id, order, mpn, line, match)
+        return _ask_for_product(deps, task_id, order, mpn, line, match, undone=bool(undone))
     return {"outcome": StepOutcome.LINKED, "products": linked, "newProducts": sorted(proposals),
             "skipped": skipped and not decision}
 
 
-def _ask_for_product(deps, task_id: str, order: Order, mpn: str, line, match) -> dict:
+def _ask_for_product(deps, task_id: str, order: Order, mpn: str, line, match, *, undone: bool = False) -> dict:
     """The product approval: the similar catalog items, and adding the product to ConnectWise."""
     from cwsync.domain.matching import Option
 
@@ -118,7 +127,8 @@ def _ask_for_product(deps, task_id: str, order: Order, mpn: str, line, match) ->
     options = [o.to_dict() for o in match.options] + [add.to_dict()]
     deps.store.set_task_attributes(str(task_id), pendingProduct=mpn)
     # A merely similar item is another product: listed, but adding the product is what is recommended.
-    recommended = OptionId.ADD_TO_CONNECTWISE if add.eligible else match.recommended
+    # After a person undid the product's link nothing is recommended (`asked_again`): a person chooses.
+    recommended = OptionId.ADD_TO_CONNECTWISE if add.eligible and not undone else match.recommended
     return needs_approval(ApprovalKind.PRODUCT, f"Choose the ConnectWise product for {line.name} ({mpn}), "
                                                 f"order {order.number}", match, options=options,
                           recommended=recommended, subject=mpn)
