@@ -9,9 +9,11 @@ from html import unescape
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from acceptance import connectwise, decide, demo_seed, notification_link, start_runtime, tagged, wait_for_status
 from cwsync_local.runtime.console import recommended_choice
+from plain_text import PYTHON_TEXT
 from test_dashboard import fetch, form_token
 
 GREEN_LANE = "1000048531"
@@ -108,6 +110,23 @@ def test_confirm_records_the_person_and_keeps_the_link(rt):
     assert "Confirmed by the local operator" in row_of(page, "subscription", "SUB-104")
     assert "your review is in the audit trail" in page
     assert rt.store.get_subscription_link("SUB-104")["reviewedBy"] == "the local operator"
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=120)
+
+
+@settings(max_examples=20, deadline=None)
+@given(action=st.sampled_from(["confirm", "undo", "delete", ""]) | TEXT, kind=st.sampled_from(
+    ["customer", "product", "subscription", "agreement"]) | TEXT, key=TEXT, reason=TEXT, linked_at=TEXT)
+def test_any_link_form_is_answered_in_plain_words_and_changes_no_link(rt, action, kind, key, reason, linked_at):
+    before = {(link["kind"], link["key"], link.get("linkedAt"), link.get("reviewedBy")) for link in rt.store.list_links()}
+    page = links_page(rt)
+    status, body, _ = fetch(rt.url + "/links", {"csrf": form_token(page), "action": action, "kind": kind, "key": key,
+                                                "reason": reason, "linkedAt": linked_at})
+    assert status in (400, 409), body
+    assert not PYTHON_TEXT.search(unescape(body))
+    after = {(link["kind"], link["key"], link.get("linkedAt"), link.get("reviewedBy")) for link in rt.store.list_links()}
+    assert after == before
 
 
 def test_names_from_outside_are_shown_literally(rt):
