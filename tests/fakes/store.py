@@ -176,6 +176,13 @@ class FakeStore:
                                                                 "at": at, "reason": reason, "link": link})
         return {**copy.deepcopy(link), "kind": LinkKind(kind), "key": str(key)}
 
+    def refresh_product_snapshot(self, mpn, *, linked_at, catalogItem=None, snapshotAt=None):  # noqa: N803
+        link = self._current(LinkKind.PRODUCT, mpn, linked_at) if linked_at is not None else None
+        if link is None or not catalogItem:
+            return False
+        link.update(_stored({"catalogItem": catalogItem, "snapshotAt": snapshotAt}))
+        return True
+
     def link_audit(self, *, limit=200):
         return copy.deepcopy(sorted(self.audit, key=lambda e: e["at"], reverse=True)[:limit])
 

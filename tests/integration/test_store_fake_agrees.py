@@ -101,3 +101,16 @@ def test_links_are_listed_confirmed_and_undone_alike_with_an_audit_entry_each(st
     assert [(a["action"], a["kind"], a["key"], a["by"], a["reason"]) for a in audit] == [
         ("undo", "product", "M365-BB", "dana", "wrong item"), ("confirm", "customer", "C1", "dana", None)]
     assert audit[0]["link"]["catalogItemId"] == "7"
+
+
+def test_a_fresher_catalog_snapshot_keeps_when_the_link_was_made_and_never_brings_back_an_undone_link(store):
+    store.put_product_link("M365-BB", 7, "M365-BB", linkedBy="match", automatic=True)
+    linked_at = store.get_product_link("M365-BB")["linkedAt"]
+    assert store.refresh_product_snapshot("M365-BB", linked_at=linked_at, catalogItem={"id": 7, "price": Decimal("6")},
+                                          snapshotAt="2026-03-01T09:00:00+00:00") is True
+    link = store.get_product_link("M365-BB")
+    assert link["linkedAt"] == linked_at and link["catalogItem"] == {"id": 7, "price": Decimal("6")}
+    store.undo_link("product", "M365-BB", "dana", "wrong item", linked_at=linked_at, now=NOW)
+    assert store.refresh_product_snapshot("M365-BB", linked_at=linked_at, catalogItem={"id": 7},
+                                          snapshotAt="2026-03-01T09:00:00+00:00") is False
+    assert store.get_product_link("M365-BB") is None

@@ -125,6 +125,25 @@ class LinkItems:
             return None
         return {**_public(link), "kind": LinkKind(kind), "key": str(key)}
 
+    def refresh_product_snapshot(self, mpn: str, *, linked_at: str | None, catalogItem: Any = None,
+                                 snapshotAt: str | None = None) -> bool:
+        """Remember a fresher catalog item on a product link that is still the one read (same
+        `linkedAt`); False when it was undone or made again meanwhile (then nothing is written)."""
+        if not catalogItem or linked_at is None:
+            return False
+        try:
+            self.client.update_item(
+                TableName=self.table_name, Key=_serialize(link_key(LinkKind.PRODUCT, mpn)),
+                UpdateExpression="SET catalogItem = :item, snapshotAt = :taken",
+                ConditionExpression="attribute_exists(PK) AND linkedAt = :linked",
+                ExpressionAttributeValues=_serialize({":item": catalogItem, ":taken": snapshotAt,
+                                                      ":linked": linked_at}))
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+
     def link_audit(self, *, limit: int = AUDIT_LIMIT) -> list[dict]:
         """The latest Confirm and Undo entries, newest first: {kind, key, action, by, at, reason, link}."""
         answer = self.client.query(TableName=self.table_name, KeyConditionExpression="PK = :pk",

@@ -160,12 +160,11 @@ def _linked_catalog_items(deps, order: Order, task_type: TaskType) -> dict[str, 
     if missing:
         raise SyncFailed("The ConnectWise catalog item linked to " + ", ".join(
             f"{mpn} (#{links[mpn]['catalogItemId']})" for mpn in missing) + " no longer exists in ConnectWise: "
-            "restore it there, or have the cwsync operator delete the remembered product link (the table item "
-            "PRODUCT#<mpn>), then " + SYNC_AGAIN)
+            "restore it there, or undo the product's link on the dashboard's Links page (the next order then "
+            "asks which catalog item it is), then " + SYNC_AGAIN)
     for mpn, link in links.items():
         item = items[str(link["catalogItemId"])]
-        kept = {k: v for k, v in link.items() if k not in ("mpn", "catalogItemId", "identifier", "linkedAt")}
-        deps.store.put_product_link(mpn, link["catalogItemId"], link.get("identifier"),
-                                    **{**kept, **catalog_snapshot(deps, item)})
+        # Only the snapshot is refreshed, on the link as it was read: an Undo meanwhile is not undone.
+        deps.store.refresh_product_snapshot(mpn, linked_at=link.get("linkedAt"), **catalog_snapshot(deps, item))
         found[mpn] = item
     return found
