@@ -11,13 +11,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from acceptance import demo_seed, start_runtime  # noqa: E402
+from test_operator_journey import shoot  # noqa: E402  (screenshots at 1280 and 390 px into artefacts/)
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (dev extra)")
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (scripts/bootstrap)")]
-ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
-WIDTHS = (1280, 390)
 LONG = 180_000  # ms: a step of the workflow on a busy machine
 
 
@@ -47,18 +46,6 @@ def page(rt):
         finally:
             context.close()
             browser.close()
-
-
-def shoot(page, name: str) -> dict[int, int]:
-    """Full-page screenshots at each width; {width: the page's own width there}."""
-    ARTEFACTS.mkdir(exist_ok=True)
-    widths = {}
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        widths[width] = page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
-        page.screenshot(path=str(ARTEFACTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-    return widths
 
 
 def assert_fits(widths: dict[int, int]) -> None:

@@ -89,10 +89,8 @@ class LinkItems:
     def confirm_link(self, kind: str, key: str, who: str, *, linked_at: str | None,
                      now: datetime | None = None) -> dict | None:
         """Mark the link reviewed by `who`; None when it is gone or was made again meanwhile."""
-        at = format_time(now or _now())
-        key_item = link_key(kind, key)
-        link = self._get(key_item)
-        if link is None or (linked_at is not None and link.get("linkedAt") != linked_at):
+        at, key_item, link = self._current(kind, key, linked_at, now)
+        if link is None:
             return None
         update = {"Update": {
             "TableName": self.table_name, "Key": _serialize(key_item),
@@ -108,10 +106,8 @@ class LinkItems:
                   now: datetime | None = None) -> dict | None:
         """Remove the link, leave the undone marker and the audit entry; the removed link, or
         None when it is gone or was made again meanwhile (then nothing changed)."""
-        at = format_time(now or _now())
-        key_item = link_key(kind, key)
-        link = self._get(key_item)
-        if link is None or (linked_at is not None and link.get("linkedAt") != linked_at):
+        at, key_item, link = self._current(kind, key, linked_at, now)
+        if link is None:
             return None
         delete = {"Delete": {
             "TableName": self.table_name, "Key": _serialize(key_item),
@@ -143,6 +139,15 @@ class LinkItems:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
             raise
+
+    def _current(self, kind: str, key: str, linked_at: str | None,
+                 now: datetime | None) -> tuple[str, dict, dict | None]:
+        """(now as stored, the link's key, the link while it is the one the person saw, else None)."""
+        key_item = link_key(kind, key)
+        link = self._get(key_item)
+        if link is not None and linked_at is not None and link.get("linkedAt") != linked_at:
+            link = None
+        return format_time(now or _now()), key_item, link
 
     def link_audit(self, *, limit: int = AUDIT_LIMIT) -> list[dict]:
         """The latest Confirm and Undo entries, newest first: {kind, key, action, by, at, reason, link}."""
