@@ -178,18 +178,3 @@ def test_undo_then_the_next_order_of_that_customer_asks_a_person_and_nothing_syn
     customer = unescape(row_of(links_page(rt), "customer", GREEN_LANE))
     assert 'data-automatic="no"' in customer and "A person, through an approval" in customer
 
-
-def test_an_agreement_the_automatic_approver_chose_is_listed_as_its_choice_not_a_persons(tmp_path):
-    """Cedar & Stone's SO000117 has two eligible agreements: `--auto-approve` takes the recommended one."""
-    runtime = start_runtime(tmp_path, seed=demo_seed({"5000117"}), parameters={"ApprovalPolicy": "never"},
-                            auto_approve=True)
-    try:
-        runtime.check()
-        task = wait_for_status(runtime, "5000117", {"synced", "failed", "rejected", "expired"}, timeout=240)
-        assert task["status"] == "synced", task.get("reason")
-        row = unescape(row_of(links_page(runtime, {"automatic": "1"}), "subscription", "SUB-501"))
-        assert 'data-automatic="yes"' in row and "Automatic approver (auto-approve)" in row
-        assert "approval " in row and "#3401" in row
-        assert runtime.store.get_subscription_link("SUB-501")["automatic"] is True
-    finally:
-        runtime.stop()
