@@ -327,11 +327,12 @@ def render_approval_page(approval: Mapping[str, Any], *, action: str, sig: str, 
 
 def render_message_page(title: str, message: str, *, status: int = 200,
                         approval: Mapping[str, Any] | None = None, now: datetime | None = None,
-                        follow: str | None = None) -> str:
+                        follow: str | None = None, nonce: str | None = None) -> str:
     """A short page: an outcome ('Approved') or an error ('This link is not valid'); `follow`:
-    the address it reloads to (every 2 s, no script) until the task's next step is ready."""
+    the address of the task's next step, linked, and (with a script `nonce`) asked for every
+    2 s and opened when ready, until the reader chooses to stay (no timed reload)."""
     return _environment().get_template("message.html").render(
-        title=title, message=message, status=status, follow=follow,
+        title=title, message=message, status=status, follow=follow, nonce=nonce,
         approval=public_view(approval, now) if approval else None,
     )
 

@@ -101,7 +101,9 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         else:
             title, message = "Rejected", f"The task was rejected ({decision['reason']}); nothing changes in ConnectWise."
             follow = None
-        return _html(200, render_message_page(title, message, approval=decided, now=deps.now(), follow=follow))
+        nonce = secrets.token_urlsafe(16) if follow else None  # the script that follows the task
+        return _html(200, render_message_page(title, message, approval=decided, now=deps.now(), follow=follow,
+                                              nonce=nonce), nonce=nonce, fetches=bool(follow))
 
     @app.route("/approvals/<approval_id>", method=WRONG_METHODS)
     def wrong_method(approval_id: str) -> Response:
@@ -152,10 +154,12 @@ def _next_step(deps, approval: Mapping[str, Any], query: Mapping[str, str]) -> R
 
         return _html(200, render_message_page(status_label(status), str(task.get("reason") or ""),
                                               approval=approval, now=deps.now()))
+    nonce = secrets.token_urlsafe(16)
     return _html(200, render_message_page(
         "Approved", f"You chose: {label}. cwsync is working on the next step; this page follows it by itself.",
         approval=approval, now=deps.now(), follow=_next_url(str(approval.get("approvalId")), query.get("sig"),
-                                                            query.get("exp"))))
+                                                            query.get("exp")), nonce=nonce),
+                 nonce=nonce, fetches=True)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -268,10 +272,12 @@ def _json(status: int, body: Any) -> Response:
     return Response(status, "application/json", json.dumps(body, default=str), headers=dict(SECURITY_HEADERS))
 
 
-def _html(status: int, body: str, *, nonce: str | None = None) -> Response:
+def _html(status: int, body: str, *, nonce: str | None = None, fetches: bool = False) -> Response:
     headers = dict(SECURITY_HEADERS)
-    if nonce:  # the confirm page's totals preview; nothing else may run
+    if nonce:  # the confirm page's totals preview, the decided page's follower; nothing else may run
         headers["Content-Security-Policy"] += f"; script-src 'nonce-{nonce}'"
+    if fetches:  # the follower asks this site (only) for the next step
+        headers["Content-Security-Policy"] += "; connect-src 'self'"
     return Response(status, "text/html; charset=utf-8", body, headers=headers)
 
 
