@@ -45,16 +45,6 @@ def rt(tmp_path_factory):
         runtime.stop()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.fixture
 def page(chromium):
     # The pages' Content-Security-Policy refuses scripts they did not bring; axe is brought by the test.
