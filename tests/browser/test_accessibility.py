@@ -2,7 +2,7 @@
 
 axe-core (the npm package, pinned and installed by scripts/bootstrap under .venv/tools/) runs
 on each page of the embedded runtime at 1280 and 390 px: the dashboard (plain, filtered, after
-an action), task pages, the reconciliation page, an approval page of each kind (customer,
+an action), task pages, the links and reconciliation pages, an approval page of each kind (customer,
 product, agreement, confirm), the confirm page refusing a value, the pages after a decision
 and the error pages. Any violation fails the test, whatever its impact (colour contrast,
 labels, button and link names, landmarks, heading order, …). A keyboard user tabs through the
@@ -125,7 +125,7 @@ def test_every_operator_page_passes_the_audit_at_desktop_and_phone_width(checked
              "dashboard-search-without-results": "/?q=no+such+customer", "dashboard-after-check": "/?done=check",
              "task-waiting": f"/tasks/{waiting}", "task-after-action": f"/tasks/{waiting}?done=sync",
              "reconciliation": "/reconciliation", "reconciliation-filtered": "/reconciliation?kind=not_billed",
-             "unknown-task": "/tasks/nope"}
+             "links": "/links", "unknown-task": "/tasks/nope"}
     found: dict = {}
     for name, path in pages.items():
         page.goto(rt.url + path)
