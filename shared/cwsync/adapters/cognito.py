@@ -23,7 +23,8 @@ from cwsync.errors import ConfigurationError, CwsyncError
 from cwsync.operator_session import OperatorPool, keys_by_id, token_key_id, verify_id_token
 
 KEYS_REFRESH_SECONDS = 300
-TIMEOUT = (3.05, 10.0)
+# Short: the authorizer answers API Gateway within its 10 s, one retry included.
+TIMEOUT = (2.0, 3.0)
 
 
 class SignInUnavailable(CwsyncError):
@@ -54,8 +55,13 @@ class SignInSettings:
 
 class CognitoOperatorPool:
     def __init__(self, settings: SignInSettings, *, session=None, cognito=None,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, jwks_url: str | None = None,
+                 token_url: str | None = None):
+        """`jwks_url`, `token_url`: other addresses for the pool's keys and token endpoint (a local
+        stand-in in tests); by default Cognito's own."""
         self.settings = settings
+        self._jwks_url = jwks_url
+        self._token_url = token_url
         self._session = session
         self._cognito = cognito
         self._clock = clock
@@ -106,7 +112,7 @@ class CognitoOperatorPool:
             stale = self._keys is None or (wanted is not None and wanted not in self._keys
                                            and self._clock() - self._keys_at >= KEYS_REFRESH_SECONDS)
             if stale:
-                answer = self._get_json(f"{self.issuer}/.well-known/jwks.json")
+                answer = self._get_json(self._jwks_url or f"{self.issuer}/.well-known/jwks.json")
                 self._keys, self._keys_at = keys_by_id(answer), self._clock()
             return dict(self._keys or {})
 
@@ -119,7 +125,7 @@ class CognitoOperatorPool:
         form = {"grant_type": "authorization_code", "client_id": self.client_id(), "code": code,
                 "redirect_uri": redirect_uri, "code_verifier": verifier}
         try:
-            response = self._http().post(f"{self.base_url}/oauth2/token", data=form,
+            response = self._http().post(self._token_url or f"{self.base_url}/oauth2/token", data=form,
                                          headers={"Accept": "application/json"}, timeout=TIMEOUT)
         except Exception as error:  # requests' network errors
             raise SignInUnavailable(f"Cognito could not be reached ({type(error).__name__}).") from None
@@ -140,9 +146,11 @@ class CognitoOperatorPool:
 
     def _http(self):
         if self._session is None:
-            from cwsync.adapters.http import build_session
+            from cwsync.adapters.http import RetryPolicy, build_session
 
-            self._session = build_session(timeout=TIMEOUT)
+            once = RetryPolicy(attempts=1, backoff_factor=0.2, backoff_max=0.5, backoff_jitter=0.2,
+                               retry_after_max=0.5)
+            self._session = build_session(timeout=TIMEOUT, retry=once)
         return self._session
 
     def _cognito_client(self):
