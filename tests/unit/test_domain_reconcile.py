@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from cwsync.domain import reconcile as r
-from cwsync.domain.reconcile_repair import RepairSettings, repair_plan
+from cwsync.domain.reconcile_repair import SUBSCRIPTIONS_PER_TASK, RepairSettings, repair_groups, repair_plan
 from cwsync.domain.reconcile_report import report
 
 TODAY = date(2026, 11, 20)
@@ -204,3 +204,64 @@ def test_flags_cwsync_wrote_and_connectwise_still_has_are_not_edits():
     findings, _ = compare([subscription()], {"3101": [addition(9001, serial="MP-SUB-1-SO1", taxableFlag=False)]},
                           baselines=baseline)
     assert kinds(findings) == []
+
+
+# --- one repair per customer agreement -----------------------------------------------------------
+
+def test_the_subscriptions_of_one_agreement_are_repaired_in_one_plan_each_row_naming_its_subscription():
+    subs = [subscription("SUB-1", quantity=5), subscription("SUB-2"), subscription("SUB-3", status="terminated")]
+    findings, agreements = compare(subs, {"3101": [addition(9001, quantity=5), addition(9003, serial="MP-SUB-3-SO1")]})
+    (group,) = repair_groups(findings)
+    plan = plan_for(group, agreements)
+    rows = {op["explanation"].split(":", 1)[0]: op for op in plan["operations"]}
+    assert sorted(rows) == ["Basic (SUB-1)", "Basic (SUB-2)", "Basic (SUB-3)"]
+    assert (rows["Basic (SUB-1)"]["action"], rows["Basic (SUB-1)"]["match"]) == ("update_addition", {"id": 9001})
+    assert rows["Basic (SUB-1)"]["fields"]["serialNumber"] == "MP-SUB-1-RC20261201"
+    assert "5 × 6.00 USD = 30.00 USD a period" in rows["Basic (SUB-1)"]["explanation"]
+    assert rows["Basic (SUB-2)"]["action"] == "create_addition"
+    assert rows["Basic (SUB-2)"]["fields"]["serialNumber"] == "MP-SUB-2-RC20261201"
+    assert (rows["Basic (SUB-3)"]["action"], rows["Basic (SUB-3)"]["match"]["id"]) == ("cancel_addition", 9003)
+    assert plan["summary"].startswith("Reconcile 3 subscriptions (SUB-1, SUB-2, SUB-3): 3 difference(s), 3 change(s)")
+    assert plan["total"] == "0.00"  # + 60.00 created, − 60.00 ended, the adopted one bills as before
+
+
+def test_subscriptions_on_other_agreements_or_billing_periods_get_their_own_repair():
+    yearly = {"id": 4, "name": "Yearly"}
+    agreements = {"3101": agreement(), "3102": agreement(3102), "3103": agreement(3103, cycle=yearly)}
+    subs = [subscription("SUB-1"), subscription("SUB-2"), subscription("SUB-3", period={"type": "year", "duration": 1})]
+    findings, _ = compare(subs, {}, agreements=agreements,
+                          targets={"SUB-1": "3101", "SUB-2": "3102", "SUB-3": "3103"})
+    groups = repair_groups(findings)
+    assert sorted(sorted(f.subscription.id for f in g) for g in groups) == [["SUB-1"], ["SUB-2"], ["SUB-3"]]
+
+
+def test_an_ended_subscription_joins_the_repair_of_the_agreement_billing_it_and_busy_ones_are_left_out():
+    subs = [subscription("SUB-1"), subscription("SUB-2"), subscription("SUB-3", status="terminated")]
+    findings, _ = compare(subs, {"3101": [addition(9003, serial="MP-SUB-3-SO1")]})
+    (group,) = repair_groups(findings)
+    assert sorted({f.subscription.id for f in group}) == ["SUB-1", "SUB-2", "SUB-3"]
+    (group,) = repair_groups(findings, busy={"SUB-2"})
+    assert sorted({f.subscription.id for f in group}) == ["SUB-1", "SUB-3"]
+    (alone,) = repair_groups([f for f in findings if f.subscription.id == "SUB-3"])
+    assert [f.subscription.id for f in alone] == ["SUB-3"]
+
+
+def test_a_big_agreement_is_repaired_in_parts_of_bounded_size():
+    subs = [subscription(f"SUB-{n:03d}") for n in range(SUBSCRIPTIONS_PER_TASK + 3)]
+    findings, _ = compare(subs, {})
+    groups = repair_groups(findings)
+    assert [len(g) for g in groups] == [SUBSCRIPTIONS_PER_TASK, 3]
+    assert len({f.subscription.id for g in groups for f in g}) == len(subs)
+
+
+def test_an_addition_carrying_another_subscriptions_tag_is_never_adopted_as_the_sync_decides_too():
+    from cwsync.domain import handmade
+
+    other = addition(9001, serial="MP-SUB-9-SO1")
+    findings, _ = compare([subscription()], {"3101": [other]})
+    assert kinds(findings) == [("not_billed", "quantity", Decimal("60.00"))]
+    assert handmade.untagged([other], 701, handmade.tag_literal(RepairSettings().tag_format)) == []
+    typed = addition(9002, serial="licence pack 2024")
+    findings, _ = compare([subscription()], {"3101": [typed]})
+    assert kinds(findings) == [("adopt_candidate", "serialNumber", Decimal(0))]
+    assert handmade.untagged([typed], 701, "MP-") == [typed]

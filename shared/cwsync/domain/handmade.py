@@ -7,9 +7,14 @@ live additions of the same product on the agreement that carry no cwsync tag:
   addition: the plan tags it (the approver is told) and then treats it as the sync's own;
 - several, or one with another quantity → a person decides: the task stops with the
   candidates listed and how to mark the right one.
+
+Reconciliation uses the same rules for what is hand-made (`is_hand_made`: no serial number
+starting as cwsync's tags do) and which one fits a subscription line best (`best_first`);
+it offers the best one as an adopt candidate, which a person confirms on the repair's page.
 """
 from __future__ import annotations
 
+import string
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
@@ -41,20 +46,37 @@ def previous_quantity(order: Order, line: OrderLine, task_type: str) -> Decimal 
     return line.quantity - more + fewer
 
 
-def untagged(additions: Sequence[Mapping], product_id: Any, tag_literal: str) -> list[Mapping]:
+def tag_literal(tag_format: str) -> str:
+    """What every cwsync tag starts with: "MP-" for the default format."""
+    return next(iter(string.Formatter().parse(tag_format)), ("",))[0]
+
+
+def is_hand_made(addition: Mapping, literal: str) -> bool:
+    """Carries no cwsync tag (another subscription's tag is a tag too)."""
+    return not (literal and str(addition.get("serialNumber") or "").startswith(literal))
+
+
+def untagged(additions: Sequence[Mapping], product_id: Any, literal: str) -> list[Mapping]:
     """Live additions of the product that carry no cwsync tag (another subscription's tag is a tag)."""
     if product_id in (None, ""):
         return []
     found = []
     for addition in additions:
         product = addition.get("product") if isinstance(addition.get("product"), Mapping) else {}
-        serial = str(addition.get("serialNumber") or "")
         if addition.get("cancelledDate") or str(product.get("id")) != str(product_id):
             continue
-        if tag_literal and serial.startswith(tag_literal):
-            continue
-        found.append(addition)
+        if is_hand_made(addition, literal):
+            found.append(addition)
     return found
+
+
+def best_first(candidates: Sequence[Mapping], quantity: Decimal, unit_price: Decimal) -> list[Mapping]:
+    """Hand-made additions for a line, the likeliest first: its quantity, then its price, then the oldest."""
+    def key(addition: Mapping) -> tuple:
+        text = str(addition.get("id"))
+        return (_dec(addition.get("quantity")) != quantity, _dec(addition.get("unitPrice")) != unit_price,
+                (int(text), "") if text.isdigit() else (1 << 62, text))
+    return sorted(candidates, key=key)
 
 
 def describe(addition: Mapping, currency: str) -> str:

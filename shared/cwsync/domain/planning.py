@@ -9,7 +9,6 @@ operations; nothing here writes anything. Assumptions about the marketplace data
 """
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -83,7 +82,7 @@ class _Planner:
         tagged = self.active_additions(subscription)
         if tagged:
             return tagged
-        literal = next(iter(string.Formatter().parse(self.settings.tag_format)), ("",))[0]
+        literal = handmade.tag_literal(self.settings.tag_format)
         hand_tag = subscription_tag_prefix(self.settings.tag_format, subscription).rstrip("-_:/ ")
         adopted: list[Mapping] = []
         for line in lines:

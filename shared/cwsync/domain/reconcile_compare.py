@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
-from cwsync.domain import reconcile as r
+from cwsync.domain import handmade, reconcile as r
 from cwsync.domain.money import format_money, format_quantity
 
 
@@ -46,9 +46,6 @@ class Comparison:
         prefix = r.tag_prefix(self.ctx.tag_format, subscription.id)
         return [(a, add) for a, add in self.additions if r.carries_tag(add, prefix)]
 
-    def is_cwsync_tag(self, addition: Mapping) -> bool:
-        """Carries a tag of one of this customer's subscriptions."""
-        return any(r.carries_tag(addition, r.tag_prefix(self.ctx.tag_format, s.id)) for s in self.subs)
 
     # --- the run --------------------------------------------------------------------------
     def run(self) -> list[r.LineFinding]:
@@ -108,17 +105,17 @@ class Comparison:
                     finding.edits[name] = (baseline.get(name), primary.get(name))
 
     def adopt(self, finding: r.LineFinding, target: str) -> None:
-        """A live hand-made addition of the same product on the target agreement (best match first)."""
+        """A live hand-made addition (the sync's rules, `handmade`) of the same product on the target
+        agreement, the likeliest first."""
         line = finding.line
+        literal = handmade.tag_literal(self.ctx.tag_format)
         candidates = [add for a, add in self.additions
                       if a == target and self.invoices(a) and self.live(a, add)
-                      and str(add.get("id")) not in self.claimed and not self.is_cwsync_tag(add)
+                      and str(add.get("id")) not in self.claimed and handmade.is_hand_made(add, literal)
                       and self.matches_product(add, line.mpn)]
         if not candidates:
             return
-        candidates.sort(key=lambda add: (r._dec(add, "quantity") != line.quantity,
-                                         r._dec(add, "unitPrice") != line.unit_price, _id(add)))
-        chosen = candidates[0]
+        chosen = handmade.best_first(candidates, line.quantity, line.unit_price)[0]
         self.claimed.add(str(chosen.get("id")))
         finding.primary = {**chosen, "agreementId": target}
         finding.adopt = True

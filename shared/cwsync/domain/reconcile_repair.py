@@ -1,4 +1,5 @@
-"""The repair of a reconciled subscription: a `Plan` the normal applier writes.
+"""The repair of reconciled subscriptions: one `Plan` the normal applier writes, for every
+subscription of a customer that bills on one agreement (one confirmation per agreement).
 
 A repair never changes an invoiced period. Every write takes effect on the first day the
 agreement has not invoiced yet (`next_billed_day`: its `nextInvoiceDate`, else today):
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 from cwsync.domain import reconcile as r
 from cwsync.domain.money import format_money, format_quantity
@@ -49,9 +50,10 @@ class _Repair:
         self.ops: list[Operation] = []
         self.notes: list[str] = []
         self.accepted: list[dict] = []
-        self.sub = self.findings[0].subscription if self.findings else None
-        self.currency = self.sub.currency if self.sub else ""
-        self.tags_used = 0
+        self.subs = list({f.subscription.id: f.subscription for f in self.findings}.values())
+        self.sub = self.subs[0] if self.subs else None  # the subscription being repaired now
+        self.currency = next((s.currency for s in self.subs if s.currency), "")
+        self.tags_used: dict[str, int] = {}
 
     def day(self, agreement_id: Any) -> date:
         return r.next_billed_day(self.agreements.get(str(agreement_id)) or {}, self.today)
@@ -60,9 +62,8 @@ class _Repair:
         return f"{format_money(amount, self.currency)} {self.currency}".strip()
 
     def tag(self, day: date) -> str:
-        self.tags_used += 1
-        lines = len(self.sub.lines) if self.sub else 1
-        suffix = f"-{self.tags_used}" if lines > 1 or self.tags_used > 1 else ""
+        used = self.tags_used[self.sub.id] = self.tags_used.get(self.sub.id, 0) + 1
+        suffix = f"-{used}" if len(self.sub.lines) > 1 or used > 1 else ""
         number = f"{REPAIR_ORDER_PREFIX}{day:%Y%m%d}"
         return ownership_tag(self.settings.tag_format, subscription_id=self.sub.id, order_number=number,
                              order_id=number, suffix=suffix)
@@ -113,6 +114,14 @@ class _Repair:
 
     # --- per finding -----------------------------------------------------------------------
     def repair(self, f: r.LineFinding) -> None:
+        self.sub = f.subscription
+        first = len(self.ops)
+        self._repair(f)
+        if len(self.subs) > 1:  # one confirmation for several subscriptions: each row names its own
+            for op in self.ops[first:]:
+                op.explanation = f"{self.sub.name} ({self.sub.id}): {op.explanation}"
+
+    def _repair(self, f: r.LineFinding) -> None:
         kinds = {d.kind for d in f.differences}
         for agreement_id, addition in f.ended:
             self.cancel(agreement_id, addition, "The subscription no longer bills this")
@@ -128,9 +137,12 @@ class _Repair:
         serial = primary.get("serialNumber") or None
         if f.adopt:
             tag = self.tag(self.day(agreement_id))
+            billed = r._dec(primary, "quantity") * r._dec(primary, "unitPrice")
             self.update("adopt-addition", agreement_id, primary, {"serialNumber": tag},
-                        f"Adopt the hand-made addition #{primary.get('id')}: tag it {tag} instead of creating "
-                        "a second addition", serial=None)
+                        f"Adopt the hand-made addition #{primary.get('id')} "
+                        f"({format_quantity(r._dec(primary, 'quantity'))} × "
+                        f"{self.money(r._dec(primary, 'unitPrice'))} = {self.money(billed)} a period): tag it {tag} "
+                        "instead of creating a second addition", serial=None)
             serial = tag
         if f.elsewhere is not None:
             if r.invoices(f.elsewhere):
@@ -161,7 +173,9 @@ class _Repair:
         if wrong:
             changes = ", ".join(f"{k} {_show(primary.get(k))} → {_show(v)}" for k, v in wrong.items())
             self.update("patch-addition", agreement_id, primary, dict(wrong),
-                        f"Set {changes} (the addition has not been invoiced yet)", serial=serial, effect=effect)
+                        f"Set {changes} (the addition has not been invoiced yet; "
+                        f"{self.money(effect) if effect < 0 else '+' + self.money(effect)} a period)",
+                        serial=serial, effect=effect)
         restore = {name: wrote for name, (wrote, _now) in f.edits.items() if name in RESTORED_FIELDS}
         kept = {name: now for name, (_wrote, now) in f.edits.items() if name not in RESTORED_FIELDS}
         if restore:
@@ -178,8 +192,12 @@ class _Repair:
         for finding in self.findings:
             self.repair(finding)
         count = sum(len(f.differences) for f in self.findings)
-        name = self.sub.name if self.sub else "subscription"
-        summary = (f"Reconcile {name} ({self.sub.id}): {count} difference(s), {len(self.ops)} change(s) in "
+        if len(self.subs) > 1:
+            shown = ", ".join(s.id for s in self.subs[:5]) + (", …" if len(self.subs) > 5 else "")
+            name = f"{len(self.subs)} subscriptions ({shown})"
+        else:
+            name = f"{self.sub.name} ({self.sub.id})" if self.sub else "subscription"
+        summary = (f"Reconcile {name}: {count} difference(s), {len(self.ops)} change(s) in "
                    "ConnectWise; periods already invoiced are not changed" if self.sub else "Nothing to reconcile")
         if self.notes:
             summary += ". " + ". ".join(self.notes)
@@ -194,7 +212,8 @@ class _Repair:
 def repair_plan(task_id: str, findings: Sequence[r.LineFinding], *, target: Any, agreements: Mapping[str, Mapping],
                 products: Mapping[str, Any], settings: RepairSettings, today: date,
                 catalog: Mapping[str, Mapping] | None = None) -> dict:
-    """The repair plan (its `to_dict()` form) for one subscription's findings; `acceptEdits` lists
+    """The repair plan (its `to_dict()` form) for the findings of one or more subscriptions that bill on
+    `target` (ended ones on whichever agreement still bills them); `acceptEdits` lists
     ConnectWise edits kept as they are (cwsync's record of what it wrote is updated to them)."""
     repair = _Repair(task_id, findings, target=target, agreements=agreements, products=products,
                      settings=settings, today=today, catalog=catalog)
@@ -203,6 +222,47 @@ def repair_plan(task_id: str, findings: Sequence[r.LineFinding], *, target: Any,
     if repair.accepted and not plan["operations"]:
         plan["nothingToChange"] = False
     return plan
+
+
+# A repair task's item holds its differences and plan: bounded, so a big agreement never outgrows
+# DynamoDB's item size (it gets several confirmations of this many subscriptions each).
+SUBSCRIPTIONS_PER_TASK = 50
+
+
+def repair_groups(findings: Sequence[r.LineFinding], busy: Collection[str] = frozenset()) -> list[list[r.LineFinding]]:
+    """The findings with differences, one group per customer and agreement (what one person
+    confirms at once): billed subscriptions by the agreement they belong on (and billing period
+    and currency, which that agreement bills in); ended ones join the group of the agreement
+    still billing them, else a group of their own. Subscriptions in `busy` are left out."""
+    by_sub: dict[str, list[r.LineFinding]] = {}
+    for finding in findings:
+        if finding.differences and finding.subscription.id not in busy:
+            by_sub.setdefault(finding.subscription.id, []).append(finding)
+    groups: dict[tuple, list[r.LineFinding]] = {}
+    ended = []
+    for sub_id, sub_findings in sorted(by_sub.items()):
+        sub, target = sub_findings[0].subscription, sub_findings[0].target_agreement
+        if not sub.billed:
+            ended.append(sub_findings)
+            continue
+        key = (sub.customer_id, _str(target), sub.period.type, sub.period.duration, sub.currency)
+        groups.setdefault(key, []).extend(sub_findings)
+    for sub_findings in ended:
+        sub, target = sub_findings[0].subscription, _str(sub_findings[0].target_agreement)
+        key = next((k for k in groups if k[:2] == (sub.customer_id, target) and len(k) > 2),
+                   (sub.customer_id, target))
+        groups.setdefault(key, []).extend(sub_findings)
+    out = []
+    for _, group in sorted(groups.items(), key=lambda item: tuple(str(v) for v in item[0])):
+        subs = list(dict.fromkeys(f.subscription.id for f in group))
+        for start in range(0, len(subs), SUBSCRIPTIONS_PER_TASK):
+            part = set(subs[start:start + SUBSCRIPTIONS_PER_TASK])
+            out.append([f for f in group if f.subscription.id in part])
+    return out
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _cw_id(value: Any) -> Any:

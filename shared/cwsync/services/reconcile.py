@@ -4,8 +4,9 @@ and turn each subscription's differences into a repair sync task (kind `reconcil
 `reconcile(deps, customer_id=None, repair=None)` reads (see `reconcile_read`), compares
 (`cwsync.domain.reconcile`), reports (`reconcile_report`), notifies when the money not
 billed per month is above RECONCILE_NOT_BILLED_THRESHOLD, and with `repair` (default
-RECONCILE_MODE=repair) stores one repair task per subscription with differences and starts
-its SyncTask execution. The task runs the normal steps; `plan_changes` asks
+RECONCILE_MODE=repair) stores one repair task per customer and agreement (every subscription
+with differences that bills there, in one plan and one confirmation) and starts its SyncTask
+execution. The task runs the normal steps; `plan_changes` asks
 `reconcile_plan` for the repair, re-read from both systems at that moment, so what a person
 confirms is what ConnectWise looks like then.
 """
@@ -17,7 +18,7 @@ from datetime import date
 from typing import Any, Mapping
 
 from cwsync.domain import reconcile as r
-from cwsync.domain.reconcile_repair import TASK_TYPE, RepairSettings, repair_plan
+from cwsync.domain.reconcile_repair import TASK_TYPE, RepairSettings, repair_groups, repair_plan
 from cwsync.domain.reconcile_report import not_billed_above, report
 from cwsync.errors import SyncFailed
 from cwsync.services.reconcile_read import Picture, Reader, targets
@@ -94,20 +95,24 @@ def _notify(deps, result: dict) -> bool:
 
 # --- repair tasks ------------------------------------------------------------------------------
 
+def task_subscriptions(task: Mapping[str, Any]) -> list[str]:
+    """The subscriptions a reconcile task repairs."""
+    listed = [str(s) for s in task.get("subscriptionIds") or []]
+    return listed or ([str(task["subscriptionId"])] if task.get("subscriptionId") else [])
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def _start_repairs(deps, picture: Picture, findings: list[r.LineFinding]) -> list[str]:
-    by_sub: dict[str, list[r.LineFinding]] = {}
-    for finding in findings:
-        if finding.differences:
-            by_sub.setdefault(finding.subscription.id, []).append(finding)
-    if not by_sub:
+    if not any(f.differences for f in findings):
         return []
-    open_subs = {str(t.get("subscriptionId")) for status in OPEN_STATUSES for t in deps.store.list_tasks(status)
-                 if t.get("taskType") == TASK_TYPE}
+    busy = {sub for status in OPEN_STATUSES for t in deps.store.list_tasks(status) if t.get("taskType") == TASK_TYPE
+            for sub in task_subscriptions(t)}  # their repair is already waiting for a person or running
     started = []
-    for sub_id, sub_findings in sorted(by_sub.items()):
-        if sub_id in open_subs:
-            continue  # its repair is already waiting for a person or running
-        task = repair_task(deps, picture, sub_findings)
+    for group in repair_groups(findings, busy):
+        task = repair_task(deps, picture, group)
         if deps.store.create_task(task):
             deps.workflow.start(task["taskId"])
             started.append(task["taskId"])
@@ -115,41 +120,53 @@ def _start_repairs(deps, picture: Picture, findings: list[r.LineFinding]) -> lis
 
 
 def repair_task(deps, picture: Picture, findings: list[r.LineFinding]) -> dict:
-    sub = findings[0].subscription
+    """The sync task (kind `reconcile`) that repairs the findings' subscriptions, of one customer
+    and agreement, in one plan and one confirmation."""
+    subs = list({f.subscription.id: f.subscription for f in findings}.values())
+    first = subs[0]
+    target = next((_text(f.target_agreement) for f in findings if f.subscription.billed), None)
     differences = [d.to_dict() for f in findings for d in f.differences]
-    fingerprint = hashlib.sha256(repr(sorted((d["kind"], d["additionId"] or "", d["field"] or "", d["mpn"] or "")
-                                             for d in differences)).encode()).hexdigest()[:8]
+    fingerprint = hashlib.sha256(repr(sorted((d["subscriptionId"] or "", d["kind"], d["additionId"] or "",
+                                              d["field"] or "", d["mpn"] or "") for d in differences)
+                                      ).encode()).hexdigest()[:8]
     day = _today(deps)
-    task_id = f"RC-{sub.id}-{day:%Y%m%d}-{fingerprint}"
+    where = first.id if len(subs) == 1 else f"{first.customer_id}-{target or 'ended'}"
+    task_id = f"RC-{where}-{day:%Y%m%d}-{fingerprint}"
     number = f"RC-{day:%Y%m%d}"
-    currency = sub.currency or next((d["currency"] for d in differences if d["currency"]), "")
-    data = picture.customers.get(sub.customer_id)
-    order = {  # the subscription in the shape of an order, so the linking steps read it as they read orders
+    currency = first.currency or next((d["currency"] for d in differences if d["currency"]), "")
+    data = picture.customers.get(first.customer_id)
+    billed = [s for s in subs if s.billed]
+    single = {"subscriptionId": first.id} if len(subs) == 1 else {}
+    order = {  # the subscriptions in the shape of an order, so the linking steps read them as they read orders
         "id": task_id, "orderNumber": number, "type": TASK_TYPE, "status": "completed",
-        "customerId": sub.customer_id, "creationDate": deps.now().isoformat(), "subscriptionId": sub.id,
-        "billingModel": sub.billing_model, "total": {"amount": "0", "currency": currency},
+        "customerId": first.customer_id, "creationDate": deps.now().isoformat(), **single,
+        "billingModel": first.billing_model, "total": {"amount": "0", "currency": currency},
         "products": [{"mpn": line.mpn, "name": line.name, "quantity": str(line.quantity), "subscriptionId": sub.id,
                       "billingPeriod": {"type": sub.period.type, "duration": sub.period.duration},
-                      "type": "RECONCILE"} for line in sub.lines],
+                      "type": "RECONCILE"} for sub in billed for line in sub.lines],
     }
+    named = f"{first.name} ({first.id})" if len(subs) == 1 else f"{len(subs)} subscriptions"
     return {"taskId": task_id, "taskType": TASK_TYPE, "orderId": task_id, "orderNumber": number,
-            "customerId": sub.customer_id, "subscriptionId": sub.id,
+            "customerId": first.customer_id, **single, "subscriptionIds": [s.id for s in subs],
+            "needsAgreement": bool(billed), **({"targetAgreementId": target} if target and billed else {}),
             **({"customerName": data.name} if data and data.name else {}),
             "order": order, "differences": differences,
-            "reason": f"Reconciliation found {len(differences)} difference(s) for {sub.name} ({sub.id})"}
+            "reason": f"Reconciliation found {len(differences)} difference(s) for {named}"
+                      + (f" on agreement #{target}" if target and billed else "")}
 
 
 def reconcile_plan(deps, task: Mapping[str, Any]) -> dict:
     """The repair plan of a reconcile task, from both systems as they are now."""
-    sub_id, customer_id = str(task.get("subscriptionId") or ""), str(task.get("customerId") or "")
+    subs, customer_id = task_subscriptions(task), str(task.get("customerId") or "")
     agreement_id = task.get("agreementId")
     picture = Reader(deps, today=_today(deps)).read(customer_id)
-    findings = [f for f in compare(deps, picture, override={sub_id: agreement_id})
-                if f.subscription.id == sub_id]
+    findings = [f for f in compare(deps, picture, override={s: agreement_id for s in subs})
+                if f.subscription.id in subs]
     if not findings:
-        problem = next((p["problem"] for p in picture.problems if p.get("subscriptionId") == sub_id), None)
-        raise SyncFailed(f"Subscription {sub_id} could not be reconciled: "
-                         f"{problem or 'the marketplace no longer lists it as billed or recently ended'}")
+        problems = [p["problem"] for p in picture.problems if p.get("subscriptionId") in subs]
+        named, it = (f"Subscription {subs[0]}", "it") if len(subs) == 1 else (f"Subscriptions {', '.join(subs)}", "them")
+        why = problems[0] if problems else f"the marketplace no longer lists {it} as billed or recently ended"
+        raise SyncFailed(f"{named} could not be reconciled: {why}")
     settings = deps.settings
     return repair_plan(str(task["taskId"]), findings, target=agreement_id, agreements=picture.agreements,
                        products=picture.products, catalog=picture.catalog, today=_today(deps),
