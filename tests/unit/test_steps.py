@@ -453,6 +453,56 @@ def test_a_remembered_agreement_is_checked_alone_and_all_are_offered_once_it_no_
     assert {o["id"]: o["eligible"] for o in asked["approval"]["options"]} == {"13": True, "12": False}
 
 
+# --- SelectAgreement for reconcile tasks (several subscriptions, one agreement) ------------------
+
+def reconcile_task(deps, subs, *, target=None, billed=True):
+    order = sales_order(order_id=f"RC-{'-'.join(subs)}", number="RC-20260215", sub=subs[0])
+    order.update({"type": "reconcile", "total": {"amount": "0", "currency": "USD"}, "details": []})
+    order.pop("subscriptionId")
+    order["products"] = [{**order["products"][0], "subscriptionId": sub} for sub in subs] if billed else []
+    deps.store.create_task({"taskId": order["id"], "orderId": order["id"], "orderNumber": order["orderNumber"],
+                            "customerId": order["customerId"], "taskType": "reconcile", "order": order,
+                            "subscriptionIds": list(subs), "needsAgreement": billed,
+                            **({"targetAgreementId": target} if target else {})})
+    deps.store.set_task_attributes(order["id"], companyId="17")
+    return order["id"]
+
+
+def test_a_repair_of_several_subscriptions_checks_the_agreement_reconciliation_found_and_remembers_it_for_each(store):
+    connectwise = FakeConnectWise(agreements=[agreement(12), agreement(13, name="Second")])
+    deps = make_deps(store, connectwise=connectwise)
+    deps.store.put_subscription_link("SUB-1", "13", linkedBy="approval")
+    task_id = reconcile_task(deps, ["SUB-1", "SUB-2"], target="13")
+    assert steps.select_agreement(deps, task_id) == {"outcome": "linked", "agreementId": "13", "source": "match"}
+    assert "agreements" not in connectwise.calls  # the one agreement checked alone, as a remembered one is
+    assert {s: deps.store.get_subscription_link(s)["agreementId"] for s in ("SUB-1", "SUB-2")} == \
+        {"SUB-1": "13", "SUB-2": "13"}
+    again = reconcile_task(deps, ["SUB-1", "SUB-2"], target="13")
+    assert steps.select_agreement(deps, again)["source"] == "remembered"
+
+
+def test_a_repair_of_several_subscriptions_without_a_sure_agreement_asks_once_and_remembers_the_answer_for_each(store):
+    deps = make_deps(store, connectwise=FakeConnectWise(agreements=[agreement(12), agreement(13, name="Second")]))
+    task_id = reconcile_task(deps, ["SUB-1", "SUB-2"])
+    asked = steps.select_agreement(deps, task_id)
+    assert asked["outcome"] == "needs_approval"
+    requested = steps.request_approval(deps, task_id, asked["approval"], "T")
+    chosen = steps.select_agreement(deps, task_id, decision={"decision": "approve", "choice": "12",
+                                                             "approvalId": requested["approvalId"]})
+    assert chosen["agreementId"] == "12"
+    assert [deps.store.get_subscription_link(s)["agreementId"] for s in ("SUB-1", "SUB-2")] == ["12", "12"]
+
+
+def test_a_repair_that_only_ends_additions_of_ended_subscriptions_needs_no_agreement(store):
+    connectwise = FakeConnectWise(agreements=[agreement(14, cycle="Yearly")])  # none could take a new addition
+    deps = make_deps(store, connectwise=connectwise)
+    task_id = reconcile_task(deps, ["SUB-9"], billed=False)
+    result = steps.select_agreement(deps, task_id)
+    assert result["outcome"] == "linked" and result["agreementId"] is None and result["skipped"] is True
+    assert connectwise.calls == [] and deps.store.get_subscription_link("SUB-9") is None
+    assert "only ends the additions" in deps.store.get_task(task_id)["history"][-1]["reason"]
+
+
 # --- "Nothing to change" said once --------------------------------------------------------------
 
 def test_nothing_to_change_is_said_once_in_the_history_and_the_final_reason(store):

@@ -96,6 +96,10 @@ def test_each_subscription_with_differences_is_repaired_through_a_confirmation(r
     for page in reconciled["pages"].values():
         assert page["kind"] == "confirm"
         assert "periods already invoiced are not changed" in page["plan"]["summary"]
+    # Ending the additions of a terminated subscription needs no agreement chosen for it.
+    (stopped,) = [t for t in tasks.values() if t["subscriptionIds"] == [SUB["still_billed"]]]
+    assert any("No agreement to choose" in (h.get("reason") or "") for h in stopped["history"]), stopped["history"]
+    assert not stopped.get("agreementId")
 
 
 def test_repairs_leave_connectwise_billing_what_the_marketplace_says(reconciled):
