@@ -208,10 +208,27 @@ def amounts(plan: Mapping[str, Any], edits: Mapping[str, Mapping[str, Any]] | No
         elif action == Action.CANCEL_ADDITION:
             before = op.get("before") or {}
             recurring_removed += _number(before.get("quantity")) * _number(before.get("unitPrice"))
+        elif action == Action.UPDATE_ADDITION and patched(op):
+            before = op["before"]  # a patched quantity or price: today's ends, the patched one bills from now
+            recurring_removed += _number(before.get("quantity")) * _number(before.get("unitPrice"))
+            recurring_after += _number(fields.get("quantity", before.get("quantity"))) * \
+                _number(fields.get("unitPrice", before.get("unitPrice")))
         elif action == Action.CREATE_ADJUSTMENT:
             one_time += _number(fields.get("amount"))
     return {"recurringAdded": recurring_after, "recurringRemoved": recurring_removed,
             "recurringChange": recurring_after - recurring_removed, "oneTime": one_time}
+
+
+def patched(operation: Mapping[str, Any]) -> dict | None:
+    """{"quantity", "unitPrice"} billed today by an addition the operation patches the quantity or
+    price of (a billable one), else None."""
+    before = operation.get("before") or {}
+    fields = operation.get("fields") or {}
+    if operation.get("action") != Action.UPDATE_ADDITION or not {"quantity", "unitPrice"} & set(fields) \
+            or before.get("quantity") is None or before.get("unitPrice") is None \
+            or before.get("billCustomer", BillCustomer.BILLABLE) != BillCustomer.BILLABLE:
+        return None
+    return {"quantity": str(before["quantity"]), "unitPrice": str(before["unitPrice"])}
 
 
 def _typed(edits: Mapping[str, Any], operation: Mapping[str, Any]) -> dict:
@@ -271,7 +288,7 @@ def operation_rows(plan: Mapping[str, Any], edits: Mapping[str, Mapping[str, Any
         before = [{"label": FIELD_LABELS.get(k, k), "value": day(v) if k in DATE_FIELDS else
                    ("yes" if v is True else "no" if v is False else v)}
                   for k, v in (op.get("before") or {}).items() if k in FIELD_LABELS]
-        rows.append({"number": number, "key": key, "action": action,
+        rows.append({"number": number, "key": key, "action": action, "patched": patched(op),
                      "label": (action_labels or {}).get(action, action), "title": row_name(number, fields),
                      "explanation": op.get("explanation") or "", "inputs": inputs, "before": before,
                      "fixed": {"tag": fields.get("serialNumber") or (op.get("match") or {}).get("tag")},

@@ -95,3 +95,20 @@ def test_the_page_labels_the_totals_per_billing_cycle_and_each_amount_with_its_s
     assert "Today in ConnectWise:" in html and "Quantity 4" in html
     assert '<script nonce="N0NCE">' in html
     assert "Marketplace order: price 8.00, cost 6.40 USD" in html and "ConnectWise catalog: price 10.00" in html
+
+
+def test_a_patched_quantity_or_price_counts_in_the_totals_as_the_old_bill_ending_and_the_new_one_starting():
+    patch = {"currency": "USD", "agreementId": 12, "summary": "x", "operations": [
+        {"key": "patch-addition:9", "action": "update_addition", "agreementId": 12, "match": {"id": 9},
+         "fields": {"quantity": "12"}, "explanation": "Set quantity 10 → 12",
+         "before": {"quantity": 10, "unitPrice": "6.00", "billCustomer": "Billable"}},
+        {"key": "adopt-addition:8", "action": "update_addition", "agreementId": 12, "match": {"id": 8},
+         "fields": {"serialNumber": "MP-SUB-2-RC20260215"}, "explanation": "Adopt",
+         "before": {"quantity": 5, "unitPrice": "6.00"}}]}
+    assert amounts(patch) == {"recurringAdded": Decimal("72.00"), "recurringRemoved": Decimal("60.00"),
+                              "recurringChange": Decimal("12.00"), "oneTime": Decimal(0)}
+    assert amounts(patch, {"patch-addition:9": {"quantity": "11"}})["recurringChange"] == Decimal("6.00")
+    html = render_approval_page(confirm(patch), action="./a", sig="s", exp="1", nonce="N0NCE")
+    assert 'data-action="update_addition" data-quantity="10" data-unit-price="6.00">' in html
+    assert html.count("data-quantity=") == 1  # the adopted one bills as before: not in the totals
+    assert '<span id="recurring-change">+12.00</span>' in html

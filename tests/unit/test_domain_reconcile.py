@@ -10,6 +10,7 @@ import pytest
 from cwsync.domain import reconcile as r
 from cwsync.domain.reconcile_repair import SUBSCRIPTIONS_PER_TASK, RepairSettings, repair_groups, repair_plan
 from cwsync.domain.reconcile_report import report
+from cwsync.confirm_form import amounts
 
 TODAY = date(2026, 11, 20)
 MONTHLY = {"id": 1, "name": "Monthly"}
@@ -115,9 +116,12 @@ def test_an_invoiced_addition_with_the_wrong_quantity_is_ended_and_replaced_neve
 def test_an_addition_not_invoiced_yet_is_patched_in_place():
     findings, agreements = compare([subscription(quantity=12)], {"3101": [
         addition(9001, serial="MP-SUB-1-SO1", quantity=10, effective="2026-12-01T00:00:00Z")]})
-    (op,) = plan_for(findings, agreements)["operations"]
+    plan = plan_for(findings, agreements)
+    (op,) = plan["operations"]
     assert (op["action"], op["fields"], op["match"]) == \
         ("update_addition", {"quantity": "12"}, {"id": 9001, "serialNumber": "MP-SUB-1-SO1"})
+    assert "+12.00 USD a period" in op["explanation"]
+    assert amounts(plan)["recurringChange"] == Decimal(plan["total"]) == Decimal("12.00")
 
 
 def test_an_addition_on_an_agreement_of_another_billing_cycle_is_on_the_wrong_agreement_and_moves():
@@ -223,6 +227,10 @@ def test_the_subscriptions_of_one_agreement_are_repaired_in_one_plan_each_row_na
     assert (rows["Basic (SUB-3)"]["action"], rows["Basic (SUB-3)"]["match"]["id"]) == ("cancel_addition", 9003)
     assert plan["summary"].startswith("Reconcile 3 subscriptions (SUB-1, SUB-2, SUB-3): 3 difference(s), 3 change(s)")
     assert plan["total"] == "0.00"  # + 60.00 created, − 60.00 ended, the adopted one bills as before
+    # The confirm page's change to the bill is the plan's: what each row adds or ends.
+    shown = amounts(plan)
+    assert (shown["recurringAdded"], shown["recurringRemoved"], shown["recurringChange"]) == \
+        (Decimal("60.00"), Decimal("60.00"), Decimal(0))
 
 
 def test_subscriptions_on_other_agreements_or_billing_periods_get_their_own_repair():

@@ -18,6 +18,7 @@ from typing import Any, Collection, Mapping, Sequence
 
 from cwsync.domain import reconcile as r
 from cwsync.domain.money import format_money, format_quantity
+from cwsync.domain.planning import BEFORE_FIELDS
 from cwsync.domain.operations import (CANCEL_ADDITION, CREATE_ADDITION, UPDATE_ADDITION, Operation, Plan,
                                       ownership_tag)
 from cwsync.errors import SyncFailed
@@ -79,7 +80,7 @@ class _Repair:
             f"{why}: addition {addition.get('serialNumber') or '#' + str(addition.get('id'))} "
             f"({format_quantity(r._dec(addition, 'quantity'))} × {self.money(r._dec(addition, 'unitPrice'))}) "
             f"ends on {day.isoformat()}; periods invoiced before then are not changed",
-            money_effect=-billed))
+            money_effect=-billed, before=_before(addition)))
 
     def create(self, line: r.SubscriptionLine, why: str) -> None:
         if self.target is None:
@@ -110,7 +111,7 @@ class _Repair:
         self.ops.append(Operation(
             f"{key}:{addition.get('id')}", UPDATE_ADDITION, _cw_id(agreement_id),
             {"id": addition.get("id"), **({"serialNumber": serial} if serial else {})}, fields, why,
-            money_effect=effect))
+            money_effect=effect, before=_before(addition)))
 
     # --- per finding -----------------------------------------------------------------------
     def repair(self, f: r.LineFinding) -> None:
@@ -259,6 +260,11 @@ def repair_groups(findings: Sequence[r.LineFinding], busy: Collection[str] = fro
             part = set(subs[start:start + SUBSCRIPTIONS_PER_TASK])
             out.append([f for f in group if f.subscription.id in part])
     return out
+
+
+def _before(addition: Mapping) -> dict:
+    """What the approver sees of the addition as ConnectWise has it today."""
+    return {k: addition[k] for k in BEFORE_FIELDS if addition.get(k) is not None}
 
 
 def _str(value: Any) -> str | None:
