@@ -78,7 +78,7 @@ class Settings:
     max_price_digits: int = 9
     effective_date_window_days: int = 92
     # Reconciliation: notify when money not billed per month (any currency) is above this;
-    # `report` only reports, `repair` also starts a repair task per subscription with differences.
+    # `report` only reports, `repair` also starts a repair task per customer agreement with differences.
     reconcile_threshold: Decimal = Decimal("0")
     reconcile_mode: str = ReconcileMode.REPORT
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

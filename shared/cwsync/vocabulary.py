@@ -258,7 +258,7 @@ class BillCustomer(StrEnum):
 
 class ReconcileMode(StrEnum):
     REPORT = "report"   # report and notify only
-    REPAIR = "repair"   # also start a repair task per subscription with differences
+    REPAIR = "repair"   # also start a repair task per customer agreement with differences
 
 
 class DifferenceKind(StrEnum):

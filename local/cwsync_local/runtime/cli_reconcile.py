@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--customer", metavar="ID", help="only this marketplace customer's subscriptions")
     parser.add_argument("--json", action="store_true", help="print the report as JSON (docs/RECONCILIATION.md)")
     parser.add_argument("--repair", action="store_true",
-                        help="also start a repair task per subscription with differences (confirmed per approval policy)")
+                        help="also start the repair tasks, one per customer agreement with differences "
+                             "(confirmed per approval policy)")
     parser.add_argument("--seed", metavar="FILE", help="simulator seed data (default: the demo data; docs/SEED.md)")
     parser.add_argument("--config", metavar="FILE",
                         help="JSON file with real endpoints and parameters (default: <data-dir>/config.json)")
