@@ -8,6 +8,6 @@ from cwsync.observability import logger
 @logger.inject_lambda_context(clear_state=True, log_event=False)  # the event carries the session cookie
 def handler(event: dict, context) -> dict:
     from cwsync.adapters.cognito import shared_pool
-    from cwsync.sign_in import authorize
+    from cwsync.operator_session import authorize
 
     return authorize(event, shared_pool())

@@ -16,7 +16,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 import rsa
@@ -161,3 +161,24 @@ def event_cookies(event: Mapping[str, Any]) -> list[str]:
     if header:
         cookies.append(str(header))
     return cookies
+
+
+# --- the HTTP API's Lambda authorizer ---------------------------------------------------------
+
+def authorize(event: Mapping[str, Any], pool, now: datetime | None = None) -> dict:
+    """The Lambda authorizer's answer for one request (simple responses, payload 2.0): allowed,
+    with the operator's e-mail as `context.operator`, when the session cookie verifies with `pool`."""
+    from cwsync.observability import logger
+
+    token = cookie_value(event_cookies(event), SESSION_COOKIE)
+    if not token:
+        return {"isAuthorized": False}
+    try:
+        claims = pool.verify(token, now or datetime.now(timezone.utc))
+    except SessionRefused as refused:
+        logger.info("Operator session refused", extra={"reason": str(refused)})
+        return {"isAuthorized": False}
+    except Exception as error:  # keys or the pool could not be read: closed, and said in the log
+        logger.error("Operator sessions cannot be checked", extra={"error": type(error).__name__})
+        return {"isAuthorized": False}
+    return {"isAuthorized": True, "context": {"operator": operator_name(claims)}}

@@ -7,8 +7,7 @@ GET /auth/callback  (no authorizer) → the code is exchanged for tokens; the ID
                     asked for (a path on this site, never another site); nothing secret in a URL
 GET /sign-out       (no authorizer) → the cookie is cleared and Cognito's session ended
 GET /signed-out     (no authorizer) → "you are signed out"
-`authorize(event)` is the Lambda authorizer (simple responses, payload 2.0): it allows a request
-whose session cookie verifies and passes the operator's e-mail on as `context.operator`.
+The Lambda authorizer itself is `cwsync.operator_session.authorize` (no page code to import).
 On the local runtime (`OPERATOR_ACCESS=loopback`) there is no sign-in: these pages lead to `/`.
 """
 from __future__ import annotations
@@ -18,8 +17,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -54,22 +52,6 @@ class SignInDown(SignInFailed):
 class SignedOut(SignInFailed):
     status = 200
     title = "Signed out"
-
-
-def authorize(event: Mapping[str, Any], pool, now: datetime | None = None) -> dict:
-    """The Lambda authorizer's answer for one request (simple response format)."""
-    token = cookie_value(event_cookies(event), SESSION_COOKIE)
-    if not token:
-        return {"isAuthorized": False}
-    try:
-        claims = pool.verify(token, now or datetime.now(timezone.utc))
-    except SessionRefused as refused:
-        logger.info("Operator session refused", extra={"reason": str(refused)})
-        return {"isAuthorized": False}
-    except Exception as error:  # keys or the pool could not be read: closed, and said in the log
-        logger.error("Operator sessions cannot be checked", extra={"error": type(error).__name__})
-        return {"isAuthorized": False}
-    return {"isAuthorized": True, "context": {"operator": operator_name(claims)}}
 
 
 def local_path(value: str | None) -> str:

@@ -17,9 +17,9 @@ import pytest
 from cwsync.adapters.cognito import CognitoOperatorPool, SignInSettings
 from cwsync.config import Settings
 from cwsync.dashboard_api import create_app
-from cwsync.operator_session import SESSION_COOKIE, SIGN_IN_COOKIE, SessionRefused
+from cwsync.operator_session import SESSION_COOKIE, SIGN_IN_COOKIE, SessionRefused, authorize
 from cwsync.services.deps import Dependencies
-from cwsync.sign_in import authorize, local_path
+from cwsync.sign_in import local_path
 from fakes import FakeStore
 from fakes.cognito import CLIENT_ID, ISSUER, KEY, NOW, OPERATOR, OTHER_KEY, POOL_ID, REGION, b64, jwk, token
 
