@@ -1,28 +1,23 @@
-"""The billing-safety fault campaign: tasks of every type through the embedded runtime under faults.
+"""The billing-safety fault campaign: its scenarios, their seed, and what ConnectWise must hold after.
 
-`run_campaign(count, faults)` makes one marketplace customer, ConnectWise company and
-agreement per task (so each task's outcome can be checked on its own agreement), with
-existing additions tagged by cwsync or typed by hand, and runs every order through the
-embedded runtime (moto Step Functions, the real handlers, both simulators) while the
-simulators inject 5xx, 429, latency and commit-then-fail faults. An approver answers
-every confirmation, editing prices and charge descriptions on some. The expected end
-state of each agreement is computed here from the scenario alone, never from a plan.
+One marketplace customer, ConnectWise company and agreement per task (so each task's
+outcome can be checked on its own agreement), with existing additions tagged by cwsync or
+typed by hand. `cwsync_local.campaign_run.run_campaign` runs every order through
+`cwsync run` (killed and restarted on the way) while the simulators inject 5xx, 429,
+latency and commit-then-fail faults; an approver answers every confirmation, editing
+prices and charge descriptions on some. The expected end state of each agreement is
+computed here from the scenario alone, never from a plan.
 """
 from __future__ import annotations
 
 import copy
-import json
-import tempfile
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
-from cwsync.vocabulary import (Action, ApprovalKind, ApprovalStatus, ChargeType, OptionId, OrderType, TaskStatus,
-                               TaskType)
+from cwsync.vocabulary import Action, ChargeType, OrderType, TaskStatus, TaskType
 
 TAGGED, HAND_MADE = "tagged", "hand-made"  # what bills the subscription in ConnectWise before the order
 KINDS = ((TaskType.SALES, None), (TaskType.CHANGE, TAGGED), (TaskType.CHANGE, HAND_MADE),
@@ -32,6 +27,7 @@ DONE = (TaskStatus.SYNCED, TaskStatus.NOTHING_TO_CHANGE)
 PRODUCT = {"id": 701, "identifier": "M365-BB"}  # the demo catalog item of MPN M365-BUSBASIC-P1M
 MPN, NAME, PRICE = "M365-BUSBASIC-P1M", "Microsoft 365 Business Basic", Decimal("6.00")
 EDITED_PRICE, EDITED_TEXT = Decimal("6.25"), "Overuse: backup storage 38 GB over 100 GB"
+DEFAULT_KILLS = 10  # stops of the runtime in the full campaign
 DEFAULT_FAULTS = {"fail_rate": 0.05, "commit_then_fail_rate": 0.15, "latency_ms": 2, "throttle": 2400,
                   "random_seed": 9}
 
@@ -211,6 +207,11 @@ class CampaignResult:
     partial: list[str] = field(default_factory=list)
     approvals_answered: int = 0
     edits_made: int = 0
+    kills: int = 0  # SIGKILLs sent to `cwsync run`
+    interrupts: int = 0  # Ctrl-Cs (SIGINT) sent to it
+    restarts: int = 0
+    asked_again: int = 0  # confirmations asked again after a decision was acknowledged (a lost decision)
+    open_tasks: list[str] = field(default_factory=list)  # tasks not settled by the deadline
     seconds: float = 0.0
 
     def rows(self) -> list[tuple[str, Any]]:
@@ -220,6 +221,10 @@ class CampaignResult:
                 ("other final status", sum(n for k, n in self.outcomes.items()
                                            if k not in (*DONE, TaskStatus.FAILED))),
                 ("confirmations answered (with edits)", f"{self.approvals_answered} ({self.edits_made})"),
+                ("runtime stopped: SIGKILL / Ctrl-C", f"{self.kills} / {self.interrupts}"),
+                ("restarts", self.restarts),
+                ("decisions asked again after an acknowledged decision", self.asked_again),
+                ("tasks still open at the deadline", len(self.open_tasks)),
                 ("duplicate writes", self.duplicate_writes), ("missing writes", self.missing_writes),
                 ("additions live beyond the expected (double billing)", self.extra_live),
                 ("agreements equal to the expected state", f"{self.state_matches} of {self.tasks}"),
@@ -232,58 +237,19 @@ class CampaignResult:
         return "\n".join(lines)
 
 
-def run_campaign(count: int, *, faults: dict | None = None, timeout: float = 1800) -> CampaignResult:
-    from cwsync_local.runtime.embedded import FINAL_STATUSES, EmbeddedRuntime
-
-    items = scenarios(count)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    result = CampaignResult(tasks=count)
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="cwsync-campaign-") as folder:
-        seed_path = Path(folder) / "seed.json"
-        seed_path.write_text(json.dumps(campaign_seed(items, now)), encoding="utf-8")
-        with EmbeddedRuntime(Path(folder) / "data", seed=seed_path, save_state=False,
-                             parameters={"ApprovalPolicy": "always"},
-                             faults=dict(DEFAULT_FAULTS if faults is None else faults),
-                             function_log=Path(folder) / "functions.log") as runtime:
-            by_task = {s.order_id: s for s in items}
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if len(runtime.tasks()) < count:
-                    runtime.check()  # marketplace faults may defer orders to the next check
-                for approval in runtime.approvals(ApprovalStatus.PENDING):
-                    _answer(runtime, approval, by_task, result)
-                tasks = runtime.tasks()
-                if len(tasks) >= count and all(t.get("status") in FINAL_STATUSES for t in tasks):
-                    break
-                time.sleep(0.5)
-            runtime.connectwise.server.app.faults = type(runtime.connectwise.server.app.faults)()
-            with runtime.connectwise.state.lock:
-                data = copy.deepcopy(runtime.connectwise.state.data)
-            tasks = {t["taskId"]: t for t in runtime.tasks()}
-    result.seconds = time.monotonic() - started
-    _score(result, items, tasks, data, now)
-    return result
-
-
-def _answer(runtime, approval: dict, by_task: dict, result: CampaignResult) -> None:
-    scenario = by_task.get(str(approval.get("taskId")))
-    if approval.get("kind") != ApprovalKind.CONFIRM or scenario is None:
-        runtime.reject(approval["approvalId"], "the campaign expects no other question")
-        return
+def approver_changes(s: Scenario, plan: dict | None) -> dict:
+    """What the campaign's approver edits on the confirm form: the new addition's price (change
+    orders) or the charge's description (billing orders), on the scenarios marked `edit`."""
     changes: dict = {}
-    for op in (approval.get("plan") or {}).get("operations") or []:
-        if scenario.edit and op.get("action") == Action.CREATE_ADDITION and scenario.task_type == TaskType.CHANGE:
+    for op in (plan or {}).get("operations") or []:
+        if s.edit and op.get("action") == Action.CREATE_ADDITION and s.task_type == TaskType.CHANGE:
             changes[op["key"]] = {"unitPrice": f"{EDITED_PRICE:f}"}
-        if scenario.edit and op.get("action") == Action.CREATE_ADJUSTMENT and scenario.task_type == TaskType.BILLING:
+        if s.edit and op.get("action") == Action.CREATE_ADJUSTMENT and s.task_type == TaskType.BILLING:
             changes[op["key"]] = {"description": EDITED_TEXT}
-    status, _ = runtime.approve(approval["approvalId"], OptionId.APPLY, changes or None)
-    if status < 400:
-        result.approvals_answered += 1
-        result.edits_made += bool(changes)
+    return changes
 
 
-def _score(result: CampaignResult, items: list[Scenario], tasks: dict, data: dict, now: datetime) -> None:
+def score(result: CampaignResult, items: list[Scenario], tasks: dict, data: dict, now: datetime) -> None:
     serials = Counter(a["serialNumber"] for a in data["additions"] if a.get("serialNumber"))
     tags = Counter(str(a.get("description") or "").split(" ", 1)[0] for a in data["adjustments"])
     result.duplicate_writes = sum(n - 1 for n in serials.values() if n > 1) + sum(n - 1 for n in tags.values() if n > 1)

@@ -48,6 +48,15 @@ def text_limit(operation: Mapping[str, Any], field: str) -> int:
     return TEXT_LIMITS.get((str(operation.get("action")), field), 255)
 
 
+def product_key(operation: Mapping[str, Any]) -> str | None:
+    """The product an addition row bills, as MAX_QUANTITY_BY_PRODUCT names it: the marketplace
+    MPN the plan keeps with the row; for rows planned without one, the catalog identifier."""
+    if operation.get("mpn"):
+        return str(operation["mpn"])
+    product = (operation.get("fields") or {}).get("product")
+    return str(product["identifier"]) if isinstance(product, Mapping) and product.get("identifier") else None
+
+
 def day(value: Any) -> str:
     """'2026-02-15' from a plan datetime string (the date input's value)."""
     text = "" if value is None else str(value)
@@ -134,10 +143,8 @@ def validate(plan: Mapping[str, Any], changes: Mapping[str, Any], limits: Any = 
                     accepted[name] = text
                 continue
             if name in NUMERIC_FIELDS:
-                product = fields.get("product")
-                mpn = product.get("identifier") if isinstance(product, Mapping) else None
                 found = edit_problems(action, name, text, currency=plan.get("currency"), current=current,
-                                      mpn=mpn, where=where, limits=limits)
+                                      mpn=product_key(operation), where=where, limits=limits)
                 if found:
                     problems.extend(FieldProblem(key, name, p.reason) for p in found)
                     continue

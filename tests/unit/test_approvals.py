@@ -141,6 +141,28 @@ def test_confirm_edits_keep_only_changed_editable_fields():
     assert parse_decision(confirm_approval(), body)["changes"] == {"create-addition:MP-SUB-1-CH1": {"quantity": "11"}}
 
 
+@pytest.mark.parametrize("row, product", [
+    ({"mpn": "M365-BUSBASIC-P1M"}, "the marketplace product the plan keeps with the row"),
+    ({"mpn": "M365-BUSBASIC-P1M", "fields": {"product": {"id": 701, "identifier": "M365-BB"}}},
+     "a row whose ConnectWise identifier differs from the MPN"),
+    ({"fields": {"product": {"id": 701, "identifier": "M365-BUSBASIC-P1M"}}}, "an older plan naming only the identifier"),
+])
+def test_the_per_product_quantity_maximum_applies_to_every_addition_row_on_the_confirm_form(row, product):
+    from cwsync.domain.plausibility import Limits
+
+    approval_record = confirm_approval()
+    operation = approval_record["plan"]["operations"][0]
+    operation["fields"] = {**operation["fields"], **row.get("fields", {})}
+    operation.update({k: v for k, v in row.items() if k != "fields"})
+    limits = Limits(max_quantity=10000, max_quantity_by_product={"M365-BUSBASIC-P1M": 20})
+    too_many = {"decision": "approve", "choice": "apply", "changes": {operation["key"]: {"quantity": "21"}}}
+    with pytest.raises(BadRequest) as refused:
+        parse_decision(approval_record, too_many, limits)
+    assert "20" in str(refused.value), product
+    allowed = {"decision": "approve", "choice": "apply", "changes": {operation["key"]: {"quantity": "20"}}}
+    assert parse_decision(approval_record, allowed, limits)["changes"] == {operation["key"]: {"quantity": "20"}}
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"create-addition:MP-SUB-1-CH1": {"quantity": "eleven"}}, "is not a plain finite number"),
     ({"create-addition:MP-SUB-1-CH1": {"quantity": "-1"}}, "is negative"),

@@ -64,7 +64,8 @@ def test_a_sales_order_plans_a_recurring_addition_and_a_one_time_setup_fee():
          "explanation": "New subscription SUB-1; price and cost from the marketplace order's charge line",
          "prices": {"chosen": "marketplace", "options": {
              "marketplace": {"unitPrice": "6.00", "unitCost": "4.80"},
-             "catalog": {"unitPrice": "5.50", "unitCost": "4.40"}}}},
+             "catalog": {"unitPrice": "5.50", "unitCost": "4.40"}}},
+         "mpn": "M365-BB"},
         {"key": "create-adjustment:MP-SUB-1-SO000012:setup:1", "action": "create_adjustment", "agreementId": 12,
          "match": {"tag": "MP-SUB-1-SO000012:setup:1"},
          "fields": {"amount": "25.00", "description": "Setup fee: Onboarding × 1",

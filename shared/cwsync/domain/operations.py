@@ -119,12 +119,16 @@ class Operation:
     # (`before`), and the price and cost each price source gives (`prices`: {"chosen", "options"}).
     before: dict = field(default_factory=dict)
     prices: dict = field(default_factory=dict)
+    # The marketplace product (MPN) an addition bills: its quantity limit (MAX_QUANTITY_BY_PRODUCT).
+    mpn: str | None = None
 
     def to_dict(self, currency: str) -> dict:
         result = {"key": self.key, "action": self.action, "agreementId": self.agreement_id,
                   "match": _json_value("match", self.match, currency),
                   "fields": _json_value("fields", self.fields, currency),
                   "explanation": self.explanation}
+        if self.mpn:
+            result["mpn"] = self.mpn
         if self.before:
             result["before"] = _json_value("before", self.before, currency)
         if self.prices:

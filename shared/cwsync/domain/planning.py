@@ -168,7 +168,7 @@ class _Planner:
         op = Operation(f"create-addition:{tag}", CREATE_ADDITION, self.agreement_id, {"serialNumber": tag},
                        fields, f"{explanation}; price and cost from {price.source}",
                        money_effect=line.quantity * price.price,
-                       prices={"chosen": price.chosen, "options": price.options} if price.options else {})
+                       prices={"chosen": price.chosen, "options": price.options} if price.options else {}, mpn=mpn)
         self.ops.append(op)
         return op
 
