@@ -77,7 +77,7 @@ class FakeStore:
             raise TaskNotFound(f"Task {task_id} does not exist")
         for name in attrs:
             if name in _FIXED:
-                raise ValueError(f"set_task_attributes cannot set {name!r}")
+                raise ValueError(f"set_task_attributes cannot set {name!r} directly")
         task.update(_stored(attrs))
 
     def add_task_notification(self, task_id, entry):

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
 
 from cwsync.adapters.store import Store, TaskNotFound, format_time, table_definition
 
@@ -94,8 +95,7 @@ def test_list_tasks_is_newest_first_and_follows_pages(store):
     assert everything[0]["taskId"] == "BAD" and len(everything) == 31
     assert [t["taskId"] for t in store.list_tasks(limit=3)] == ["BAD", "T29", "T28"]
     # many items per page on a real table; a small Limit exercises LastEvaluatedKey paging
-    assert len(list(store._query(IndexName="GSI1", KeyConditionExpression="GSI1PK = :p", Limit=7,
-                                 ExpressionAttributeValues={":p": {"S": "STATUS#new"}}))) == 30
+    assert len(list(store._query(Key("GSI1PK").eq("STATUS#new"), IndexName="GSI1", Limit=7))) == 30
 
 
 def test_known_tasks_batches_more_than_a_hundred_ids(store):

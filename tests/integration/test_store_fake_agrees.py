@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import TABLE_NAME
-from cwsync.adapters.store import Store
+from cwsync.adapters.store import Store, format_time
 from cwsync.errors import TaskNotFound
 from cwsync.ports import StorePort
 from fakes import FakeStore
@@ -114,3 +114,41 @@ def test_a_fresher_catalog_snapshot_keeps_when_the_link_was_made_and_never_bring
     assert store.refresh_product_snapshot("M365-BB", linked_at=linked_at, catalogItem={"id": 7},
                                           snapshotAt="2026-03-01T09:00:00+00:00") is False
     assert store.get_product_link("M365-BB") is None
+
+
+def test_attempts_count_from_one_and_notifications_and_attributes_land_on_the_task(store):
+    store.create_task({"taskId": "T1"}, now=NOW)
+    assert store.next_attempt("T1") == 2 and store.next_attempt("T1") == 3
+    store.add_task_notification("T1", {"at": "2026-03-01T09:00:00.000Z", "subject": "first"})
+    store.add_task_notification("T1", {"at": "2026-03-01T09:01:00.000Z", "subject": "second"})
+    store.set_task_attributes("T1", workflowStartedAt="2026-03-01T09:00:00.000Z")
+    task = store.get_task("T1")
+    assert task["attempt"] == 3 and [n["subject"] for n in task["notifications"]] == ["first", "second"]
+    assert task["workflowStartedAt"] == "2026-03-01T09:00:00.000Z" and task["status"] == "new"
+    assert store.known_tasks(["T1", "T9"]) == {"T1": {"taskId": "T1", "status": "new",
+                                                      "workflowStartedAt": "2026-03-01T09:00:00.000Z"}}
+    for missing in (lambda: store.next_attempt("T9"), lambda: store.add_task_notification("T9", {"subject": "x"})):
+        with pytest.raises(TaskNotFound):
+            missing()
+
+
+def test_an_open_approval_is_rebound_and_a_decided_one_can_expire_once(store):
+    expires = NOW + timedelta(days=1)
+    store.put_approval({"approvalId": "A1", "taskId": "T1", "token": "old", "expiresAt": expires})
+    assert store.rebind_approval("A1", "new", execution_name="T1-2") is True
+    assert (store.get_approval("A1")["token"], store.get_approval("A1")["executionName"]) == ("new", "T1-2")
+    assert store.decide_approval("A1", {"decision": "approve"}, now=NOW) is True
+    assert store.rebind_approval("A1", "newer") is True and store.get_approval("A1")["token"] == "newer"
+    assert store.settle_decided_approval("A1", "expired") is True
+    assert store.settle_decided_approval("A1", "pending") is False
+    assert store.rebind_approval("A1", "newest") is False and store.get_approval("A1")["token"] == "newer"
+    assert store.get_approval("A1")["status"] == "expired" and store.rebind_approval("missing", "t") is False
+
+
+def test_a_checkpoint_is_cleared_only_by_its_own_window(store):
+    store.advance_watermark(NOW)
+    store.save_checkpoint({"windowTo": "2026-03-01T09:00:00Z", "seen": 5})
+    assert store.check_state() == (format_time(NOW), {"windowTo": "2026-03-01T09:00:00Z", "seen": 5})
+    assert store.clear_checkpoint("2026-03-01T08:00:00Z") is False
+    assert store.clear_checkpoint("2026-03-01T09:00:00Z") is True
+    assert store.check_state() == (format_time(NOW), None) and store.clear_checkpoint("2026-03-01T09:00:00Z") is False

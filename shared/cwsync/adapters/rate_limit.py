@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
-
+from cwsync.adapters.dynamo_values import (PK, SK, Attr, Update, conditional_write, expression_request,
+                                          from_attribute_values, to_attribute_values)
 from cwsync.errors import TransientError
 
 log = logging.getLogger(__name__)
@@ -36,8 +35,6 @@ log = logging.getLogger(__name__)
 STEADY_SHARE = 0.9  # the refill rate, as a share of the limit
 BURST_SHARE = 0.05  # what an idle bucket holds; the last 5 % is margin for requests arriving late
 MAX_WAIT_SECONDS = 45.0  # longer waits fail the step for a later retry (a step has 60 s)
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def _number(value: float) -> Decimal:
@@ -63,7 +60,7 @@ class SharedRateLimit:
             raise ValueError("a shared rate limit needs at least one request per minute")
         self.client = client
         self.table_name = table_name
-        self.key = {"PK": {"S": f"RATE#{name}"}, "SK": {"S": "BUCKET"}}
+        self.key = to_attribute_values({PK: f"RATE#{name}", SK: "BUCKET"})
         self.rate = per_minute * STEADY_SHARE / window  # tokens per second
         self.capacity = max(1.0, per_minute * BURST_SHARE)
         self.clock, self.sleep, self.max_wait = clock, sleep, max_wait
@@ -103,38 +100,27 @@ class SharedRateLimit:
     # ---- the item ----------------------------------------------------------------------
 
     def _read(self) -> _State:
-        return self._state_of(self.client.get_item(TableName=self.table_name, Key=self.key,
-                                                   ConsistentRead=True).get("Item"))
+        return self._state_of(from_attribute_values(self.client.get_item(
+            TableName=self.table_name, Key=self.key, ConsistentRead=True).get("Item") or {}))
 
-    def _state_of(self, item: dict | None) -> _State:
-        if not item:
+    def _state_of(self, values: dict) -> _State:
+        if not values:
             return _State(self.capacity, self.clock(), 0.0, 0)
-        values = {k: _deserializer.deserialize(v) for k, v in item.items()}
         return _State(float(values.get("tokens", 0)), float(values.get("at", 0)),
                       float(values.get("blockedUntil", 0)), int(values.get("version", 0)))
 
     def _write(self, seen: _State, tokens: float, at: float, blocked_until: float) -> bool:
         """Store the new state if nobody changed the item since `seen`; else False, keeping the
         item's current state for the next try."""
-        values = {":tokens": _number(tokens), ":at": _number(at), ":blocked": _number(blocked_until),
-                  ":next": seen.version + 1}
-        condition = "attribute_not_exists(PK)"
-        if seen.version:
-            values[":seen"] = seen.version
-            condition = "#version = :seen"
-        try:
-            self.client.update_item(
-                TableName=self.table_name, Key=self.key,
-                UpdateExpression="SET tokens = :tokens, #at = :at, blockedUntil = :blocked, #version = :next",
-                ConditionExpression=condition, ExpressionAttributeNames={"#version": "version", "#at": "at"},
-                ExpressionAttributeValues={k: _serializer.serialize(v) for k, v in values.items()},
-                ReturnValuesOnConditionCheckFailure="ALL_OLD")
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
+        update = Update().set({"tokens": _number(tokens), "at": _number(at), "blockedUntil": _number(blocked_until),
+                               "version": seen.version + 1})
+        unchanged = Attr("version").eq(seen.version) if seen.version else Attr(PK).not_exists()
+        written = conditional_write(self.client.update_item, TableName=self.table_name, Key=self.key,
+                                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                                    **expression_request(update=update, condition=unchanged))
+        if not written.applied:
             self.collisions += 1  # the refusal carries the item as it is now: no extra read
-            current = error.response.get("Item")
-            self._state = self._state_of(current) if current else None
+            self._state = self._state_of(written.item) if written.item else None
             return False
         self._state = _State(tokens, at, blocked_until, seen.version + 1)
         return True

@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from cwsync.adapters.dynamo_values import (PK, SK, TTL_ATTRIBUTE, format_time, to_attribute_values as _serialize,
-                                          without_keys as _public)
+from cwsync.adapters.dynamo_values import PK, SK, TTL_ATTRIBUTE, Key, format_time, without_keys as _public
 
 REPORT_PK = "RECONCILIATION#LAST"
 SUMMARY_SK = "SUMMARY"
@@ -41,8 +40,7 @@ def load_report(store: Any) -> dict | None:
         return None
     summary = _public(summary)
     differences: list = []
-    for item in store._query(KeyConditionExpression="PK = :pk AND begins_with(SK, :part)", ConsistentRead=True,
-                             ExpressionAttributeValues=_serialize({":pk": REPORT_PK,
-                                                                   ":part": f"PART#{summary['runId']}#"})):
+    for item in store._query(Key(PK).eq(REPORT_PK) & Key(SK).begins_with(f"PART#{summary['runId']}#"),
+                             ConsistentRead=True):
         differences.extend(item.get("differences") or [])
     return {**summary, "differences": differences}

@@ -21,8 +21,6 @@ so that string order is time order; money is Decimal (DynamoDB Number).
 from __future__ import annotations
 
 import logging
-import random
-import time
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -30,9 +28,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cwsync.adapters.dynamo_values import (GSI1, GSI1PK, GSI1SK, KEY_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE,  # noqa: F401
-                                          condition_failed, format_time, from_attribute_values, parse_time,
+                                          Attr, ConditionBase, Key, Update, Written, conditional_write,
+                                          expression_request, format_time, from_attribute_values, parse_time,
                                           to_attribute_values, to_dynamo, to_plain, utc_now, without_keys)
 from cwsync.adapters.store_approvals import ApprovalItems
+from cwsync.adapters.store_batch import get_many
 from cwsync.adapters.store_check import CheckStateItems
 from cwsync.adapters.store_links import LinkItems
 from cwsync.adapters.store_items import AppliedOperation, CustomerLink, ProductLink, SubscriptionLink, TaskItem
@@ -57,10 +57,9 @@ APPROVAL_EXPIRED = ApprovalStatus.EXPIRED
 APPLIED_TTL = timedelta(days=90)  # long enough for any retry of a task
 APPROVAL_TTL_GRACE = timedelta(days=30)  # an expired link still says "expired" for a while
 
-_BATCH_GET_LIMIT = 100
 _INTERNAL = KEY_ATTRIBUTES
 _serialize, _deserialize = to_attribute_values, from_attribute_values
-_public, _condition_failed, _now = without_keys, condition_failed, utc_now
+_public, _now = without_keys, utc_now
 
 
 def _task_key(task_id: str) -> dict:
@@ -128,14 +127,11 @@ class Store(CheckStateItems, ApprovalItems, LinkItems):
         """Put only if no item has this key; False when one exists. ItemRejected when the
         table refuses the item itself (too big, or a value DynamoDB cannot hold)."""
         try:
-            self.client.put_item(TableName=self.table_name, Item=_serialize(item),
-                                 ConditionExpression="attribute_not_exists(PK)")
-            return True
+            return conditional_write(self.client.put_item, TableName=self.table_name, Item=_serialize(item),
+                                     **expression_request(condition=Attr(PK).not_exists())).applied
         except (TypeError, ValueError) as error:
             raise ItemRejected(f"The item cannot be stored: {error}") from None
         except ClientError as error:
-            if _condition_failed(error):
-                return False
             if error.response.get("Error", {}).get("Code") == "ValidationException":
                 raise ItemRejected(f"DynamoDB refused the item: {error.response['Error'].get('Message', '')}") \
                     from None
@@ -144,9 +140,16 @@ class Store(CheckStateItems, ApprovalItems, LinkItems):
     def _put(self, item: Mapping[str, Any]) -> None:
         self.client.put_item(TableName=self.table_name, Item=_serialize(item))
 
-    def _query(self, **kwargs) -> Iterator[dict]:
+    def _update(self, key: Mapping[str, str], update: Update, *, when: ConditionBase | None = None,
+                returns: str = "NONE") -> Written:
+        """Apply `update` to the item at `key` if `when` holds (always, without `when`)."""
+        return conditional_write(self.client.update_item, TableName=self.table_name, Key=_serialize(key),
+                                 ReturnValues=returns, **expression_request(update=update, condition=when))
+
+    def _query(self, key: ConditionBase, **kwargs) -> Iterator[dict]:
+        """Every item of a Query on the key condition `key` (boto3's `Key(...)`), page after page."""
         paginator = self.client.get_paginator("query")
-        for page in paginator.paginate(TableName=self.table_name, **kwargs):
+        for page in paginator.paginate(TableName=self.table_name, **expression_request(key=key), **kwargs):
             for item in page.get("Items", []):
                 yield _deserialize(item)
 
@@ -178,71 +181,40 @@ class Store(CheckStateItems, ApprovalItems, LinkItems):
         """
         status = str(status)
         at = format_time(now or _now())
-        names = {"#status": "status", "#updatedAt": "updatedAt", "#history": "history",
-                 "#reason": "reason", "#g1pk": GSI1PK, "#g1sk": GSI1SK}
-        values: dict[str, Any] = {":status": status, ":at": at, ":reason": reason,
-                                  ":entry": [{"status": status, "at": at, "reason": reason}],
-                                  ":g1pk": f"STATUS#{status}", ":g1sk": f"{at}#{task_id}", ":empty": []}
-        sets = ["#status = :status", "#updatedAt = :at", "#reason = :reason", "#g1pk = :g1pk",
-                "#g1sk = :g1sk", "#history = list_append(if_not_exists(#history, :empty), :entry)"]
-        for index, (name, value) in enumerate(attrs.items()):
-            if name in _INTERNAL or name in ("taskId", "status", "history", "updatedAt", "reason"):
-                raise ValueError(f"update_task cannot set {name!r} directly")
-            names[f"#a{index}"] = name
-            values[f":a{index}"] = value
-            sets.append(f"#a{index} = :a{index}")
-        condition = "attribute_exists(PK)"
+        _check_settable(attrs, "update_task", ("taskId", "status", "history", "updatedAt", "reason"))
+        update = Update().set({"status": status, "updatedAt": at, "reason": reason, **_gsi1(status, at, task_id),
+                               **attrs}).append("history", [{"status": status, "at": at, "reason": reason}])
+        when = Attr(PK).exists()
         if expected_status is not None:
             expected = [expected_status] if isinstance(expected_status, str) else list(expected_status)
-            keys = []
-            for index, value in enumerate(expected):
-                values[f":e{index}"] = str(value)
-                keys.append(f":e{index}")
-            condition += f" AND #status IN ({', '.join(keys)})"
-        try:
-            answer = self.client.update_item(
-                TableName=self.table_name, Key=_serialize(_task_key(task_id)),
-                UpdateExpression="SET " + ", ".join(sets), ConditionExpression=condition,
-                ExpressionAttributeNames=names, ExpressionAttributeValues=_serialize(values),
-                ReturnValues="ALL_NEW")
-        except ClientError as error:
-            if not _condition_failed(error):
-                raise
-            if expected_status is not None and self.get_task(task_id) is not None:
-                return None
-            raise TaskNotFound(f"Task {task_id} does not exist") from None
-        return _public(_deserialize(answer["Attributes"]))
+            when &= Attr("status").is_in([str(value) for value in expected])
+        written = self._update(_task_key(task_id), update, when=when, returns="ALL_NEW")
+        if written.applied:
+            return _public(written.item)
+        if expected_status is not None and self.get_task(task_id) is not None:
+            return None
+        raise TaskNotFound(f"Task {task_id} does not exist")
 
     def set_task_attributes(self, task_id: str, **attrs: Any) -> None:
         """Set attributes of an existing task without a status change (no history entry)."""
         if not attrs:
             return
-        names, values, sets = {}, {}, []
-        for index, (name, value) in enumerate(attrs.items()):
-            if name in _INTERNAL or name in ("taskId", "status", "history", "updatedAt"):
-                raise ValueError(f"set_task_attributes cannot set {name!r}")
-            names[f"#a{index}"] = name
-            values[f":a{index}"] = value
-            sets.append(f"#a{index} = :a{index}")
-        try:
-            self.client.update_item(
-                TableName=self.table_name, Key=_serialize(_task_key(task_id)),
-                UpdateExpression="SET " + ", ".join(sets), ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeNames=names, ExpressionAttributeValues=_serialize(values))
-        except ClientError as error:
-            if _condition_failed(error):
-                raise TaskNotFound(f"Task {task_id} does not exist") from None
-            raise
+        _check_settable(attrs, "set_task_attributes", ("taskId", "status", "history", "updatedAt"))
+        self._update_task(task_id, Update().set(attrs))
+
+    def _update_task(self, task_id: str, update: Update, *, returns: str = "NONE") -> dict:
+        """Apply `update` to an existing task; TaskNotFound when there is none."""
+        written = self._update(_task_key(task_id), update, when=Attr(PK).exists(), returns=returns)
+        if not written.applied:
+            raise TaskNotFound(f"Task {task_id} does not exist")
+        return written.item
 
     def list_tasks(self, status: str | None = None, *, limit: int | None = None) -> list[TaskItem]:
         """Tasks newest first (by last update); one status via GSI1, else every status merged."""
         statuses = [str(status)] if status else list(TASK_STATUSES)
         found: list[dict] = []
         for one in statuses:
-            query = self._query(IndexName=GSI1, KeyConditionExpression="#pk = :pk",
-                                ExpressionAttributeNames={"#pk": GSI1PK},
-                                ExpressionAttributeValues=_serialize({":pk": f"STATUS#{one}"}),
-                                ScanIndexForward=False, **({"Limit": min(limit, 1000)} if limit else {}))
+            query = self._query(Key(GSI1PK).eq(f"STATUS#{one}"), IndexName=GSI1, ScanIndexForward=False, **({"Limit": min(limit, 1000)} if limit else {}))
             for count, item in enumerate(query, 1):
                 found.append(item)
                 if limit and count >= limit:
@@ -254,25 +226,9 @@ class Store(CheckStateItems, ApprovalItems, LinkItems):
 
     def known_tasks(self, task_ids: Iterable[str]) -> dict[str, dict]:
         """Which of these tasks exist: {taskId: {status, workflowStartedAt?}} via BatchGetItem."""
-        ids = list(dict.fromkeys(str(t) for t in task_ids))
-        found: dict[str, dict] = {}
-        for start in range(0, len(ids), _BATCH_GET_LIMIT):
-            keys = [_serialize(_task_key(t)) for t in ids[start:start + _BATCH_GET_LIMIT]]
-            request = {self.table_name: {
-                "Keys": keys, "ConsistentRead": True,
-                "ProjectionExpression": "taskId, #status, workflowStartedAt",
-                "ExpressionAttributeNames": {"#status": "status"}}}
-            attempt = 0
-            while request:
-                answer = self.client.batch_get_item(RequestItems=request)
-                for item in answer.get("Responses", {}).get(self.table_name, []):
-                    task = _deserialize(item)
-                    found[str(task["taskId"])] = task
-                request = answer.get("UnprocessedKeys") or None
-                if request:  # throttled: back off with jitter, as the SDK advises
-                    attempt += 1
-                    time.sleep(min(2.0, 0.05 * 2 ** attempt) * random.random())
-        return found
+        keys = [(_task_key(t)[PK], TASK_SK) for t in dict.fromkeys(str(t) for t in task_ids)]
+        found = get_many(self, keys, attributes=("taskId", "status", "workflowStartedAt"))
+        return {str(task["taskId"]): task for task in found.values()}
 
     # -- links (remembered decisions) --
     def get_customer_link(self, customer_id: str) -> CustomerLink | None:
@@ -316,18 +272,8 @@ class Store(CheckStateItems, ApprovalItems, LinkItems):
     def advance_watermark(self, ts: datetime) -> bool:
         """Move the watermark forward to `ts`; never back (False when it is already at or past)."""
         value = format_time(ts)
-        try:
-            self.client.update_item(
-                TableName=self.table_name, Key=_serialize(WATERMARK_KEY),
-                UpdateExpression="SET #value = :value, #updatedAt = :now",
-                ConditionExpression="attribute_not_exists(#value) OR #value < :value",
-                ExpressionAttributeNames={"#value": "value", "#updatedAt": "updatedAt"},
-                ExpressionAttributeValues=_serialize({":value": value, ":now": format_time(_now())}))
-            return True
-        except ClientError as error:
-            if _condition_failed(error):
-                return False
-            raise
+        return self._update(WATERMARK_KEY, Update().set({"value": value, "updatedAt": format_time(_now())}),
+                            when=Attr("value").not_exists() | Attr("value").lt(value)).applied
 
     # -- applied operations (idempotent writes to ConnectWise) --
     def get_applied(self, task_id: str, key: str) -> AppliedOperation | None:
@@ -346,8 +292,7 @@ class Store(CheckStateItems, ApprovalItems, LinkItems):
     def list_applied(self, task_id: str) -> list[AppliedOperation]:
         """Every applied-operation record of a task, by key."""
         return [_public(item) for item in self._query(
-            KeyConditionExpression="PK = :pk AND begins_with(SK, :op)", ConsistentRead=True,
-            ExpressionAttributeValues=_serialize({":pk": f"TASK#{task_id}", ":op": OP_PREFIX}))]
+            Key(PK).eq(f"TASK#{task_id}") & Key(SK).begins_with(OP_PREFIX), ConsistentRead=True)]
 
     # -- check runs and approvals per task (the operator's dashboard) --
     def record_check(self, at: datetime, source: str, summary: str, counts: Mapping[str, Any],
@@ -371,28 +316,17 @@ class Store(CheckStateItems, ApprovalItems, LinkItems):
 
     def add_task_notification(self, task_id: str, entry: Mapping[str, Any]) -> None:
         """Append {at, subject} to the task's `notifications` (what its page lists as sent)."""
-        try:
-            self.client.update_item(
-                TableName=self.table_name, Key=_serialize(_task_key(task_id)),
-                UpdateExpression="SET #n = list_append(if_not_exists(#n, :empty), :entry)",
-                ConditionExpression="attribute_exists(PK)", ExpressionAttributeNames={"#n": "notifications"},
-                ExpressionAttributeValues=_serialize({":empty": [], ":entry": [dict(entry)]}))
-        except ClientError as error:
-            if _condition_failed(error):
-                raise TaskNotFound(f"Task {task_id} does not exist") from None
-            raise
+        self._update_task(task_id, Update().append("notifications", [dict(entry)]))
 
     # -- attempts (a task's execution started again; re-bound approvals: store_approvals) --
     def next_attempt(self, task_id: str) -> int:
         """Count one more attempt at syncing the task (the first is 1); returns the new number."""
-        try:
-            answer = self.client.update_item(
-                TableName=self.table_name, Key=_serialize(_task_key(task_id)),
-                UpdateExpression="SET #attempt = if_not_exists(#attempt, :one) + :one",
-                ConditionExpression="attribute_exists(PK)", ExpressionAttributeNames={"#attempt": "attempt"},
-                ExpressionAttributeValues=_serialize({":one": 1}), ReturnValues="UPDATED_NEW")
-        except ClientError as error:
-            if _condition_failed(error):
-                raise TaskNotFound(f"Task {task_id} does not exist") from None
-            raise
-        return int(_deserialize(answer["Attributes"])["attempt"])
+        counted = self._update_task(task_id, Update().increment("attempt", missing=1), returns="UPDATED_NEW")
+        return int(counted["attempt"])
+
+
+def _check_settable(attrs: Mapping[str, Any], method: str, own: tuple[str, ...]) -> None:
+    """Table keys and the fields a method sets itself cannot be passed as attributes."""
+    for name in attrs:
+        if name in _INTERNAL or name in own:
+            raise ValueError(f"{method} cannot set {name!r} directly")

@@ -11,11 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from botocore.exceptions import ClientError
-
-from cwsync.adapters.dynamo_values import (PK, SK, TTL_ATTRIBUTE, condition_failed as _condition_failed,
-                                          format_time, from_attribute_values as _deserialize, parse_time,
-                                          to_attribute_values as _serialize, utc_now as _now,
+from cwsync.adapters.dynamo_values import (PK, SK, TTL_ATTRIBUTE, Attr, Update, expression_request, format_time,
+                                          from_attribute_values as _deserialize, parse_time, utc_now as _now,
                                           without_keys as _public)
 from cwsync.adapters.store_items import ApprovalItem
 from cwsync.vocabulary import ApprovalStatus
@@ -27,8 +24,12 @@ APPROVAL_EXPIRED = ApprovalStatus.EXPIRED
 APPROVAL_TTL_GRACE = timedelta(days=30)  # an expired link still says "expired" for a while
 
 
+def _approval_key(approval_id: str) -> dict:
+    return {PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK}
+
+
 class ApprovalItems:
-    """Needs the store's `client`, `table_name`, `_get` and `_put_new`."""
+    """Needs the store's `client`, `table_name`, `_get`, `_put_new` and `_update`."""
 
     client: Any
     table_name: str
@@ -43,87 +44,52 @@ class ApprovalItems:
         expires = approval["expiresAt"]
         expires_at = parse_time(expires) if isinstance(expires, str) else expires
         item = dict(approval)
-        item.update({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK, "approvalId": approval_id,
+        item.update({**_approval_key(approval_id), "approvalId": approval_id,
                      "status": approval.get("status") or APPROVAL_PENDING,
                      "expiresAt": format_time(expires_at), "createdAt": format_time(_now()),
                      TTL_ATTRIBUTE: int((expires_at + APPROVAL_TTL_GRACE).timestamp())})
         return self._put_new(item)
 
     def get_approval(self, approval_id: str) -> ApprovalItem | None:
-        item = self._get({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK})
+        item = self._get(_approval_key(approval_id))
         return _public(item) if item else None
 
     def decide_approval(self, approval_id: str, decision: Mapping[str, Any] | str, *,
                         now: datetime | None = None) -> bool:
         """`pending → decided`, once; False when already decided, expired or unknown."""
         at = format_time(now or _now())
-        try:
-            self.client.update_item(
-                TableName=self.table_name, Key=_serialize({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK}),
-                UpdateExpression="SET #status = :decided, #decision = :decision, #decidedAt = :at",
-                ConditionExpression="attribute_exists(PK) AND #status = :pending AND #expiresAt > :at",
-                ExpressionAttributeNames={"#status": "status", "#decision": "decision",
-                                          "#decidedAt": "decidedAt", "#expiresAt": "expiresAt"},
-                ExpressionAttributeValues=_serialize({":decided": APPROVAL_DECIDED, ":pending": APPROVAL_PENDING,
-                                                      ":decision": decision, ":at": at}))
-            return True
-        except ClientError as error:
-            if _condition_failed(error):
-                return False
-            raise
+        return self._update(_approval_key(approval_id),
+                            Update().set({"status": APPROVAL_DECIDED, "decision": decision, "decidedAt": at}),
+                            when=Attr(PK).exists() & Attr("status").eq(APPROVAL_PENDING) & Attr("expiresAt").gt(at)
+                            ).applied
 
     def settle_decided_approval(self, approval_id: str, status: str) -> bool:
         """After a decision Step Functions did not take: `decided → expired` (the task stopped
         waiting) or `decided → pending` (not delivered; the approver may decide again)."""
         if status not in (APPROVAL_PENDING, APPROVAL_EXPIRED):
             raise ValueError(f"an approval cannot go back to {status!r}")
-        remove = " REMOVE #decision, #decidedAt" if status == APPROVAL_PENDING else ""
-        try:
-            self.client.update_item(
-                TableName=self.table_name, Key=_serialize({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK}),
-                UpdateExpression="SET #status = :status" + remove,
-                ConditionExpression="#status = :decided",
-                ExpressionAttributeNames={"#status": "status",
-                                          **({"#decision": "decision", "#decidedAt": "decidedAt"} if remove else {})},
-                ExpressionAttributeValues=_serialize({":status": status, ":decided": APPROVAL_DECIDED}))
-            return True
-        except ClientError as error:
-            if _condition_failed(error):
-                return False
-            raise
+        update = Update().set({"status": status})
+        if status == APPROVAL_PENDING:
+            update.remove("decision", "decidedAt")
+        return self._update(_approval_key(approval_id), update, when=Attr("status").eq(APPROVAL_DECIDED)).applied
 
     def rebind_approval(self, approval_id: str, token: str, *, execution_name: str | None = None) -> bool:
         """Point an open approval (pending, or decided with the decision not yet taken by an
         execution) at a new task token and execution; False when it is neither."""
-        try:
-            self.client.update_item(
-                TableName=self.table_name, Key=_serialize({PK: f"APPROVAL#{approval_id}", SK: APPROVAL_SK}),
-                UpdateExpression="SET #token = :token, #reboundAt = :at, #execution = :execution",
-                ConditionExpression="#status IN (:pending, :decided)",
-                ExpressionAttributeNames={"#status": "status", "#token": "token", "#reboundAt": "reboundAt",
-                                          "#execution": "executionName"},
-                ExpressionAttributeValues=_serialize({":token": token, ":pending": APPROVAL_PENDING,
-                                                      ":decided": APPROVAL_DECIDED, ":at": format_time(_now()),
-                                                      ":execution": execution_name}))
-            return True
-        except ClientError as error:
-            if _condition_failed(error):
-                return False
-            raise
+        return self._update(_approval_key(approval_id),
+                            Update().set({"token": token, "reboundAt": format_time(_now()),
+                                          "executionName": execution_name}),
+                            when=Attr("status").is_in([APPROVAL_PENDING, APPROVAL_DECIDED])).applied
 
     def list_approvals(self, *, task_id: str | None = None, status: str | None = None) -> list[dict]:
         """Approval items, newest first (a filtered scan: approvals are few and expire by TTL)."""
-        names, values = {"#pk": PK}, {":p": "APPROVAL#"}
-        expression = "begins_with(#pk, :p)"
+        wanted = Attr(PK).begins_with("APPROVAL#")
         if task_id is not None:
-            names["#task"], values[":t"] = "taskId", str(task_id)
-            expression += " AND #task = :t"
+            wanted &= Attr("taskId").eq(str(task_id))
         if status is not None:
-            names["#status"], values[":s"] = "status", status
-            expression += " AND #status = :s"
+            wanted &= Attr("status").eq(status)
         found: list[dict] = []
-        kwargs = {"TableName": self.table_name, "FilterExpression": expression,
-                  "ExpressionAttributeNames": names, "ExpressionAttributeValues": _serialize(values)}
+        kwargs = {"TableName": self.table_name, **expression_request(filter=wanted)}
         while True:
             answer = self.client.scan(**kwargs)
             found.extend(_public(_deserialize(item)) for item in answer.get("Items", []))

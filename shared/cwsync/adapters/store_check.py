@@ -13,19 +13,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from cwsync.adapters.dynamo_values import (PK, SK, Attr, Key, conditional_write, expression_request,
+                                          from_attribute_values, to_attribute_values, without_keys)
 
 CHECK_PK = "WATERMARK"
 WATERMARK_SK = "ORDERS"
 CHECKPOINT_SK = "CHECKPOINT"
-_CHECKPOINT_KEY = {"PK": CHECK_PK, "SK": CHECKPOINT_SK}
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _plain(values: Mapping[str, Any]) -> dict:
-    return {k: _serializer.serialize(v) for k, v in values.items()}
+_CHECKPOINT_KEY = {PK: CHECK_PK, SK: CHECKPOINT_SK}
 
 
 class CheckStateItems:
@@ -36,30 +30,23 @@ class CheckStateItems:
 
     def check_state(self) -> tuple[str | None, dict | None]:
         """(watermark as stored, checkpoint or None), read together in one consistent Query."""
-        answer = self.client.query(
-            TableName=self.table_name, KeyConditionExpression="PK = :pk", ConsistentRead=True,
-            ExpressionAttributeValues=_plain({":pk": CHECK_PK}))
+        answer = self.client.query(TableName=self.table_name, ConsistentRead=True,
+                                   **expression_request(key=Key(PK).eq(CHECK_PK)))
         watermark, checkpoint = None, None
         for raw in answer.get("Items", []):
-            item = {k: _deserializer.deserialize(v) for k, v in raw.items()}
-            if item.get("SK") == WATERMARK_SK:
+            item = from_attribute_values(raw)
+            if item.get(SK) == WATERMARK_SK:
                 watermark = item.get("value") or None
-            elif item.get("SK") == CHECKPOINT_SK:
-                checkpoint = {k: v for k, v in item.items() if k not in ("PK", "SK")}
+            elif item.get(SK) == CHECKPOINT_SK:
+                checkpoint = without_keys(item)
         return watermark, checkpoint
 
     def save_checkpoint(self, checkpoint: Mapping[str, Any]) -> None:
         """Write where this run stopped (replaces an older checkpoint of the same window)."""
-        self.client.put_item(TableName=self.table_name, Item=_plain({**checkpoint, **_CHECKPOINT_KEY}))
+        self.client.put_item(TableName=self.table_name, Item=to_attribute_values({**checkpoint, **_CHECKPOINT_KEY}))
 
     def clear_checkpoint(self, window_to: str) -> bool:
         """Delete the checkpoint of the window ending at `window_to`; False if it is gone or another's."""
-        try:
-            self.client.delete_item(TableName=self.table_name, Key=_plain(_CHECKPOINT_KEY),
-                                    ConditionExpression="windowTo = :to",
-                                    ExpressionAttributeValues=_plain({":to": window_to}))
-            return True
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
+        return conditional_write(self.client.delete_item, TableName=self.table_name,
+                                 Key=to_attribute_values(_CHECKPOINT_KEY),
+                                 **expression_request(condition=Attr("windowTo").eq(window_to))).applied

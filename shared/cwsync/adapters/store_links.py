@@ -21,9 +21,9 @@ from typing import Any, Iterator
 
 from botocore.exceptions import ClientError
 
-from cwsync.adapters.dynamo_values import (PK, SK, format_time, from_attribute_values as _deserialize,
-                                          to_attribute_values as _serialize, utc_now as _now,
-                                          without_keys as _public)
+from cwsync.adapters.dynamo_values import (PK, SK, Attr, Key, Update, expression_request, format_time,
+                                          from_attribute_values as _deserialize, to_attribute_values as _serialize,
+                                          utc_now as _now, without_keys as _public)
 from cwsync.vocabulary import LinkAction, LinkKind
 
 LINK_KEYS = {  # kind -> (PK prefix, SK)
@@ -41,6 +41,11 @@ def link_key(kind: str, key: str) -> dict:
     return {PK: f"{prefix}{key}", SK: sort}
 
 
+def _still(linked_at: str | None):
+    """The link exists and is still the one made at `linked_at` (the one the person saw)."""
+    return Attr(PK).exists() & Attr("linkedAt").eq(linked_at)
+
+
 def _kind_of(item: dict) -> tuple[LinkKind, str] | None:
     for kind, (prefix, sort) in LINK_KEYS.items():
         if item.get(SK) == sort and str(item.get(PK, "")).startswith(prefix):
@@ -49,7 +54,7 @@ def _kind_of(item: dict) -> tuple[LinkKind, str] | None:
 
 
 class LinkItems:
-    """Needs the store's `client`, `table_name` and `_get`."""
+    """Needs the store's `client`, `table_name`, `_get` and `_update`."""
 
     client: Any
     table_name: str
@@ -69,10 +74,9 @@ class LinkItems:
 
     def _scan_links(self) -> Iterator[dict]:
         paginator = self.client.get_paginator("scan")
-        values = {":link": {"S": "LINK"}, ":agreement": {"S": "AGREEMENT"}}
+        links = Attr(SK).eq("LINK") | Attr(SK).eq("AGREEMENT")
         for page in paginator.paginate(TableName=self.table_name, ConsistentRead=True,
-                                       FilterExpression="SK = :link OR SK = :agreement",
-                                       ExpressionAttributeValues=values):
+                                       **expression_request(filter=links)):
             for item in page.get("Items", []):
                 yield _deserialize(item)
 
@@ -92,11 +96,8 @@ class LinkItems:
         at, key_item, link = self._current(kind, key, linked_at, now)
         if link is None:
             return None
-        update = {"Update": {
-            "TableName": self.table_name, "Key": _serialize(key_item),
-            "UpdateExpression": "SET reviewedBy = :who, reviewedAt = :at",
-            "ConditionExpression": "attribute_exists(PK) AND linkedAt = :linked",
-            "ExpressionAttributeValues": _serialize({":who": who, ":at": at, ":linked": link.get("linkedAt")})}}
+        update = {"Update": {"TableName": self.table_name, "Key": _serialize(key_item), **expression_request(
+            update=Update().set({"reviewedBy": who, "reviewedAt": at}), condition=_still(link.get("linkedAt")))}}
         entry = self._audit_entry(kind, key, LinkAction.CONFIRM, who, None, link, at)
         if not self._transact([update, entry]):
             return None
@@ -109,10 +110,8 @@ class LinkItems:
         at, key_item, link = self._current(kind, key, linked_at, now)
         if link is None:
             return None
-        delete = {"Delete": {
-            "TableName": self.table_name, "Key": _serialize(key_item),
-            "ConditionExpression": "attribute_exists(PK) AND linkedAt = :linked",
-            "ExpressionAttributeValues": _serialize({":linked": link.get("linkedAt")})}}
+        delete = {"Delete": {"TableName": self.table_name, "Key": _serialize(key_item),
+                             **expression_request(condition=_still(link.get("linkedAt")))}}
         marker = {"Put": {"TableName": self.table_name, "Item": _serialize({
             PK: key_item[PK], SK: UNDONE_SK, "kind": str(kind), "key": str(key), "by": who, "at": at,
             "reason": reason, "link": _public(link)})}}
@@ -127,18 +126,9 @@ class LinkItems:
         `linkedAt`); False when it was undone or made again meanwhile (then nothing is written)."""
         if not catalogItem or linked_at is None:
             return False
-        try:
-            self.client.update_item(
-                TableName=self.table_name, Key=_serialize(link_key(LinkKind.PRODUCT, mpn)),
-                UpdateExpression="SET catalogItem = :item, snapshotAt = :taken",
-                ConditionExpression="attribute_exists(PK) AND linkedAt = :linked",
-                ExpressionAttributeValues=_serialize({":item": catalogItem, ":taken": snapshotAt,
-                                                      ":linked": linked_at}))
-            return True
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._update(link_key(LinkKind.PRODUCT, mpn),
+                            Update().set({"catalogItem": catalogItem, "snapshotAt": snapshotAt}),
+                            when=_still(linked_at)).applied
 
     def _current(self, kind: str, key: str, linked_at: str | None,
                  now: datetime | None) -> tuple[str, dict, dict | None]:
@@ -151,9 +141,8 @@ class LinkItems:
 
     def link_audit(self, *, limit: int = AUDIT_LIMIT) -> list[dict]:
         """The latest Confirm and Undo entries, newest first: {kind, key, action, by, at, reason, link}."""
-        answer = self.client.query(TableName=self.table_name, KeyConditionExpression="PK = :pk",
-                                   ExpressionAttributeValues=_serialize({":pk": AUDIT_PK}),
-                                   ScanIndexForward=False, Limit=limit, ConsistentRead=True)
+        answer = self.client.query(TableName=self.table_name, ScanIndexForward=False, Limit=limit, ConsistentRead=True,
+                                   **expression_request(key=Key(PK).eq(AUDIT_PK)))
         return [_public(_deserialize(item)) for item in answer.get("Items", [])]
 
     def _audit_entry(self, kind: str, key: str, action: str, who: str, reason: str | None, link: dict,
@@ -161,7 +150,7 @@ class LinkItems:
         item = {PK: AUDIT_PK, SK: f"{at}#{kind}#{key}#{uuid.uuid4().hex[:8]}", "kind": str(kind), "key": str(key),
                 "action": str(action), "by": who, "at": at, "reason": reason, "link": _public(link)}
         return {"Put": {"TableName": self.table_name, "Item": _serialize(item),
-                        "ConditionExpression": "attribute_not_exists(PK)"}}
+                        **expression_request(condition=Attr(PK).not_exists())}}
 
     def _transact(self, items: list[dict]) -> bool:
         try:
