@@ -9,5 +9,6 @@ from fakes.connectwise import FakeConnectWise
 from fakes.marketplace import FakeMarketplace
 from fakes.notifier import FakeNotifier
 from fakes.store import FakeStore
+from fakes.workflow import FakeWorkflow
 
-__all__ = ["FakeConnectWise", "FakeMarketplace", "FakeNotifier", "FakeStore"]
+__all__ = ["FakeConnectWise", "FakeMarketplace", "FakeNotifier", "FakeStore", "FakeWorkflow"]

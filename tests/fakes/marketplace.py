@@ -1,5 +1,16 @@
-"""MarketplacePort in memory: customers and order details by id."""
+"""MarketplacePort in memory: customers, subscriptions and orders by id.
+
+`orders()` lists like the SimpleAPI: newest first within the creation window, page after page
+(each page is one call), each entry without its `products` and `details` (only `order()` gives
+those). `failing[order_id]` makes `order()` raise that error instead.
+"""
 from __future__ import annotations
+
+from datetime import datetime
+
+
+def _iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class FakeMarketplace:
@@ -7,7 +18,21 @@ class FakeMarketplace:
         self.customers = {c["id"]: c for c in customers}
         self.details = {o["id"]: o for o in orders}
         self.subscription_list = list(subscriptions)
+        self.failing: dict[str, Exception] = {}
         self.calls: list[tuple[str, str]] = []
+
+    def add(self, detail: dict) -> None:
+        self.details[detail["id"]] = detail
+
+    @property
+    def detail_calls(self) -> list[str]:
+        """The order ids `order()` was asked for, in order."""
+        return [order_id for kind, order_id in self.calls if kind == "order"]
+
+    @property
+    def list_calls(self) -> int:
+        """How many pages `orders()` listed."""
+        return sum(1 for kind, _ in self.calls if kind == "orders")
 
     def customer(self, customer_id):
         self.calls.append(("customer", customer_id))
@@ -15,13 +40,24 @@ class FakeMarketplace:
 
     def order(self, order_id):
         self.calls.append(("order", order_id))
+        if order_id in self.failing:
+            raise self.failing[order_id]
         if order_id not in self.details:
             raise AssertionError(f"order {order_id} was not expected to be read (it is stored with the task)")
         return self.details[order_id]
 
     def orders(self, created_from=None, created_to=None, status=None, page_size=500, offset=0):
-        self.calls.append(("orders", ""))
-        yield from list(self.details.values())[offset:]
+        chosen = sorted((o for o in self.details.values()
+                         if (created_from is None or str(o.get("creationDate") or "") >= _iso(created_from))
+                         and (created_to is None or str(o.get("creationDate") or "") <= _iso(created_to))),
+                        key=lambda o: str(o.get("creationDate") or ""), reverse=True)
+        while True:
+            self.calls.append(("orders", ""))
+            for item in chosen[offset:offset + page_size]:
+                yield {k: v for k, v in item.items() if k not in ("products", "details")}
+            offset += page_size
+            if offset >= len(chosen):
+                return
 
     def subscription(self, subscription_id):
         self.calls.append(("subscription", subscription_id))

@@ -13,7 +13,7 @@ from cwsync.adapters.marketplace import MarketplaceClient
 from cwsync.adapters.notify import Notifier
 from cwsync.adapters.stepfunctions import SyncTaskWorkflow, TaskResumer
 from cwsync.adapters.store import Store
-from fakes import FakeConnectWise, FakeMarketplace, FakeNotifier, FakeStore
+from fakes import FakeConnectWise, FakeMarketplace, FakeNotifier, FakeStore, FakeWorkflow
 
 REPO = Path(__file__).resolve().parents[2]
 LIBRARY = REPO / "shared" / "cwsync"
@@ -51,6 +51,7 @@ def test_the_import_check_sees_an_import_inside_a_function(tmp_path):
     (ports.StorePort, Store), (ports.ConnectWisePort, ConnectWiseClient), (ports.MarketplacePort, MarketplaceClient),
     (ports.NotifierPort, Notifier), (ports.WorkflowPort, SyncTaskWorkflow), (ports.TaskResumerPort, TaskResumer),
     (ports.StorePort, FakeStore), (ports.MarketplacePort, FakeMarketplace), (ports.NotifierPort, FakeNotifier),
+    (ports.WorkflowPort, FakeWorkflow),
 ])
 def test_each_adapter_and_fake_has_every_method_of_its_port(port, implementation):
     wanted = [name for name, value in vars(port).items() if callable(value) and not name.startswith("_")]

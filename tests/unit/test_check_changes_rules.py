@@ -1,15 +1,15 @@
-"""check_changes against an in-memory marketplace and the real store on moto (in process)."""
+"""check_changes on the in-memory fakes (`tests/fakes`): which orders become tasks, what the
+watermark does, and what each run reads again. The same on moto and over HTTP: tests/integration/test_check_changes.py."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
 
-from cwsync.adapters.store import Store
 from cwsync.errors import ExternalApiError, TransientError
 from cwsync.services.check_changes import check_changes
+from fakes import FakeMarketplace, FakeStore, FakeWorkflow
 
 NOW = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -34,54 +34,10 @@ def order(number: int, created: datetime, *, status="completed", kind="sales", *
     return detail
 
 
-class FakeMarketplace:
-    """Newest-first offset paging like the SimpleAPI; counts list and detail calls."""
-
-    def __init__(self, orders=()):
-        self.details = {o["id"]: o for o in orders}
-        self.list_calls = 0
-        self.detail_calls: list[str] = []
-        self.failing: dict[str, Exception] = {}
-
-    def add(self, detail: dict) -> None:
-        self.details[detail["id"]] = detail
-
-    def orders(self, created_from=None, created_to=None, status=None, page_size=500):
-        chosen = sorted((o for o in self.details.values()
-                         if (created_from is None or o["creationDate"] >= iso(created_from))
-                         and (created_to is None or o["creationDate"] <= iso(created_to))),
-                        key=lambda o: o["creationDate"], reverse=True)
-        offset = 0
-        while True:
-            self.list_calls += 1
-            page = chosen[offset:offset + page_size]
-            for item in page:
-                yield {k: v for k, v in item.items() if k not in ("products", "details")}
-            offset += page_size
-            if offset >= len(chosen):
-                return
-
-    def order(self, order_id):
-        self.detail_calls.append(order_id)
-        if order_id in self.failing:
-            raise self.failing[order_id]
-        return self.details[order_id]
-
-
-@dataclass
-class Workflow:
-    started: list
-
-    def start(self, task_id):
-        self.started.append(task_id)
-        return True
-
-
 @pytest.fixture
-def deps(dynamodb):
-    (table,) = dynamodb.list_tables()["TableNames"]
-    return SimpleNamespace(store=Store(table, client=dynamodb), marketplace=FakeMarketplace(),
-                           workflow=Workflow([]),
+def deps():
+    return SimpleNamespace(store=FakeStore(), marketplace=FakeMarketplace(),
+                           workflow=FakeWorkflow(),
                            settings=SimpleNamespace(first_run_lookback_days=30, overlap_minutes=30))
 
 
@@ -215,7 +171,7 @@ class ListingMarketplace(FakeMarketplace):
     """A listing that may hold two different orders under one id (as a faulty marketplace might)."""
 
     def __init__(self, listed):
-        super().__init__(listed)
+        super().__init__(orders=listed)
         self.listed = listed
 
     def orders(self, created_from=None, created_to=None, status=None, page_size=500):

@@ -1,4 +1,5 @@
-"""The ConnectWise request budget shared through the table: never more than the limit in any
+"""The ConnectWise request budget shared through the table (moto DynamoDB: the conditional version
+update is what makes it shared): never more than the limit in any
 minute, whoever takes the tokens; a refusal makes everyone wait. Time is a fake clock that
 moves only when a caller sleeps, so the checks are exact and take no real time."""
 from __future__ import annotations
