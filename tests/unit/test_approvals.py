@@ -285,3 +285,76 @@ def test_the_json_view_never_contains_the_token():
     assert "token" not in view and "SECRET-TOKEN" not in repr(view)
     assert view["options"][1] == {"id": "18", "label": "Old Green Lane", "eligible": False,
                                   "reason": "Company is inactive"}
+
+
+# --- the API's request bodies (API Gateway may hand them over base64-encoded) ----------------
+
+def api_post(body: str, *, content_type: str, accept: str, base64_encoded: bool = True):
+    """(status, text, the approval afterwards) of one POST to the approvals API on the fakes."""
+    from types import SimpleNamespace
+
+    from cwsync.approvals_api import create_app
+    from fakes import FakeStore
+
+    store = FakeStore(clock=lambda: NOW)
+    store.put_approval(approval())
+    deps = SimpleNamespace(store=store, signing_key=KEY, now=lambda: NOW,
+                           settings=SimpleNamespace(approvals_base_url=None))
+    query = {"exp": str(LATER), "sig": sign(KEY, "abc123", LATER)}
+    event = {"version": "2.0", "routeKey": "POST /approvals/{id}", "rawPath": "/approvals/abc123",
+             "rawQueryString": f"exp={query['exp']}&sig={query['sig']}", "queryStringParameters": query,
+             "headers": {"host": "approvals.example", "content-type": content_type, "accept": accept},
+             "pathParameters": {"id": "abc123"},
+             "requestContext": {"http": {"method": "POST", "path": "/approvals/abc123", "protocol": "HTTP/1.1",
+                                         "sourceIp": "127.0.0.1", "userAgent": "pytest"},
+                                "requestId": "r", "routeKey": "POST /approvals/{id}", "stage": "$default"},
+             "body": body, "isBase64Encoded": base64_encoded}
+    answer = create_app(lambda: deps).resolve(event, None)
+    return answer["statusCode"], answer["body"], store.get_approval("abc123")
+
+
+UNREADABLE = "The request body could not be read: send it as UTF-8 text (a form or JSON)."
+INTERNALS = re.compile(r"Traceback|codec|binascii|Incorrect padding|Error\b|Exception|decode|0xff|line \d+")
+
+
+def shows_internals(text: str) -> bool:
+    """Python's own words in what the approver is shown (a page's style sheet aside)."""
+    return bool(INTERNALS.search(re.sub(r"<style.*?</style>", "", text, flags=re.S)))
+
+
+@pytest.mark.parametrize("body", ["abc", "Y", "YWJjZA", "ZGVjaXNpb249YXBwcm92ZQ"], ids=["3 chars", "1 char",
+                                                                                        "6 chars", "cut short"])
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "application/json"])
+@pytest.mark.parametrize("accept", ["application/json", "text/html"])
+def test_a_base64_body_with_bad_padding_is_refused_with_400_and_a_plain_message(body, content_type, accept):
+    status, text, stored = api_post(body, content_type=content_type, accept=accept)
+    assert status == 400 and UNREADABLE in text
+    assert not shows_internals(text), text
+    assert stored["status"] == "pending" and "decision" not in stored
+
+
+@pytest.mark.parametrize("body", ["/w==", "////", "gICA"], ids=["0xff", "0xff 0xff 0xff", "0x80 0x80 0x80"])
+def test_a_base64_body_that_is_not_utf8_text_is_refused_with_400_and_a_plain_message(body):
+    status, text, stored = api_post(body, content_type="application/x-www-form-urlencoded", accept="application/json")
+    assert status == 400 and UNREADABLE in text
+    assert not shows_internals(text), text
+    assert stored["status"] == "pending"
+
+
+@pytest.mark.parametrize("body", ["!!!!", "====", "YWJj!", "%%%", "ZGVjaXNpb249YXBwcm92ZQ==\x00"])
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "application/json"])
+def test_a_body_that_is_not_base64_at_all_is_refused_with_400_and_decides_nothing(body, content_type):
+    status, text, stored = api_post(body, content_type=content_type, accept="application/json")
+    assert status == 400, text
+    assert not shows_internals(text), text
+    assert stored["status"] == "pending" and "decision" not in stored
+
+
+def test_a_well_encoded_body_reaches_the_decision_rules():
+    import base64
+
+    encoded = base64.b64encode(b"decision=approve&choice=18").decode("ascii")  # an ineligible choice
+    status, text, stored = api_post(encoded, content_type="application/x-www-form-urlencoded",
+                                    accept="application/json")
+    assert status == 400 and "Company is inactive" in text and UNREADABLE not in text
+    assert stored["status"] == "pending"
