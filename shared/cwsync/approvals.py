@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 
 from cwsync.dates import parse_datetime
 from cwsync.errors import ApprovalRejected, CwsyncError
+from cwsync.observability import logger
 from cwsync.vocabulary import (ACTION_LABELS, APPROVAL_KIND_LABELS as KIND_LABELS, EDITABLE_FIELDS, NUMERIC_FIELDS,
                                ApprovalKind, ApprovalStatus, DecidedBy, Decision, OptionId)
 
@@ -38,6 +39,18 @@ class ApprovalError(CwsyncError):
         super().__init__(message)
         if title:
             self.title = title
+
+
+class ServerFailure(ApprovalError):
+    status = 500
+    title = "Something went wrong"
+
+
+def unexpected_failure(where: str, error: Exception, consequence: str) -> ServerFailure:
+    """The answer to an error no handler expected: logged by its type only (its text may hold
+    anything, even a secret), and shown as a plain sentence saying `consequence`."""
+    logger.error(f"{where} failed", extra={"error": type(error).__name__})
+    return ServerFailure(f"Something went wrong on our side; {consequence}. Try again in a minute.")
 
 
 class BadRequest(ApprovalError):

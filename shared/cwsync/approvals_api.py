@@ -18,9 +18,9 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cwsync.approvals import (AlreadyDecided, ApprovalError, ApprovalNotFound, BadRequest, InvalidEdits, LinkExpired,
-                              approval_url,
-                              effective_status, expires_epoch, form_to_body, parse_decision, public_view,
-                              pass_on_decision, render_approval_page, render_message_page, verify_link)
+                              approval_url, effective_status, expires_epoch, form_to_body, parse_decision,
+                              pass_on_decision, public_view, render_approval_page, render_message_page,
+                              unexpected_failure, verify_link)
 from cwsync.config import plausibility_limits
 from cwsync.observability import logger
 from cwsync.errors import TaskNotWaiting, TransientError
@@ -120,11 +120,7 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response:
-        logger.error("Approvals API failed", extra={"error": type(error).__name__})
-        failure = ApprovalError("Something went wrong on our side; nothing was decided. Try again in a minute.",
-                                title="Something went wrong")
-        failure.status = 500
-        return _error(app, failure)
+        return _error(app, unexpected_failure("Approvals API", error, "nothing was decided"))
 
     return app
 

@@ -26,7 +26,8 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from cwsync.approvals import ApprovalError, BadRequest, LinkForged, approval_url, expires_epoch, render_page
+from cwsync.approvals import (ApprovalError, BadRequest, LinkForged, approval_url, expires_epoch, render_page,
+                              unexpected_failure)
 from cwsync.observability import logger
 from cwsync.services import operator
 from cwsync.vocabulary import ApprovalStatus, LinkAction
@@ -90,8 +91,7 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
         view = operator.dashboard_view(deps, status=status, search=(query.get("q") or "").strip()[:100] or None)
         for row in view["rows"]:
             row["approvalLink"] = _approval_link(deps, row.get("approvalId"))
-        return _html(200, _render("dashboard.html", view=view, who=who, sign_out=deps.settings.operator_access != "loopback", form_token=_form_token(deps, who),
-                                  notice=DONE_MESSAGES.get(query.get("done") or "")))
+        return _page("dashboard.html", deps, who, query, view=view)
 
     @app.get("/tasks/<task_id>")
     def task_page(task_id: str) -> Response:
@@ -108,17 +108,13 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
         from cwsync.services.links import task_links
 
         view["links"] = task_links(deps, view["task"])
-        query = app.current_event.query_string_parameters or {}
-        return _html(200, _render("task.html", view=view, who=who, sign_out=deps.settings.operator_access != "loopback", form_token=_form_token(deps, who),
-                                  notice=DONE_MESSAGES.get(query.get("done") or "")))
+        return _page("task.html", deps, who, app.current_event.query_string_parameters or {}, view=view)
 
     @app.post("/check")
     def check() -> Response:
         from cwsync.services.check_runs import request_check
 
-        deps = get_deps()
-        who = _operator(app, deps)
-        _check_form(app, deps, who)
+        deps, who, _ = _posted(app, get_deps)
         request_check(deps, who)
         return _redirect("/?" + urlencode({"done": "check"}))
 
@@ -144,14 +140,11 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
                     "at": report.get("at"), "problems": report.get("problems") or []}
             return Response(200, "application/json", json.dumps(body, default=str), headers={
                 **SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="cwsync-reconciliation.json"'})
-        return _html(200, _render("reconciliation.html", view=view, who=who, sign_out=deps.settings.operator_access != "loopback", form_token=_form_token(deps, who),
-                                  notice=DONE_MESSAGES.get(query.get("done") or "")))
+        return _page("reconciliation.html", deps, who, query, view=view)
 
     @app.post("/reconcile")
     def reconcile_now() -> Response:
-        deps = get_deps()
-        who = _operator(app, deps)
-        _check_form(app, deps, who)
+        deps, who, _ = _posted(app, get_deps)
         deps.reconcile_trigger.invoke_async({"source": "cwsync.dashboard", "requestedBy": who})
         return _redirect("/reconciliation?" + urlencode({"done": "reconciliation"}))
 
@@ -164,16 +157,13 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
         query = app.current_event.query_string_parameters or {}
         view = links_view(deps, kind=query.get("kind") or None, automatic_only=query.get("automatic") == "1",
                           search=(query.get("q") or "").strip()[:100] or None)
-        return _html(200, _render("links.html", view=view, who=who, form_token=_form_token(deps, who),
-                                  notice=DONE_MESSAGES.get(query.get("done") or "")))
+        return _page("links.html", deps, who, query, view=view)
 
     @app.post("/links")
     def link_action() -> Response:
         from cwsync.services import links
 
-        deps = get_deps()
-        who = _operator(app, deps)
-        form = _check_form(app, deps, who)
+        deps, who, form = _posted(app, get_deps)
         action, kind, key = form.get("action"), form.get("kind") or "", form.get("key") or ""
         try:
             if action == LinkAction.CONFIRM:
@@ -190,9 +180,7 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
 
     @app.post("/tasks/<task_id>")
     def act(task_id: str) -> Response:
-        deps = get_deps()
-        who = _operator(app, deps)
-        form = _check_form(app, deps, who)
+        deps, who, form = _posted(app, get_deps)
         action = form.get("action")
         if action not in ACTIONS:
             raise BadRequest("Choose one of the task's buttons.", title="Unknown action")
@@ -225,11 +213,7 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response:
-        logger.error("Dashboard failed", extra={"error": type(error).__name__})
-        failure = ApprovalError("Something went wrong on our side; nothing was changed. Try again in a minute.",
-                                title="Something went wrong")
-        failure.status = 500
-        return _error(failure)
+        return _error(unexpected_failure("Dashboard", error, "nothing was changed"))
 
     return app
 
@@ -265,6 +249,13 @@ def _form_token(deps, who: str, *, expires: int | None = None) -> str:
     message = b"\n".join([FORM_TOKEN_CONTEXT, who.encode("utf-8"), str(expires).encode()])
     digest = hmac.new(deps.signing_key, message, hashlib.sha256).digest()
     return f"{expires}.{base64.urlsafe_b64encode(digest).rstrip(b'=').decode('ascii')}"
+
+
+def _posted(app: APIGatewayHttpResolver, get_deps: Callable[[], Any]) -> tuple[Any, str, dict]:
+    """(deps, operator, form) of a POST from the dashboard's own pages by a signed-in operator."""
+    deps = get_deps()
+    who = _operator(app, deps)
+    return deps, who, _check_form(app, deps, who)
 
 
 def _check_form(app: APIGatewayHttpResolver, deps, who: str) -> dict:
@@ -312,6 +303,13 @@ def _approval_link(deps, approval_id: Any) -> str | None:
 
 def _render(template: str, **values: Any) -> str:
     return render_page(template, **values)
+
+
+def _page(template: str, deps, who: str, query: dict, **values: Any) -> Response:
+    """A dashboard page for `who`: its forms carry their token, and `?done=` shows what was just done."""
+    return _html(200, _render(template, who=who, sign_out=deps.settings.operator_access != "loopback",
+                              form_token=_form_token(deps, who), notice=DONE_MESSAGES.get(query.get("done") or ""),
+                              **values))
 
 
 def _html(status: int, body: str) -> Response:

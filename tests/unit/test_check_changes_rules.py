@@ -200,3 +200,18 @@ def test_an_order_with_an_implausible_value_is_an_invalid_task_naming_the_field(
     task = deps.store.get_task("ORD-1")
     assert task["status"] == "invalid" and "provisioningDate 1970-01-01" in task["reason"]
     assert deps.store.get_task("ORD-2")["status"] == "new"
+
+
+def test_the_summary_names_every_kind_of_outcome_in_a_fixed_order():
+    from cwsync.services.check_result import CheckResult
+
+    result = CheckResult(NOW - timedelta(days=1), NOW, None, listed=12, new_tasks=["A"], pending=["B", "C"],
+                         invalid=["D"], ignored=["E"], already_known=["F", "G"], deferred=["H"], restarted=["I", "J"],
+                         not_started=["K"], unreadable=3, stopped_at=40)
+    assert result.summary() == (
+        "Checked 12 orders created since 2026-01-31 12:00 UTC: 1 new task, 2 not completed yet (read again next run), "
+        "1 invalid (see the task for the reason), 1 ignored, 2 already known, 1 could not be read now (tried again "
+        "next run), 2 earlier tasks started, 1 not started (retried next run), 3 unreadable list entries skipped, "
+        "stopped near the time limit after 40 listed orders (the next run goes on from there).")
+    assert CheckResult(NOW - timedelta(days=1), NOW, None, listed=1).summary() == (
+        "Checked 1 order created since 2026-01-31 12:00 UTC: 0 new tasks.")

@@ -37,10 +37,17 @@ def info(kind: str, record_id: int, **links: str) -> dict:
             f"{kind}_href": f"{SITE}/{links.pop('path', kind)}/{record_id}", **links}
 
 
-def ref_info(record: dict, key: str, path: str) -> None:
-    """References carry an `_info` with the link to what they point at."""
-    if isinstance(record.get(key), dict) and "id" in record[key]:
-        record[key]["_info"] = {f"{key}_href": f"{SITE}/{path}/{record[key]['id']}"}
+def ref_info(record: dict, **paths: str) -> None:
+    """References carry an `_info` with the link to what they point at (`key=path` per reference)."""
+    for key, path in paths.items():
+        if isinstance(record.get(key), dict) and "id" in record[key]:
+            record[key]["_info"] = {f"{key}_href": f"{SITE}/{path}/{record[key]['id']}"}
+
+
+def custom_field(field_id: int, caption: str, kind: str = "Text", **value) -> dict:
+    """A custom field as the tenant defines it (`value=` when one is filled in)."""
+    return {"id": field_id, "caption": caption, "type": kind, "entryMethod": "EntryField", "numberOfDecimals": 0,
+            **value}
 
 
 def dress_company(record: dict) -> dict:
@@ -51,13 +58,11 @@ def dress_company(record: dict) -> dict:
         timeZoneSetup={"id": 1, "name": "US Eastern"}, invoiceDeliveryMethod={"id": 1, "name": "Email"},
         invoiceToEmailAddress="billing@example.com", unsubscribeFlag=False, mobileGuid="3f8b9e0a-2c1d-4f5e-9a7b-1c2d3e4f5a6b",
         dateAcquired="2019-04-01T00:00:00Z", annualRevenue=0.0, numberOfEmployees=0,
-        customFields=[{"id": 4, "caption": "Marketplace ID", "type": "Text", "entryMethod": "EntryField",
-                       "numberOfDecimals": 0}],
+        customFields=[custom_field(4, "Marketplace ID")],
         _info=info("company", record["id"], path="company/companies",
                    contacts_href=f"{SITE}/company/contacts?conditions=company/id={record['id']}"))
-    for key, path in (("status", "company/companies/statuses"), ("country", "company/countries"),
-                      ("defaultContact", "company/contacts"), ("site", "company/companies/sites")):
-        ref_info(record, key, path)
+    ref_info(record, status="company/companies/statuses", country="company/countries",
+             defaultContact="company/contacts", site="company/companies/sites")
     return record
 
 
@@ -95,15 +100,11 @@ def dress_agreement(record: dict) -> dict:
         bottomComment=False, billTime="Billable", billExpenses="Billable", billableTimeInvoice=False,
         billableExpenseInvoice=False, billableProductInvoice=False, periodType="Current", autoInvoiceFlag=False,
         workOrder="", internalNotes="Cloud licences from the marketplace.", customerPO="",
-        customFields=[{"id": 7, "caption": "Subscription group", "type": "Text", "entryMethod": "EntryField",
-                       "numberOfDecimals": 0},
-                      {"id": 8, "caption": "Auto renew", "type": "Checkbox", "entryMethod": "EntryField",
-                       "numberOfDecimals": 0, "value": True}],
+        customFields=[custom_field(7, "Subscription group"), custom_field(8, "Auto renew", "Checkbox", value=True)],
         _info=info("agreement", record["id"], path="finance/agreements",
                    additions_href=f"{SITE}/finance/agreements/{record['id']}/additions"))
-    for key, path in (("company", "company/companies"), ("contact", "company/contacts"),
-                      ("type", "finance/agreements/types"), ("billingCycle", "finance/billingCycles")):
-        ref_info(record, key, path)
+    ref_info(record, company="company/companies", contact="company/contacts", type="finance/agreements/types",
+             billingCycle="finance/billingCycles")
     return record
 
 
@@ -111,7 +112,7 @@ def dress_addition(record: dict) -> dict:
     record.update(billedQuantity=float(record["quantity"]), invoiceGrouping={"id": 1, "name": "Default"},
                   customFields=[], _info=info("addition", record["id"],
                                               path=f"finance/agreements/{record['agreementId']}/additions"))
-    ref_info(record, "product", "procurement/catalog")
+    ref_info(record, product="procurement/catalog")
     return record
 
 

@@ -51,16 +51,12 @@ class CheckResult:
         """One sentence a billing person reads: what this run found."""
         since = self.window_from.strftime("%Y-%m-%d %H:%M UTC")
         parts = [_count(len(self.new_tasks), "new task")]
-        if self.pending:
-            parts.append(f"{len(self.pending)} not completed yet (read again next run)")
-        if self.invalid:
-            parts.append(f"{len(self.invalid)} invalid (see the task for the reason)")
-        if self.ignored:
-            parts.append(f"{len(self.ignored)} ignored")
-        if self.already_known:
-            parts.append(f"{len(self.already_known)} already known")
-        if self.deferred:
-            parts.append(f"{len(self.deferred)} could not be read now (tried again next run)")
+        parts += [phrase.format(len(ids)) for ids, phrase in (
+            (self.pending, "{} not completed yet (read again next run)"),
+            (self.invalid, "{} invalid (see the task for the reason)"),
+            (self.ignored, "{} ignored"),
+            (self.already_known, "{} already known"),
+            (self.deferred, "{} could not be read now (tried again next run)")) if ids]
         if self.restarted:
             parts.append(f"{_count(len(self.restarted), 'earlier task')} started")
         if self.not_started:
