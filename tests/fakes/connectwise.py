@@ -30,12 +30,12 @@ class FakeConnectWise:
 
     def catalog_items(self, *args, **kwargs):
         self.calls.append("catalog")
-        return list(self.catalog)
+        return [cw_records.catalog_item(i) for i in self.catalog]
 
     def catalog_items_by_id(self, item_ids):
         self.calls.append("catalog")
         wanted = {str(i) for i in item_ids}
-        return [item for item in self.catalog if str(item["id"]) in wanted]
+        return [cw_records.catalog_item(item) for item in self.catalog if str(item["id"]) in wanted]
 
     def company_agreements(self, company_id):
         self.calls.append("agreements")
@@ -61,10 +61,11 @@ class FakeConnectWise:
     # --- what the applier reads and writes -------------------------------------------------
     def find_catalog_item(self, identifier):
         self.calls.append("catalog")
-        return next((i for i in self.catalog if i.get("identifier") == identifier), None)
+        found = next((i for i in self.catalog if i.get("identifier") == identifier), None)
+        return cw_records.catalog_item(found) if found is not None else None
 
     def create_catalog_item(self, body):
         item = {**body, "id": 900 + len(self.catalog)}
         self.catalog.append(item)
         self.written.append(("create_catalog_item", dict(body)))
-        return item
+        return cw_records.catalog_item(item)

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pytest
 
+from cwsync.adapters import cw_records
 from cwsync.adapters.connectwise import ConnectWiseClient
 from cwsync.adapters.http import RetryPolicy
 from cwsync.adapters.store import Store, create_table
@@ -68,7 +69,7 @@ def plan_for(sim, task_type, the_order) -> dict:
     with closing(client(sim)) as cw:
         additions = cw.additions(AGREEMENT)
     context = PlanContext(agreement={"id": AGREEMENT}, additions=additions, settings=PlanSettings(),
-                          catalog_items={"M365-BB": {"id": PRODUCT, "price": 6, "cost": 4.8}},
+                          catalog_items={"M365-BB": cw_records.catalog_item({"id": PRODUCT, "price": 6, "cost": 4.8})},
                           now=datetime(2026, 10, 17, 11, tzinfo=timezone.utc))
     return plan_task(task_type, the_order, context).to_dict()
 

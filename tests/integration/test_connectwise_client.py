@@ -92,9 +92,10 @@ def test_2500_catalog_items_arrive_in_three_pages_following_the_link_header(big)
     client = client_for(big)
     items = client.catalog_items(fields=["id", "identifier"])
     assert len(items) == 2500
-    assert len({item["id"] for item in items}) == 2500
-    assert set(items[0]) == {"id", "identifier"}
+    assert len({item.id for item in items}) == 2500
     pages = api_requests(big)[before:]
+    assert pages[0]["query"]["fields"] == "id,identifier"  # only the fields asked for come back
+    assert items[0].identifier and items[0].description == "" and items[0].price is None
     assert len(pages) == 3 and all(entry["path"].endswith("/procurement/catalog") for entry in pages)
     assert all(entry["query"]["pageSize"] == "1000" for entry in pages)
 
@@ -126,7 +127,7 @@ def test_conditions_combine_nested_fields_in_lists_and_booleans(cw):
                                fields=["id", "name"])
     assert [agreement["id"] for agreement in agreements] == [12]
     items = cw.catalog_items(field("identifier").in_(["SKU-00001", "SKU-00002", 'NO"SUCH']), fields=["id"])
-    assert sorted(item["id"] for item in items) == [1, 2]
+    assert sorted(item.id for item in items) == [1, 2]
 
 
 def test_a_lookup_by_tag_is_one_request_with_conditions_fields_and_page_size(sim, cw):
@@ -169,7 +170,8 @@ def test_a_catalog_item_is_created_and_found_by_identifier(cw):
                                       "customerDescription": "Microsoft 365 Business Basic (monthly)",
                                       "subcategory": {"id": 1}, "type": {"id": 1}, "price": "6.00",
                                       "cost": "4.80"})
-    assert cw.find_catalog_item("MS-365-BB")["id"] == created["id"]
+    assert cw.find_catalog_item("MS-365-BB").id == created.id
+    assert (created.identifier, created.price, created.cost) == ("MS-365-BB", Decimal("6.00"), Decimal("4.80"))
 
 
 def test_a_400_names_the_fields_connectwise_complained_about(cw):

@@ -12,8 +12,8 @@ def test_auto_approve_does_not_take_the_only_similar_company_or_product():
     company = match_customer({"id": "1000048599", "name": "Northwind Bakery"},
                              [cw_records.company({"id": 1, "name": "Northgate Bakery Supply",
                                                   "status": {"name": "Active"}})])
-    product = match_product("TEAMS-PREMIUM-P1M", [{"id": 3, "identifier": "M365-BUSPREM-P1M",
-                                                  "description": "Microsoft 365 Business Premium"}],
+    product = match_product("TEAMS-PREMIUM-P1M", [cw_records.catalog_item({
+                                "id": 3, "identifier": "M365-BUSPREM-P1M", "description": "Microsoft 365 Business Premium"})],
                             name="Microsoft Teams Premium")
     for match in (company, product):
         assert len(match.options) == 1 and match.options[0].eligible  # offered (51 % and 65 % similar) …

@@ -116,13 +116,13 @@ def test_a_quoted_name_is_matched_and_shown_as_is():
     assert match.options[0].label == "O'Brien and Sons (EU) Ltd (OBRIEN)"
 
 
-CATALOG = [
+CATALOG = [cw_records.catalog_item(item) for item in [
     {"id": 7, "identifier": "M365-BB", "description": "Microsoft 365 Business Basic", "manufacturerPartNumber": "CFQ7TTC0LH18"},
     {"id": 8, "identifier": "M365-BS", "description": "Microsoft 365 Business Standard", "vendorSku": "cfq7ttc0ldpb "},
     {"id": 9, "identifier": "OLD-BB", "description": "Business Basic (old)", "manufacturerPartNumber": "CFQ7TTC0LH18",
      "inactiveFlag": True},
     {"id": 10, "identifier": "AZ-PLAN", "description": "Azure plan"},
-]
+]]
 
 
 @pytest.mark.parametrize("mpn, chosen, reason", [
@@ -202,7 +202,8 @@ def test_a_loosely_similar_company_is_offered_as_a_guess_never_recommended():
 
 
 def test_a_similar_catalog_item_is_offered_never_recommended():
-    catalog = [{"id": 3, "identifier": "M365-BUSPREM-P1M", "description": "Microsoft 365 Business Premium",
-                "manufacturerPartNumber": "M365-BUSPREM-P1M"}]
+    catalog = [cw_records.catalog_item({"id": 3, "identifier": "M365-BUSPREM-P1M",
+                                        "description": "Microsoft 365 Business Premium",
+                                        "manufacturerPartNumber": "M365-BUSPREM-P1M"})]
     match = match_product("TEAMS-PREMIUM-P1M", catalog, name="Microsoft Teams Premium")
     assert match.chosen is None and match.recommended is None

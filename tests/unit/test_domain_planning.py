@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from cwsync.adapters import cw_records
 from cwsync.errors import ConfigurationError, SyncFailed
 from cwsync.domain.models import Order
 from cwsync.vocabulary import TaskType
@@ -40,7 +41,7 @@ def addition(id_, serial, quantity=10, price=6.0, cost=4.8, cancelled=None):
 
 
 def context(additions=(), **settings):
-    item = {"id": 7, "price": 5.5, "cost": 4.4}
+    item = cw_records.catalog_item({"id": 7, "price": 5.5, "cost": 4.4})
     return PlanContext(agreement={"id": 12}, catalog_items={mpn: item for mpn in ("M365-BB", "AZ-PLAN", "M365-BS")},
                        additions=list(additions), settings=PlanSettings(**settings),
                        now=datetime(2026, 2, 15, 10, tzinfo=timezone.utc))

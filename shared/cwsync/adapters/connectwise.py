@@ -32,7 +32,7 @@ from cwsync.adapters.http import (DEFAULT_TIMEOUT, HttpClient, RetryPolicy, Time
                                   format_datetime, loads)
 from cwsync.adapters.connectwise_wire import access_error, discover_base_url, error_detail, prepare_body, prepare_value
 from cwsync.domain.operations import has_adjustment_tag
-from cwsync.domain.records import AgreementRecord, CompanyRecord
+from cwsync.domain.records import AgreementRecord, CatalogItemRecord, CompanyRecord
 from cwsync.errors import ConfigurationError, ExternalApiError, NotFound
 
 log = logging.getLogger(__name__)
@@ -168,14 +168,17 @@ class ConnectWiseClient:
         return parsed(cw_records.company, self.list("/company/companies", conditions, fields, order_by))
 
     def catalog_items(self, conditions: Condition | str | None = None,
-                      fields: Iterable[str] | None = None) -> list[dict]:
-        return checked(cw_records.catalog_item, list(self.list("/procurement/catalog", conditions, fields)))
+                      fields: Iterable[str] | None = None) -> list[CatalogItemRecord]:
+        """Catalog items, typed; InvalidRecord names one cwsync cannot read."""
+        return parsed(cw_records.catalog_item, self.list("/procurement/catalog", conditions, fields))
 
-    def find_catalog_item(self, identifier: str, fields: Iterable[str] | None = CATALOG_LOOKUP_FIELDS) -> dict | None:
-        return self.first("/procurement/catalog", field("identifier").eq(identifier), fields)
+    def find_catalog_item(self, identifier: str,
+                          fields: Iterable[str] | None = CATALOG_LOOKUP_FIELDS) -> CatalogItemRecord | None:
+        found = self.first("/procurement/catalog", field("identifier").eq(identifier), fields)
+        return cw_records.catalog_item(found) if found is not None else None
 
-    def create_catalog_item(self, body: Mapping[str, Any]) -> dict:
-        return self.create("/procurement/catalog", body)
+    def create_catalog_item(self, body: Mapping[str, Any]) -> CatalogItemRecord:
+        return cw_records.catalog_item(self.create("/procurement/catalog", body))
 
     def agreements(self, company_id: str | int | None = None, conditions: Condition | str | None = None,
                    fields: Iterable[str] | None = None) -> list[dict]:
@@ -199,7 +202,7 @@ class ConnectWiseClient:
         """One agreement, typed, with what the agreement rules read; NotFound when it is gone."""
         return cw_records.agreement(self.agreement(agreement_id, AGREEMENT_RULE_FIELDS))
 
-    def catalog_items_by_id(self, item_ids: Iterable[str | int]) -> list[dict]:
+    def catalog_items_by_id(self, item_ids: Iterable[str | int]) -> list[CatalogItemRecord]:
         """These catalog items (what the planner reads of them), in one request."""
         return self.catalog_items(field("id").in_(list(item_ids)), fields=PLAN_CATALOG_FIELDS)
 

@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 from typing import Any, Iterable, Mapping, Sequence
 
 from cwsync.domain.models import Charge, OrderLine
-from cwsync.domain.records import CompanyRecord
+from cwsync.domain.records import CatalogItemRecord, CompanyRecord
 from cwsync.vocabulary import DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, ChargeType, MatchBasis
 
 MAX_CANDIDATES = 5
@@ -179,15 +179,11 @@ def _clean_mpn(value: Any) -> str:
     return str(value or "").strip().casefold()
 
 
-def _catalog_label(item: Mapping) -> str:
-    return f"{item.get('identifier')}: {item.get('description') or ''}".rstrip(": ")
-
-
 _CATALOG_BASIS = {"manufacturerPartNumber": MatchBasis.MPN, "vendorSku": MatchBasis.VENDOR_SKU,
                   "identifier": MatchBasis.CATALOG_IDENTIFIER}
 
 
-def match_product(mpn: str, catalog: Iterable[Mapping], *, name: str | None = None) -> Match:
+def match_product(mpn: str, catalog: Iterable[CatalogItemRecord], *, name: str | None = None) -> Match:
     """Find the catalog item of a marketplace product by its manufacturer part number.
 
     An active item whose manufacturerPartNumber, vendorSku or identifier equals the MPN
@@ -200,26 +196,26 @@ def match_product(mpn: str, catalog: Iterable[Mapping], *, name: str | None = No
     exact, inactive, scored = [], [], []
     hits: dict[str, str] = {}
     for item in catalog:
-        fields = {f: _clean_mpn(item.get(f)) for f in ("manufacturerPartNumber", "vendorSku", "identifier")}
+        fields = {"manufacturerPartNumber": _clean_mpn(item.manufacturer_part_number),
+                  "vendorSku": _clean_mpn(item.vendor_sku), "identifier": _clean_mpn(item.identifier)}
         hit = next((f for f, v in fields.items() if v and v == wanted), None)
-        if hit and item.get("inactiveFlag"):
-            inactive.append(Option(str(item.get("id")), _catalog_label(item), False,
+        if hit and item.inactive:
+            inactive.append(Option(str(item.id), item.label, False,
                                    f"Catalog item {hit} equals MPN {mpn} but the item is inactive"))
         elif hit:
-            hits[str(item.get("id"))] = hit
-            exact.append(Option(str(item.get("id")), _catalog_label(item), True,
-                                f"Catalog item {hit} equals marketplace MPN {mpn}"))
-        elif not item.get("inactiveFlag"):
+            hits[str(item.id)] = hit
+            exact.append(Option(str(item.id), item.label, True, f"Catalog item {hit} equals marketplace MPN {mpn}"))
+        elif not item.inactive:
             score = max([SequenceMatcher(None, wanted, v).ratio() for v in fields.values() if v] or [0.0])
             if name:
-                score = max(score, similarity(name, item.get("description") or ""))
+                score = max(score, similarity(name, item.description))
             scored.append((round(score, 2), item))
     if exact:
         decided = _decide(exact, f"MPN {mpn}")
         return Match(decided.chosen, exact + inactive, decided.explanation,
                      basis=_CATALOG_BASIS[hits[decided.chosen]] if decided.chosen else None)
     scored.sort(key=lambda si: -si[0])
-    candidates = [Option(str(i.get("id")), _catalog_label(i), True,
+    candidates = [Option(str(i.id), i.label, True,
                          f"Only {score:.0%} similar to {name or mpn}: another product unless you know better")
                   for score, i in scored[:MAX_CANDIDATES] if score >= MIN_SIMILARITY]
     explanation = (f"No active catalog item has MPN {mpn}; "

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, TypeVar
 
 from cwsync.errors import ConfigurationError
 from cwsync.domain.operations import check_tag_format
+from cwsync.domain.records import CatalogItemRecord
 from cwsync.vocabulary import (BILL_CUSTOMER_VALUES, DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, DEFAULT_TAG_FORMAT,
                                MONEY_FIELDS, PRICE_SOURCES, PRORATIONS, BillCustomer, PriceSource, Proration)
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,15 +42,15 @@ class PlanContext:
     settings: PlanSettings = field(default_factory=PlanSettings)
     now: datetime | None = None
     # The linked catalog item of each product, by MPN.
-    catalog_items: Mapping[str, Mapping] = field(default_factory=dict)
+    catalog_items: Mapping[str, CatalogItemRecord] = field(default_factory=dict)
     # Products not in ConnectWise yet: the catalog item body to create first, by MPN
     # (see matching.propose_catalog_item).
     catalog_proposals: Mapping[str, Mapping] = field(default_factory=dict)
 
-    def _by_mpn(self, table: Mapping[str, Mapping], mpn: str) -> Mapping | None:
+    def _by_mpn(self, table: Mapping[str, T], mpn: str) -> T | None:
         return next((v for k, v in table.items() if k.strip().casefold() == mpn.strip().casefold()), None)
 
-    def catalog_item_for(self, mpn: str) -> Mapping | None:
+    def catalog_item_for(self, mpn: str) -> CatalogItemRecord | None:
         return self._by_mpn(self.catalog_items, mpn)
 
     def proposal_for(self, mpn: str) -> Mapping | None:

@@ -86,7 +86,8 @@ class _Planner:
         hand_tag = subscription_tag_prefix(self.settings.tag_format, subscription).rstrip("-_:/ ")
         adopted: list[Mapping] = []
         for line in lines:
-            product_id = (self.ctx.catalog_item_for(line.mpn) or {}).get("id")
+            item = self.ctx.catalog_item_for(line.mpn)
+            product_id = item.id if item is not None else None
             taken = {a.get("id") for a in adopted}
             candidates = [a for a in handmade.untagged(self.ctx.additions, product_id, literal)
                           if a.get("id") not in taken]
@@ -115,8 +116,9 @@ class _Planner:
         from_order = unit_amounts(per_period, mpn, cost_field=self.settings.cost_field,
                                   price_field=self.settings.price_field, types=charge_types)
         from_addition = next(((_dec(a, "unitPrice"), _dec(a, "unitCost")) for a in existing), None)
-        item = self.ctx.catalog_item_for(mpn) or self.ctx.proposal_for(mpn)
-        from_catalog = (_dec(item, "price"), _dec(item, "cost")) if item else None
+        item, proposal = self.ctx.catalog_item_for(mpn), self.ctx.proposal_for(mpn)
+        from_catalog = ((item.price or Decimal(0), item.cost or Decimal(0)) if item is not None
+                        else (_dec(proposal, "price"), _dec(proposal, "cost")) if proposal else None)
         sources = [(from_order, "the marketplace order's charge line"),
                    (from_addition, "the current ConnectWise addition"),
                    (from_catalog, "the ConnectWise catalog item")]
@@ -135,8 +137,8 @@ class _Planner:
     # --- operations --------------------------------------------------------------------
     def product_ref(self, mpn: str) -> dict:
         item = self.ctx.catalog_item_for(mpn)
-        if item is not None and item.get("id") is not None:
-            return {"id": item["id"]}
+        if item is not None:
+            return {"id": item.id}
         proposal = self.ctx.proposal_for(mpn)
         if proposal is not None:
             self.add_catalog_item(proposal)
@@ -154,8 +156,8 @@ class _Planner:
     def create_addition(self, line: OrderLine, tag: str, price: _Price, *, explanation: str,
                         extra: Mapping | None = None) -> Operation:
         mpn = line.new_mpn or line.mpn
-        item = self.ctx.catalog_item_for(mpn) or {}
-        taxable = self.settings.taxable if self.settings.taxable is not None else item.get("taxableFlag", True)
+        item = self.ctx.catalog_item_for(mpn)
+        taxable = next((flag for flag in (self.settings.taxable, item and item.taxable) if flag is not None), True)
         fields = {
             "product": self.product_ref(mpn), "quantity": line.quantity,
             "unitPrice": price.price, "unitCost": price.cost,

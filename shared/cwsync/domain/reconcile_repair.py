@@ -19,6 +19,7 @@ from typing import Any, Collection, Mapping, Sequence
 from cwsync.domain import reconcile as r
 from cwsync.domain.money import format_money, format_quantity
 from cwsync.domain.planning import BEFORE_FIELDS
+from cwsync.domain.records import CatalogItemRecord
 from cwsync.domain.operations import (CANCEL_ADDITION, CREATE_ADDITION, UPDATE_ADDITION, Operation, Plan,
                                       ownership_tag)
 from cwsync.errors import SyncFailed
@@ -44,7 +45,7 @@ def _midnight(day: date) -> datetime:
 class _Repair:
     def __init__(self, task_id: str, findings: Sequence[r.LineFinding], *, target: Any,
                  agreements: Mapping[str, Mapping], products: Mapping[str, Any], settings: RepairSettings,
-                 today: date, catalog: Mapping[str, Mapping] | None = None):
+                 today: date, catalog: Mapping[str, CatalogItemRecord] | None = None):
         self.task_id, self.findings, self.target = task_id, list(findings), None if target is None else str(target)
         self.agreements, self.products, self.settings, self.today = agreements, products, settings, today
         self.catalog = catalog or {}
@@ -90,8 +91,8 @@ class _Repair:
             raise SyncFailed(f"Product {line.mpn} is not linked to a ConnectWise catalog item")
         day = self.day(self.target)
         tag = self.tag(day)
-        item = self.catalog.get(line.mpn.casefold()) or {}
-        taxable = self.settings.taxable if self.settings.taxable is not None else item.get("taxableFlag", True)
+        item = self.catalog.get(line.mpn.casefold())
+        taxable = next((flag for flag in (self.settings.taxable, item and item.taxable) if flag is not None), True)
         fields = {"product": {"id": _cw_id(product)}, "quantity": line.quantity, "unitPrice": line.unit_price,
                   "billCustomer": self.settings.bill_customer, "taxableFlag": bool(taxable),
                   "effectiveDate": _midnight(day), "serialNumber": tag, "description": line.name,
@@ -212,7 +213,7 @@ class _Repair:
 
 def repair_plan(task_id: str, findings: Sequence[r.LineFinding], *, target: Any, agreements: Mapping[str, Mapping],
                 products: Mapping[str, Any], settings: RepairSettings, today: date,
-                catalog: Mapping[str, Mapping] | None = None) -> dict:
+                catalog: Mapping[str, CatalogItemRecord] | None = None) -> dict:
     """The repair plan (its `to_dict()` form) for the findings of one or more subscriptions that bill on
     `target` (ended ones on whichever agreement still bills them); `acceptEdits` lists
     ConnectWise edits kept as they are (cwsync's record of what it wrote is updated to them)."""

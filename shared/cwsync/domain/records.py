@@ -67,17 +67,30 @@ class CompanyRecord:
 
 @dataclass(frozen=True)
 class CatalogItemRecord:
-    """`/procurement/catalog`: what product matching and planning read."""
+    """`/procurement/catalog`: what product matching and planning read (only `id` is always known:
+    a product found by its remembered link alone is just its id)."""
 
     id: int
-    identifier: str
-    description: str
-    price: Decimal | None
-    cost: Decimal | None
-    inactive: bool
-    taxable: bool | None
-    manufacturer_part_number: str | None
-    vendor_sku: str | None
+    identifier: str = ""
+    description: str = ""
+    price: Decimal | None = None
+    cost: Decimal | None = None
+    inactive: bool = False
+    taxable: bool | None = None
+    manufacturer_part_number: str | None = None
+    vendor_sku: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How a person sees the item in an option: `identifier: description`."""
+        return f"{self.identifier}: {self.description}".rstrip(": ")
+
+    def to_snapshot(self) -> dict:
+        """What the planner reads of the item, as stored on a product link (ConnectWise's field names,
+        read back by the ConnectWise adapter's `catalog_item`)."""
+        snapshot = {"id": self.id, "identifier": self.identifier, "description": self.description,
+                    "price": self.price, "cost": self.cost, "taxableFlag": self.taxable, "inactiveFlag": self.inactive}
+        return {key: value for key, value in snapshot.items() if value is not None}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from cwsync.adapters.store import to_plain
 from cwsync.dates import parse_datetime
 from cwsync.retries import WRITE_ATTEMPTS
 from cwsync.domain.operations import adjustment_description
+from cwsync.domain.records import CatalogItemRecord
 from cwsync.errors import ExternalApiError, NotFound, SyncFailed, TransientError
 from cwsync.vocabulary import NUMERIC_FIELDS, Action, ChangeStatus
 
@@ -93,11 +94,11 @@ class Applier:
             raise SyncFailed(f"Operation {op['key']} has no catalog identifier to recognise the item by.")
         body.setdefault("identifier", identifier)
 
-        def find() -> dict | None:
+        def find() -> CatalogItemRecord | None:
             return self.cw.find_catalog_item(identifier)
 
         item, status = self._create(op, find, lambda: self.cw.create_catalog_item(body))
-        return {**_base(op), "id": item.get("id"), "tag": identifier, "status": status,
+        return {**_base(op), "id": item.id, "tag": identifier, "status": status,
                 "summary": f"Catalog item {identifier}" + (f" ({body['description']})" if body.get("description") else "")}
 
     def _create_addition(self, op: dict) -> dict:
@@ -286,7 +287,7 @@ class Applier:
             if not item:
                 raise SyncFailed(f"Catalog item {identifier!r} does not exist in ConnectWise; "
                                  f"operation {op['key']} needs it.")
-            self._catalog[identifier] = item["id"]
+            self._catalog[identifier] = item.id
         return self._catalog[identifier]
 
     def _remember(self, op: dict, change: dict) -> None:

@@ -49,7 +49,7 @@ class Picture:
     additions: dict = field(default_factory=dict)      # agreement id -> additions
     baselines: dict = field(default_factory=dict)      # addition id -> fields cwsync wrote
     products: dict = field(default_factory=dict)       # mpn casefold -> catalog item id
-    catalog: dict = field(default_factory=dict)        # mpn casefold -> catalog item (taxableFlag)
+    catalog: dict = field(default_factory=dict)        # mpn casefold -> CatalogItemRecord (its taxable flag)
     problems: list = field(default_factory=list)       # [{"subscriptionId"|"customer", "problem"}]
     remembered: dict = field(default_factory=dict)     # subscription id -> remembered agreement id
 
@@ -153,9 +153,9 @@ class Reader:
                                                fields=ADDITION_FIELDS)
 
     def _products(self, picture: Picture) -> None:
-        from cwsync.domain.matching import match_product
-
         from cwsync.adapters.store_batch import links
+        from cwsync.domain.matching import match_product
+        from cwsync.services.steps.product import remembered_catalog_item
 
         mpns = sorted({line.mpn for c in picture.customers.values() for s in c.subscriptions for line in s.lines})
         known = links(self.deps.store, "PRODUCT", mpns)
@@ -164,9 +164,9 @@ class Reader:
             link = known.get(mpn)
             if link:
                 picture.products[mpn.casefold()] = str(link["catalogItemId"])
-                snapshot = link.get("catalogItem")
-                if snapshot:
-                    picture.catalog[mpn.casefold()] = dict(snapshot)
+                snapshot = remembered_catalog_item(link.get("catalogItem"))
+                if snapshot is not None:
+                    picture.catalog[mpn.casefold()] = snapshot
             else:
                 unlinked.append(mpn)
         if unlinked:
@@ -176,8 +176,9 @@ class Reader:
                 match = match_product(mpn, self._catalog)
                 if match.chosen:
                     picture.products[mpn.casefold()] = str(match.chosen)
-                    item = next((i for i in self._catalog if str(i.get("id")) == str(match.chosen)), {})
-                    picture.catalog[mpn.casefold()] = item
+                    item = next((i for i in self._catalog if str(i.id) == str(match.chosen)), None)
+                    if item is not None:
+                        picture.catalog[mpn.casefold()] = item
 
     def _parallel(self, work, items: list) -> list:
         def safe(item):

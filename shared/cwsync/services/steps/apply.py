@@ -47,7 +47,8 @@ def _remember_created_product(deps, task: Mapping[str, Any], operation: Mapping[
     mpn = fields.get("manufacturerPartNumber") or identifier
     item_id = change.get("id")
     if item_id is None and identifier:
-        item_id = (deps.connectwise.find_catalog_item(identifier) or {}).get("id")
+        item = deps.connectwise.find_catalog_item(identifier)
+        item_id = item.id if item is not None else None
     if item_id is not None and mpn:
         marks = plain((task.get("catalogProposalBy") or {}).get(mpn) or {})
         deps.store.put_product_link(mpn, item_id, identifier, **{**marks, "linkedBy": LinkSource.CREATED},

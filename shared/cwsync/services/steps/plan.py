@@ -5,11 +5,12 @@ from typing import Any, Mapping
 
 from cwsync.dates import parse_datetime
 from cwsync.domain.models import Order
+from cwsync.domain.records import CatalogItemRecord
 from cwsync.errors import SyncFailed
 from cwsync.notifications import SYNC_AGAIN, nothing_to_change_reason
 from cwsync.services.steps.common import (customer_name, cw_id, load_task_item, order_of, plain, progress,
                                           task_type_of)
-from cwsync.services.steps.product import catalog_snapshot, product_mpns
+from cwsync.services.steps.product import catalog_snapshot, product_mpns, remembered_catalog_item
 from cwsync.vocabulary import ApprovalKind, OptionId, StepOutcome, TaskType
 
 # Task types whose plan reads the subscription's current additions (sales and billing plans do not).
@@ -97,7 +98,7 @@ def plan_context(deps, task: Mapping[str, Any], order: Order):
         prefixes = [subscription_tag_prefix(settings.tag_format, s) for s in subscriptions]
         # The current product of each line too, so additions of it typed by hand (no tag) are found.
         catalog_items = {**_current_products(deps, order, catalog_items), **catalog_items}
-        product_ids = sorted({item["id"] for item in catalog_items.values() if item.get("id") is not None}, key=str)
+        product_ids = sorted({item.id for item in catalog_items.values()}, key=str)
         additions = deps.connectwise.subscription_additions(cw_id(agreement_id), prefixes, product_ids)
     return PlanContext(
         agreement={"id": cw_id(agreement_id)},
@@ -109,40 +110,41 @@ def plan_context(deps, task: Mapping[str, Any], order: Order):
     )
 
 
-def _current_products(deps, order: Order, known: Mapping[str, Any]) -> dict[str, dict]:
-    """{MPN: {"id"}} of the lines' current products not in `known`: by product link, else an exact catalog match."""
+def _current_products(deps, order: Order, known: Mapping[str, Any]) -> dict[str, CatalogItemRecord]:
+    """{MPN: item (its id)} of the lines' current products not in `known`: by product link, else an exact
+    catalog match."""
     from cwsync.domain.matching import match_product
 
-    found: dict[str, dict] = {}
+    found: dict[str, CatalogItemRecord] = {}
     catalog = None
     for line in order.lines:
         if line.mpn in known or line.mpn in found:
             continue
         link = deps.store.get_product_link(line.mpn)
         if link:
-            found[line.mpn] = {"id": cw_id(plain(link["catalogItemId"]))}
+            found[line.mpn] = CatalogItemRecord(id=cw_id(plain(link["catalogItemId"])))
             continue
         catalog = deps.connectwise.catalog_items() if catalog is None else catalog
         chosen = match_product(line.mpn, catalog, name=line.name).chosen
         if chosen is not None:
-            found[line.mpn] = {"id": cw_id(chosen)}
+            found[line.mpn] = CatalogItemRecord(id=cw_id(chosen))
     return found
 
 
-def _fresh_snapshot(deps, link: Mapping[str, Any]) -> dict | None:
+def _fresh_snapshot(deps, link: Mapping[str, Any]) -> CatalogItemRecord | None:
     """The link's remembered catalog item while younger than CATALOG_SNAPSHOT_MAX_AGE_SECONDS."""
     snapshot, taken = link.get("catalogItem"), link.get("snapshotAt")
     if not snapshot or not taken:
         return None
     age = (deps.now() - parse_datetime(str(taken))).total_seconds()
-    return plain(snapshot) if 0 <= age < deps.settings.catalog_snapshot_max_age_seconds else None
+    return remembered_catalog_item(snapshot) if 0 <= age < deps.settings.catalog_snapshot_max_age_seconds else None
 
 
-def _linked_catalog_items(deps, order: Order, task_type: TaskType) -> dict[str, dict]:
+def _linked_catalog_items(deps, order: Order, task_type: TaskType) -> dict[str, CatalogItemRecord]:
     """{MPN: catalog item} of the order's linked products: remembered on the link while fresh,
     the rest read in one request and remembered again."""
     links: dict[str, dict] = {}
-    found: dict[str, dict] = {}
+    found: dict[str, CatalogItemRecord] = {}
     for mpn, _line in product_mpns(order, task_type):
         link = deps.store.get_product_link(mpn)
         if not link:
@@ -155,7 +157,7 @@ def _linked_catalog_items(deps, order: Order, task_type: TaskType) -> dict[str, 
     if not links:
         return found
     ids = sorted({cw_id(link["catalogItemId"]) for link in links.values()}, key=str)
-    items = {str(item.get("id")): item for item in deps.connectwise.catalog_items_by_id(ids)}
+    items = {str(item.id): item for item in deps.connectwise.catalog_items_by_id(ids)}
     missing = sorted(mpn for mpn, link in links.items() if str(link["catalogItemId"]) not in items)
     if missing:
         raise SyncFailed("The ConnectWise catalog item linked to " + ", ".join(

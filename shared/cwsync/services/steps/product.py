@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from cwsync.domain.models import Order
+from cwsync.domain.records import CatalogItemRecord
 from cwsync.errors import ConfigurationError, SyncFailed
 from cwsync.services.steps.common import (asked_again, decided_by, decision_of, link_context, load_task_item,
-                                          needs_approval, option_label, order_of, progress, task_type_of)
+                                          needs_approval, option_label, order_of, plain, progress, task_type_of)
 from cwsync.vocabulary import ApprovalKind, LinkKind, LinkSource, OptionId, StepOutcome, TaskType
 
 # Task types whose plan creates additions, so each product needs a catalog item.
@@ -33,14 +34,24 @@ def catalog_settings(deps):
     return CatalogSettings(subcategory_id=settings.catalog_subcategory_id, type_id=settings.catalog_type_id)
 
 
-def catalog_snapshot(deps, item: Mapping[str, Any] | None) -> dict:
+def catalog_snapshot(deps, item: CatalogItemRecord | None) -> dict:
     """What the planner reads of a catalog item, remembered on the product link with its time."""
-    from cwsync.adapters.connectwise import PLAN_CATALOG_FIELDS
-
-    if not item:
+    if item is None:
         return {}
-    return {"catalogItem": {k: item[k] for k in PLAN_CATALOG_FIELDS if k in item},
-            "snapshotAt": deps.now().isoformat()}
+    return {"catalogItem": item.to_snapshot(), "snapshotAt": deps.now().isoformat()}
+
+
+def remembered_catalog_item(snapshot: Mapping[str, Any] | None) -> CatalogItemRecord | None:
+    """The catalog item a product link remembers (`catalog_snapshot`), None when it holds none that reads."""
+    from cwsync.adapters import cw_records
+    from cwsync.errors import InvalidRecord
+
+    if not snapshot:
+        return None
+    try:
+        return cw_records.catalog_item(plain(snapshot))
+    except InvalidRecord:  # unreadable: read the item from ConnectWise again
+        return None
 
 
 def link_product(deps, task_id: str, decision: Mapping[str, Any] | None = None) -> dict:
@@ -83,7 +94,7 @@ def link_product(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
 
     linked: dict[str, str] = {}
     skipped = True
-    catalog: list[dict] | None = None
+    catalog: list[CatalogItemRecord] | None = None
     for mpn, line in products:
         if mpn in proposals:
             skipped = False
@@ -101,7 +112,7 @@ def link_product(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
             match = asked_again(match, undone, "the catalog item")
         if match.chosen:
             label = next((o.label for o in match.options if o.id == match.chosen), match.chosen)
-            item = next((i for i in catalog if str(i.get("id")) == str(match.chosen)), None)
+            item = next((i for i in catalog if str(i.id) == str(match.chosen)), None)
             deps.store.put_product_link(mpn, match.chosen, identifier_of(label), linkedBy=LinkSource.MATCH,
                                         automatic=True, evidence=match.explanation, basis=match.basis,
                                         productName=line.name, catalogName=label, **link_context(task_id, order),
