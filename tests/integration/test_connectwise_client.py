@@ -138,7 +138,7 @@ def test_a_lookup_by_tag_is_one_request_with_conditions_fields_and_page_size(sim
     assert entry["query"]["conditions"] == 'serialNumber="MP-SUB-1-ORD1"'
     assert "fields" in entry["query"] and "pageSize" in entry["query"]
     before = len(api_requests(sim))
-    assert cw.find_catalog_item("SKU-00003")["id"] == 3
+    assert cw.find_catalog_item("SKU-00003").id == 3
     (entry,) = api_requests(sim)[before:]
     assert entry["query"]["pageSize"] == "1"
 
