@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import pytest
 
+from cwsync.domain.money import round_money
 from cwsync.errors import SyncFailed
 from cwsync.services.steps import apply_edits
 from cwsync_local.simulators import connectwise as simulator
@@ -31,6 +32,7 @@ hypothesis = pytest.importorskip("hypothesis", reason="install the development e
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 SUBSCRIPTION = "SUB-P"
+EXISTING_COST = "1.00"  # the unit cost of every addition the scenario starts with
 PREFIX = f"MP-{SUBSCRIPTION}-"
 PRICES = st.decimals(min_value=Decimal("0.50"), max_value=Decimal("300"), places=2)
 
@@ -69,7 +71,7 @@ def marketplace_order(s):
 
 
 def existing_additions(s) -> list[dict]:
-    base = {"product": {"id": PRODUCT}, "unitPrice": float(s["old_price"]), "unitCost": 1.0,
+    base = {"product": {"id": PRODUCT}, "unitPrice": float(s["old_price"]), "unitCost": float(EXISTING_COST),
             "billCustomer": "Billable", "effectiveDate": "2026-01-01T00:00:00Z"}
     if s["kind"] == "sales" or s["existing"] == "none":
         return []
@@ -90,7 +92,10 @@ def expected(s):
     if kind == "cancellation":
         return "done", []
     quantity, price = s["new"], s["price"]
-    if kind == "renewal" and existing != "none" and (s["old"], s["old_price"]) == (s["new"], s["price"]):
+    # A renewal keeps the additions only when quantity, price and cost all stay (the existing additions cost
+    # EXISTING_COST; the order's cost is its unitPrice, 0.8 × the price, compared in cents as the planner does).
+    same_cost = Decimal(EXISTING_COST) == round_money(s["price"] * Decimal("0.8"), "USD")
+    if kind == "renewal" and existing != "none" and (s["old"], s["old_price"]) == (s["new"], s["price"]) and same_cost:
         return "done", [(Decimal(s["old"]), s["old_price"])]  # nothing to change but the tag
     edit = s["edit"] or {}
     return "done", [(Decimal(edit.get("quantity", quantity)), Decimal(edit.get("unitPrice", price)))]
@@ -162,3 +167,12 @@ def test_exactly_the_marketplace_quantity_is_live_at_the_chosen_price_and_nothin
     injector.faults = Faults()
     assert live_for_subscription(records(sim, "additions"), initial) == sorted(wanted)
     assert_nothing_twice(sim)
+
+
+def test_the_expected_outcome_of_a_renewal_that_changes_only_the_cost_is_the_renewed_addition():
+    """The oracle itself: same quantity and price but another cost is a change (the planner renews the addition)."""
+    renewal = {"kind": "renewal", "existing": "tagged", "old": 2, "new": 2, "price": Decimal("0.50"),
+               "old_price": Decimal("0.50"), "edit": {"quantity": 1}}
+    assert expected(renewal) == ("done", [(Decimal(1), Decimal("0.50"))])
+    kept = {**renewal, "price": Decimal("1.25"), "old_price": Decimal("1.25")}  # 0.8 × 1.25 = the existing cost
+    assert expected(kept) == ("done", [(Decimal(2), Decimal("1.25"))])
