@@ -158,3 +158,4 @@ def test_a_task_page_lists_the_links_it_uses_and_the_one_it_waits_for(deps):
     deps.store.update_task(other, "waiting_approval", "asked", approvalKind="customer")
     waiting = links.task_links(deps, deps.store.get_task(other))
     assert waiting[0]["kind"] == "customer" and waiting[0]["waiting"] is True
+
