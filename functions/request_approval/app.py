@@ -13,4 +13,5 @@ def handler(event: dict, context) -> dict:
     from cwsync.services.deps import Dependencies
 
     logger.append_keys(taskId=event.get("taskId"), step="request_approval")
-    return request_approval(Dependencies.shared(), event["taskId"], event["approval"], event["token"])
+    return request_approval(Dependencies.shared(), event["taskId"], event["approval"], event["token"],
+                            execution=event.get("execution"))

@@ -550,7 +550,7 @@ def asked_about_agreements(store):
     task_id = add_task(deps, sales_order())
     deps.store.set_task_attributes(task_id, companyId="17", companyName="Green Lane LLC")
     approval = steps.select_agreement(deps, task_id)["approval"]
-    first = steps.request_approval(deps, task_id, approval, "TOKEN-1")
+    first = steps.request_approval(deps, task_id, approval, "TOKEN-1", execution=task_id)
     deps.store.decide_approval(first["approvalId"], {"decision": "approve", "choice": OptionId.CHECK_AGAIN,
                                                      "decidedBy": "person"})
     return deps, task_id, approval, first
@@ -559,7 +559,7 @@ def asked_about_agreements(store):
 def test_the_same_execution_asking_again_after_check_again_gets_a_new_question(store):
     deps, task_id, approval, first = asked_about_agreements(store)
 
-    again = steps.request_approval(deps, task_id, approval, "TOKEN-2")
+    again = steps.request_approval(deps, task_id, approval, "TOKEN-2", execution=task_id)
 
     assert again["approvalId"] != first["approvalId"]
     assert deps.store.get_approval(again["approvalId"])["status"] == "pending"
@@ -568,10 +568,10 @@ def test_the_same_execution_asking_again_after_check_again_gets_a_new_question(s
 
 def test_a_decision_recorded_for_an_execution_that_stopped_is_handed_to_the_resumed_one(store):
     deps, task_id, approval, first = asked_about_agreements(store)
-    deps.store.set_task_attributes(task_id, executionName=f"{task_id}-2")  # resumed after a restart
     notifications = len(deps.notifier.sent)
 
-    again = steps.request_approval(deps, task_id, approval, "TOKEN-2")
+    # Resumed after a restart: the new execution asks before the task records its name.
+    again = steps.request_approval(deps, task_id, approval, "TOKEN-2", execution=f"{task_id}-2")
 
     assert again["approvalId"] == first["approvalId"]
     [sent] = deps.stepfunctions.sent

@@ -42,8 +42,8 @@ def shared():
     ("link_product", {"taskId": "T1", "decision": {"choice": "7"}}, ("T1", {"choice": "7"})),
     ("select_agreement", {"taskId": "T1"}, ("T1", None)),
     ("plan_changes", {"taskId": "T1", "decision": None}, ("T1", None)),
-    ("request_approval", {"taskId": "T1", "approval": {"kind": "customer"}, "token": "TOK"},
-     ("T1", {"kind": "customer"}, "TOK")),
+    ("request_approval", {"taskId": "T1", "approval": {"kind": "customer"}, "token": "TOK", "execution": "T1-2"},
+     ("T1", {"kind": "customer"}, "TOK", "T1-2")),
     ("apply_changes", {"taskId": "T1"}, ("T1",)),
     ("finish_task", {"taskId": "T1", "outcome": "failed", "error": {"Error": "X"}}, ("T1", "failed", {"Error": "X"})),
 ])

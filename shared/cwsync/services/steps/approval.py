@@ -51,8 +51,12 @@ def _cycle_name(order: Order) -> str | None:
         return None
 
 
-def request_approval(deps, task_id: str, approval: Mapping[str, Any], token: str) -> dict:
-    """Store the approval with its task token, mark the task waiting, and send signed links."""
+def request_approval(deps, task_id: str, approval: Mapping[str, Any], token: str, *,
+                     execution: str | None = None) -> dict:
+    """Store the approval with its task token, mark the task waiting, and send signed links.
+
+    `execution` is the name of the execution asking (`$$.Execution.Name`); without it, the
+    task's current execution is taken."""
     from cwsync.adapters.store import format_time
     from cwsync.approvals import approval_url, new_approval_id
 
@@ -62,7 +66,8 @@ def request_approval(deps, task_id: str, approval: Mapping[str, Any], token: str
     if kind not in tuple(ApprovalKind):
         raise SyncFailed(f"Unknown approval kind {kind!r}")
     task = load_task_item(deps, task_id)
-    rebound = _rebind_open_approval(deps, task, approval, token)
+    asking = str(execution or _execution_of(task))
+    rebound = _rebind_open_approval(deps, task, approval, token, asking)
     if rebound is not None:
         return rebound
     order = order_of(deps, task)
@@ -83,7 +88,7 @@ def request_approval(deps, task_id: str, approval: Mapping[str, Any], token: str
         "task": task_summary(deps, task, order),
         "plan": plain(task.get("plan")) if kind == ApprovalKind.CONFIRM else None,
         "status": ApprovalStatus.PENDING,
-        "executionName": _execution_of(task),
+        "executionName": asking,
         "expiresAt": format_time(expires_at),
         "expires": expires,
     }
@@ -112,7 +117,8 @@ def _execution_of(task: Mapping[str, Any]) -> str:
     return str(task.get("executionName") or task["taskId"])
 
 
-def _rebind_open_approval(deps, task: Mapping[str, Any], approval: Mapping[str, Any], token: str) -> dict | None:
+def _rebind_open_approval(deps, task: Mapping[str, Any], approval: Mapping[str, Any], token: str,
+                          asking: str) -> dict | None:
     """The task asks the very question its open approval asks (its execution was started again
     after a restart): point that approval at the new token, so the link already sent decides it.
 
@@ -127,7 +133,7 @@ def _rebind_open_approval(deps, task: Mapping[str, Any], approval: Mapping[str, 
     status = open_one.get("status")
     recorded = open_one.get("decision") if status == ApprovalStatus.DECIDED else None
     if status != ApprovalStatus.PENDING and not (
-            recorded and str(open_one.get("executionName") or "") != _execution_of(task)):
+            recorded and str(open_one.get("executionName") or "") != asking):
         return None
     expires = open_one.get("expires")
     if recorded is None and expires is not None and int(expires) <= int(deps.now().timestamp()):
@@ -137,7 +143,7 @@ def _rebind_open_approval(deps, task: Mapping[str, Any], approval: Mapping[str, 
              "plan": plain(task.get("plan")) if approval.get("kind") == ApprovalKind.CONFIRM else None}
     if any(_seen(open_one.get(field)) != _seen(value) for field, value in asked.items()):
         return None
-    if not deps.store.rebind_approval(str(approval_id), token, execution_name=_execution_of(task)):
+    if not deps.store.rebind_approval(str(approval_id), token, execution_name=asking):
         return None
     if recorded is not None:
         return _take_recorded_decision(deps, task, open_one, recorded, token)
