@@ -112,3 +112,11 @@ def test_a_patched_quantity_or_price_counts_in_the_totals_as_the_old_bill_ending
     assert 'data-action="update_addition" data-quantity="10" data-unit-price="6.00">' in html
     assert html.count("data-quantity=") == 1  # the adopted one bills as before: not in the totals
     assert '<span id="recurring-change">+12.00</span>' in html
+
+
+def test_a_repair_of_several_subscriptions_names_them_all_on_its_page():
+    approval = confirm()
+    approval["task"] = {**approval["task"], "subscriptions": ["SUB-1", "SUB-2", "SUB-3"]}
+    html = render_approval_page(approval, action="./a", sig="s", exp="1")
+    assert '<dd id="subscriptions" class="wrap">3: SUB-1, SUB-2, SUB-3</dd>' in html
+    assert 'id="subscriptions"' not in render_approval_page(confirm(), action="./a", sig="s", exp="1")

@@ -94,6 +94,7 @@ def test_the_confirm_page_lists_every_repair_of_the_agreement_with_its_money(onb
         assert "periods already invoiced are not changed" in plan["summary"]
         assert {str(op["agreementId"]) for op in plan["operations"]} == {str(onboarded["tasks"][task_id]["agreementId"])}
         subs = onboarded["tasks"][task_id]["subscriptionIds"]
+        assert page["task"]["subscriptions"] == subs  # the page names every subscription it repairs
         assert len(plan["operations"]) == len(subs)
         by_sub = {re.search(r"\((SUB-ON\d{5})\): ", op["explanation"]).group(1): op for op in plan["operations"]}
         assert sorted(by_sub) == sorted(subs)  # each row names its subscription

@@ -34,6 +34,9 @@ def task_summary(deps, task: Mapping[str, Any], order: Order) -> dict:
         "customerName": customer_name(deps, task, order),
         "companyName": task.get("companyName"),
         "subscriptionId": order.subscription_id,
+        # A repair of several subscriptions of one agreement names them all.
+        **({"subscriptions": [str(s) for s in task["subscriptionIds"]]}
+           if len(task.get("subscriptionIds") or []) > 1 else {}),
         "currency": order.currency,
         "products": [_product_text(line) for line in order.lines],
         "billingCycle": _cycle_name(order),
