@@ -53,7 +53,7 @@ class FakeConnectWise:
     def subscription_additions(self, agreement_id, tag_prefixes, product_ids=()):
         self.calls.append("additions")
         prefixes, ids = [p for p in tag_prefixes if p], {str(i) for i in product_ids}
-        return [a for a in self.addition_list
+        return [cw_records.addition(a) for a in self.addition_list
                 if not prefixes or any(str(a.get("serialNumber", "")).startswith(p) for p in prefixes)
                 or any(str(a.get("serialNumber", "")) == p[:-1] for p in prefixes)
                 or str((a.get("product") or {}).get("id")) in ids]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -133,7 +134,7 @@ def test_conditions_combine_nested_fields_in_lists_and_booleans(cw):
 def test_a_lookup_by_tag_is_one_request_with_conditions_fields_and_page_size(sim, cw):
     before = len(api_requests(sim))
     found = cw.find_additions(12, "MP-SUB-1-ORD1")
-    assert [addition["id"] for addition in found] == [100]
+    assert [addition.id for addition in found] == [100]
     (entry,) = api_requests(sim)[before:]
     assert entry["query"]["conditions"] == 'serialNumber="MP-SUB-1-ORD1"'
     assert "fields" in entry["query"] and "pageSize" in entry["query"]
@@ -147,21 +148,22 @@ def test_additions_are_created_cancelled_and_updated_with_exact_money(cw):
     created = cw.create_addition(12, {
         "product": {"id": 1}, "billCustomer": "Billable", "quantity": "12", "unitPrice": "6.10",
         "unitCost": Decimal("4.80"), "effectiveDate": "2026-02-15T00:00:00Z", "serialNumber": "MP-SUB-9-SO1"})
-    assert created["unitPrice"] == Decimal("6.10") and created["quantity"] == 12
-    cancelled = cw.cancel_addition(12, created["id"], "2026-03-01T00:00:00Z")
+    assert created.unit_price == Decimal("6.10") and created.quantity == 12
+    cancelled = cw.cancel_addition(12, created.id, "2026-03-01T00:00:00Z")
     assert cancelled["cancelledDate"] == "2026-03-01T00:00:00Z"
-    updated = cw.update_addition(12, created["id"], {"quantity": "13", "unitPrice": "0.000001"})
+    updated = cw.update_addition(12, created.id, {"quantity": "13", "unitPrice": "0.000001"})
     assert updated["quantity"] == 13 and updated["unitPrice"] == Decimal("0.000001")
     (found,) = cw.find_additions(12, "MP-SUB-9-SO1")
-    assert found["cancelledDate"] == "2026-03-01T00:00:00Z" and found["quantity"] == 13
+    assert found.to_fields()["cancelledDate"] == "2026-03-01T00:00:00Z" and found.quantity == 13
+    assert found.cancelled_date == datetime(2026, 3, 1, tzinfo=timezone.utc)
 
 
 def test_adjustments_are_created_and_found_by_their_tagged_description(cw):
     description = 'MP-SUB-9-SO1 setup fee: "Pro" plan \\ EU × 1'
     created = cw.create_adjustment(12, {"amount": "-12.35", "description": description,
                                         "effectiveDate": "2026-02-15T00:00:00Z"})
-    assert created["amount"] == Decimal("-12.35")
-    assert [item["id"] for item in cw.find_adjustments(12, description)] == [created["id"]]
+    assert created.amount == Decimal("-12.35") and created.description == description
+    assert [item.id for item in cw.find_adjustments(12, description)] == [created.id]
     assert cw.find_adjustments(12, description + " (other)") == []
 
 

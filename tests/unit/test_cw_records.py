@@ -21,7 +21,7 @@ EXTRA = st.dictionaries(st.text(min_size=1, max_size=12).filter(lambda k: k not 
 FIELDS = {"id", "name", "company", "agreementStatus", "cancelledFlag", "billingCycle", "currency", "identifier",
           "status", "deletedFlag", "description", "price", "cost", "inactiveFlag", "taxableFlag",
           "manufacturerPartNumber", "vendorSku", "product", "quantity", "unitPrice", "unitCost", "effectiveDate",
-          "cancelledDate", "serialNumber", "billCustomer", "amount", "customFields", "caption", "value"}
+          "cancelledDate", "serialNumber", "billCustomer", "amount", "customFields", "caption", "value", "invoiceDescription"}
 STAMPS = st.datetimes(timezones=st.just(timezone.utc)).map(lambda d: d.isoformat().replace("+00:00", "Z"))
 NUMBERS = st.integers(-10**6, 10**6) | st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 
@@ -53,7 +53,8 @@ AGREEMENTS = record(
 ADDITIONS = record(
     id=IDS, product=maybe(reference(identifier=maybe(NAMES))), quantity=maybe(NUMBERS), unitPrice=maybe(NUMBERS),
     unitCost=maybe(NUMBERS), effectiveDate=maybe(STAMPS), cancelledDate=maybe(STAMPS),
-    serialNumber=maybe(st.text(max_size=50)), billCustomer=maybe(st.sampled_from(["Billable", "DoNotBill", "NoCharge"])))
+    serialNumber=maybe(st.text(max_size=50)), billCustomer=maybe(st.sampled_from(["Billable", "DoNotBill", "NoCharge"])),
+    taxableFlag=maybe(st.booleans()), description=maybe(NAMES), invoiceDescription=maybe(NAMES))
 CATALOG = record(
     id=IDS, identifier=maybe(NAMES), description=maybe(NAMES), price=maybe(NUMBERS), cost=maybe(NUMBERS),
     inactiveFlag=maybe(st.booleans()), taxableFlag=maybe(st.booleans()), manufacturerPartNumber=maybe(NAMES),
@@ -68,14 +69,15 @@ VALID = {"agreement": AGREEMENTS, "addition": ADDITIONS, "catalog item": CATALOG
 # The fields cwsync reads of each record, and a value of the wrong type for each.
 READ = {"agreement": ["id", "name", "company", "company/id", "agreementStatus", "cancelledFlag", "billingCycle",
                       "billingCycle/name", "currency", "currency/currencyCode"],
-        "addition": ["id", "product", "product/id", "quantity", "unitPrice", "unitCost", "effectiveDate",
-                     "cancelledDate", "serialNumber", "billCustomer"],
+        "addition": ["id", "product", "product/id", "product/identifier", "quantity", "unitPrice", "unitCost",
+                     "effectiveDate", "cancelledDate", "serialNumber", "billCustomer", "taxableFlag", "description",
+                     "invoiceDescription"],
         "catalog item": ["id", "identifier", "description", "price", "cost", "inactiveFlag", "taxableFlag",
                          "manufacturerPartNumber", "vendorSku"],
         "company": ["id", "identifier", "name", "status", "status/name", "deletedFlag", "customFields"],
         "adjustment": ["id", "amount", "description", "effectiveDate"]}
 TEXT = {"name", "agreementStatus", "billingCycle/name", "identifier", "description", "manufacturerPartNumber",
-        "vendorSku", "serialNumber", "billCustomer", "status/name"}
+        "vendorSku", "serialNumber", "billCustomer", "status/name", "invoiceDescription", "product/identifier"}
 WRONG = st.sampled_from([[1, 2], 12.5, True, "not-a-number-or-date", {"nested": {"x": 1}}])
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -185,3 +187,14 @@ def test_a_company_custom_field_holding_an_object_is_refused_naming_it():
         cw_records.company({"id": 7, "customFields": [{"id": 4, "value": {"x": 1}}]})
     assert refused.value.field == "customFields[0]/value"
     assert str(refused.value).startswith("ConnectWise company 7: customFields[0]/value is {\"x\": 1}")
+
+
+def test_an_addition_shows_itself_in_connectwise_field_names_with_exact_numbers_and_utc_moments():
+    parsed = cw_records.addition({"id": 9, "product": {"id": 3, "identifier": "M365-BB", "name": "x"}, "quantity": 10,
+                                  "unitPrice": 6.1, "effectiveDate": "2026-02-01T01:00:00+01:00",
+                                  "serialNumber": "MP-SUB-1-SO1", "taxableFlag": False, "description": None,
+                                  "agreementId": 12})
+    assert parsed.to_fields() == {"id": 9, "product": {"id": 3, "identifier": "M365-BB"}, "quantity": Decimal(10),
+                                  "unitPrice": Decimal("6.1"), "effectiveDate": "2026-02-01T00:00:00Z",
+                                  "serialNumber": "MP-SUB-1-SO1", "taxableFlag": False}
+    assert parsed.live and not cw_records.addition({"id": 9, "cancelledDate": "2026-03-01T00:00:00Z"}).live

@@ -43,7 +43,7 @@ def addition(id_, serial, quantity=10, price=6.0, cost=4.8, cancelled=None):
 def context(additions=(), **settings):
     item = cw_records.catalog_item({"id": 7, "price": 5.5, "cost": 4.4})
     return PlanContext(agreement={"id": 12}, catalog_items={mpn: item for mpn in ("M365-BB", "AZ-PLAN", "M365-BS")},
-                       additions=list(additions), settings=PlanSettings(**settings),
+                       additions=[cw_records.addition(a) for a in additions], settings=PlanSettings(**settings),
                        now=datetime(2026, 2, 15, 10, tzinfo=timezone.utc))
 
 

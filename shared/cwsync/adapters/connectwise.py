@@ -26,13 +26,14 @@ from urllib.parse import urlsplit
 import requests
 
 from cwsync.adapters import cw_records
-from cwsync.adapters.cw_records import checked, parsed
+from cwsync.adapters.cw_records import parsed
 from cwsync.adapters.conditions import Condition, all_of, any_of, field, render
 from cwsync.adapters.http import (DEFAULT_TIMEOUT, HttpClient, RetryPolicy, Timeout,
                                   format_datetime, loads)
 from cwsync.adapters.connectwise_wire import access_error, discover_base_url, error_detail, prepare_body, prepare_value
 from cwsync.domain.operations import has_adjustment_tag
-from cwsync.domain.records import AgreementRecord, CatalogItemRecord, CompanyRecord
+from cwsync.domain.records import (AdditionRecord, AdjustmentRecord, AgreementRecord, CatalogItemRecord,
+                                   CompanyRecord)
 from cwsync.errors import ConfigurationError, ExternalApiError, NotFound
 
 log = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ class ConnectWiseClient:
         return self.catalog_items(field("id").in_(list(item_ids)), fields=PLAN_CATALOG_FIELDS)
 
     def subscription_additions(self, agreement_id: str | int, tag_prefixes: Iterable[str],
-                               product_ids: Iterable[Any] = ()) -> list[dict]:
+                               product_ids: Iterable[Any] = ()) -> list[AdditionRecord]:
         """The agreement's additions whose `serialNumber` may be a tag starting with one of
         `tag_prefixes`, or whose product is one of `product_ids` (additions typed by hand carry
         no tag), in one request; every addition when a prefix cannot be sent as a `like`
@@ -228,20 +229,21 @@ class ConnectWiseClient:
     # ---- additions and adjustments ----------------------------------------------------
 
     def additions(self, agreement_id: str | int, conditions: Condition | str | None = None,
-                  fields: Iterable[str] | None = None) -> list[dict]:
-        return checked(cw_records.addition, list(self.list(_additions(agreement_id), conditions, fields)))
+                  fields: Iterable[str] | None = None) -> list[AdditionRecord]:
+        """The agreement's additions, typed; InvalidRecord names one cwsync cannot read."""
+        return parsed(cw_records.addition, self.list(_additions(agreement_id), conditions, fields))
 
     def addition(self, agreement_id: str | int, addition_id: str | int,
-                 fields: Iterable[str] | None = None) -> dict:
-        return self.get(f"{_additions(agreement_id)}/{int(addition_id)}", fields)
+                 fields: Iterable[str] | None = None) -> AdditionRecord:
+        return cw_records.addition(self.get(f"{_additions(agreement_id)}/{int(addition_id)}", fields))
 
     def find_additions(self, agreement_id: str | int, serial_number: str,
-                       fields: Iterable[str] | None = ADDITION_LOOKUP_FIELDS) -> list[dict]:
+                       fields: Iterable[str] | None = ADDITION_LOOKUP_FIELDS) -> list[AdditionRecord]:
         """Additions carrying an ownership tag (ConnectWise `serialNumber`), cancelled ones included."""
         return self.additions(agreement_id, field("serialNumber").eq(serial_number), fields)
 
-    def create_addition(self, agreement_id: str | int, body: Mapping[str, Any]) -> dict:
-        return self.create(_additions(agreement_id), body)
+    def create_addition(self, agreement_id: str | int, body: Mapping[str, Any]) -> AdditionRecord:
+        return cw_records.addition(self.create(_additions(agreement_id), body))
 
     def cancel_addition(self, agreement_id: str | int, addition_id: str | int,
                         cancelled_date: datetime | date | str) -> dict:
@@ -259,27 +261,28 @@ class ConnectWiseClient:
                           [{"op": "replace", "path": name, "value": value} for name, value in changes.items()])
 
     def adjustments(self, agreement_id: str | int, conditions: Condition | str | None = None,
-                    fields: Iterable[str] | None = None) -> list[dict]:
-        return checked(cw_records.adjustment, list(self.list(_adjustments(agreement_id), conditions, fields)))
+                    fields: Iterable[str] | None = None) -> list[AdjustmentRecord]:
+        """The agreement's adjustments, typed; InvalidRecord names one cwsync cannot read."""
+        return parsed(cw_records.adjustment, self.list(_adjustments(agreement_id), conditions, fields))
 
     def find_adjustments(self, agreement_id: str | int, description: str,
-                         fields: Iterable[str] | None = ADJUSTMENT_LOOKUP_FIELDS) -> list[dict]:
+                         fields: Iterable[str] | None = ADJUSTMENT_LOOKUP_FIELDS) -> list[AdjustmentRecord]:
         """Adjustments whose description is exactly `description` (the tagged description)."""
         if len(description) <= _CONTAINS_LIMIT:
             condition = field("description").eq(description)
         else:  # keep the URL short; the exact comparison happens here
             condition = field("description").contains(description[:_CONTAINS_LIMIT])
         return [item for item in self.adjustments(agreement_id, condition, fields)
-                if item.get("description") == description]
+                if item.description == description]
 
     def find_tagged_adjustments(self, agreement_id: str | int, tag: str,
-                                fields: Iterable[str] | None = ADJUSTMENT_LOOKUP_FIELDS) -> list[dict]:
+                                fields: Iterable[str] | None = ADJUSTMENT_LOOKUP_FIELDS) -> list[AdjustmentRecord]:
         """Adjustments whose description starts with the ownership tag `tag` (then a space, or nothing)."""
         found = self.adjustments(agreement_id, field("description").like(tag + "*"), fields)
-        return [item for item in found if has_adjustment_tag(item.get("description"), tag)]
+        return [item for item in found if has_adjustment_tag(item.description, tag)]
 
-    def create_adjustment(self, agreement_id: str | int, body: Mapping[str, Any]) -> dict:
-        return self.create(_adjustments(agreement_id), body)
+    def create_adjustment(self, agreement_id: str | int, body: Mapping[str, Any]) -> AdjustmentRecord:
+        return cw_records.adjustment(self.create(_adjustments(agreement_id), body))
 
     # ---- plumbing ---------------------------------------------------------------------
 

@@ -180,7 +180,9 @@ def addition(raw: Any) -> AdditionRecord:
         id=read.id, product_id=read.integer("product/id"), quantity=read.number("quantity") or Decimal(0),
         unit_price=read.number("unitPrice"), unit_cost=read.number("unitCost"),
         effective_date=read.moment("effectiveDate"), cancelled_date=read.moment("cancelledDate"),
-        serial_number=read.text("serialNumber"), bill_customer=read.text("billCustomer"))
+        serial_number=read.text("serialNumber"), bill_customer=read.text("billCustomer"),
+        taxable=read.flag("taxableFlag"), description=read.text("description"),
+        invoice_description=read.text("invoiceDescription"), product_identifier=read.text("product/identifier"))
 
 
 def adjustment(raw: Any) -> AdjustmentRecord:

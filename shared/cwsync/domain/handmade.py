@@ -21,6 +21,7 @@ from typing import Any, Mapping, Sequence
 from cwsync.errors import SyncFailed
 from cwsync.domain.money import format_money, format_quantity, to_decimal
 from cwsync.domain.models import Order, OrderLine
+from cwsync.domain.records import AdditionRecord
 from cwsync.vocabulary import TaskType
 
 # Charge line types that say how many licences a change order added or removed (partial period).
@@ -51,27 +52,27 @@ def tag_literal(tag_format: str) -> str:
     return next(iter(string.Formatter().parse(tag_format)), ("",))[0]
 
 
-def is_hand_made(addition: Mapping, literal: str) -> bool:
-    """Carries no cwsync tag (another subscription's tag is a tag too)."""
-    return not (literal and str(addition.get("serialNumber") or "").startswith(literal))
+def is_hand_made(serial_number: str | None, literal: str) -> bool:
+    """An addition with this serial number carries no cwsync tag (another subscription's tag is a tag too)."""
+    return not (literal and (serial_number or "").startswith(literal))
 
 
-def untagged(additions: Sequence[Mapping], product_id: Any, literal: str) -> list[Mapping]:
+def untagged(additions: Sequence[AdditionRecord], product_id: Any, literal: str) -> list[AdditionRecord]:
     """Live additions of the product that carry no cwsync tag (another subscription's tag is a tag)."""
     if product_id in (None, ""):
         return []
     found = []
     for addition in additions:
-        product = addition.get("product") if isinstance(addition.get("product"), Mapping) else {}
-        if addition.get("cancelledDate") or str(product.get("id")) != str(product_id):
+        if not addition.live or str(addition.product_id) != str(product_id):
             continue
-        if is_hand_made(addition, literal):
+        if is_hand_made(addition.serial_number, literal):
             found.append(addition)
     return found
 
 
 def best_first(candidates: Sequence[Mapping], quantity: Decimal, unit_price: Decimal) -> list[Mapping]:
-    """Hand-made additions for a line, the likeliest first: its quantity, then its price, then the oldest."""
+    """Hand-made additions for a line (reconciliation's `AdditionRecord.to_fields()` form), the likeliest
+    first: its quantity, then its price, then the oldest."""
     def key(addition: Mapping) -> tuple:
         text = str(addition.get("id"))
         return (_dec(addition.get("quantity")) != quantity, _dec(addition.get("unitPrice")) != unit_price,
@@ -79,20 +80,19 @@ def best_first(candidates: Sequence[Mapping], quantity: Decimal, unit_price: Dec
     return sorted(candidates, key=key)
 
 
-def describe(addition: Mapping, currency: str) -> str:
-    serial = addition.get("serialNumber")
-    price = addition.get("unitPrice")
-    return (f"#{addition.get('id')} ({format_quantity(_dec(addition.get('quantity')))} × "
-            f"{format_money(_dec(price), currency)} {currency}"
+def describe(addition: AdditionRecord, currency: str) -> str:
+    serial = addition.serial_number
+    return (f"#{addition.id} ({format_quantity(addition.quantity)} × "
+            f"{format_money(addition.unit_price or Decimal(0), currency)} {currency}"
             + (f", serial number {serial!r}" if serial else ", no serial number") + ")")
 
 
-def choose(candidates: Sequence[Mapping], expected: Decimal | None, *, line: OrderLine, subscription: str,
-           agreement_id: Any, currency: str, hand_tag: str) -> Mapping | None:
+def choose(candidates: Sequence[AdditionRecord], expected: Decimal | None, *, line: OrderLine, subscription: str,
+           agreement_id: Any, currency: str, hand_tag: str) -> AdditionRecord | None:
     """The one hand-made addition to adopt, None when there is none; SyncFailed when a person must decide."""
     if not candidates:
         return None
-    if len(candidates) == 1 and expected is not None and _dec(candidates[0].get("quantity")) == expected:
+    if len(candidates) == 1 and expected is not None and candidates[0].quantity == expected:
         return candidates[0]
     listed = "; ".join(describe(a, currency) for a in candidates)
     if len(candidates) > 1:
@@ -102,7 +102,7 @@ def choose(candidates: Sequence[Mapping], expected: Decimal | None, *, line: Ord
                "does not say the quantity before it, so cwsync cannot tell whether it is this subscription's")
     else:
         why = (f"the addition of {line.name} on agreement {agreement_id} carries no cwsync tag and bills "
-               f"{format_quantity(_dec(candidates[0].get('quantity')))}, not the marketplace's "
+               f"{format_quantity(candidates[0].quantity)}, not the marketplace's "
                f"{format_quantity(expected)}")
     raise SyncFailed(f"A person must decide which addition bills subscription {subscription}: {why} "
                      f"(candidates: {listed}). Nothing was changed. Put the serial number {hand_tag} on the addition "

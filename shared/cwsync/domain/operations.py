@@ -66,8 +66,9 @@ def subscription_tag_prefix(tag_format: str, subscription_id: str) -> str:
     return prefix
 
 
-def has_subscription_tag(addition: Mapping, prefix: str) -> bool:
-    serial = str(addition.get("serialNumber") or "")
+def has_subscription_tag(serial_number: str | None, prefix: str) -> bool:
+    """Whether an addition's serial number is a tag of the subscription whose tags start with `prefix`."""
+    serial = serial_number or ""
     # "MP-SUB-1" alone also counts (a tag typed by hand); "MP-SUB-10-…" does not.
     return serial.startswith(prefix) or (prefix[-1:] in "-_:/ " and serial == prefix[:-1])
 

@@ -7,7 +7,7 @@ from typing import Mapping, Sequence, TypeVar
 
 from cwsync.errors import ConfigurationError
 from cwsync.domain.operations import check_tag_format
-from cwsync.domain.records import CatalogItemRecord
+from cwsync.domain.records import AdditionRecord, CatalogItemRecord
 from cwsync.vocabulary import (BILL_CUSTOMER_VALUES, DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, DEFAULT_TAG_FORMAT,
                                MONEY_FIELDS, PRICE_SOURCES, PRORATIONS, BillCustomer, PriceSource, Proration)
 
@@ -38,7 +38,7 @@ class PlanSettings:
 @dataclass(frozen=True)
 class PlanContext:
     agreement: Mapping
-    additions: Sequence[Mapping] = ()
+    additions: Sequence[AdditionRecord] = ()
     settings: PlanSettings = field(default_factory=PlanSettings)
     now: datetime | None = None
     # The linked catalog item of each product, by MPN.

@@ -9,7 +9,7 @@ operations; nothing here writes anything. Assumptions about the marketplace data
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Mapping, Sequence
@@ -22,6 +22,7 @@ from cwsync.domain.money import days_left, format_money, format_quantity, prorat
 from cwsync.domain.operations import (ADJUSTMENT_DESCRIPTION_MAX, CANCEL_ADDITION, CREATE_ADDITION,
                                       CREATE_ADJUSTMENT, CREATE_CATALOG_ITEM, UPDATE_ADDITION, Operation, Plan,
                                       has_subscription_tag, ownership_tag, subscription_tag_prefix)
+from cwsync.domain.records import AdditionRecord
 from cwsync.domain.plan_context import PlanContext, PlanSettings  # noqa: F401 (PlanSettings: re-exported)
 from cwsync.domain.planning_billing import plan_billing_order
 from cwsync.vocabulary import ChargeType, PriceOrigin, PriceSource, Proration, TaskType
@@ -73,24 +74,23 @@ class _Planner:
         return ownership_tag(self.settings.tag_format, subscription_id=subscription,
                              order_number=self.order.number, order_id=self.order.id, suffix=suffix)
 
-    def active_additions(self, subscription: str) -> list[Mapping]:
+    def active_additions(self, subscription: str) -> list[AdditionRecord]:
         prefix = subscription_tag_prefix(self.settings.tag_format, subscription)
-        return [a for a in self.ctx.additions if not a.get("cancelledDate") and has_subscription_tag(a, prefix)]
+        return [a for a in self.ctx.additions if a.live and has_subscription_tag(a.serial_number, prefix)]
 
-    def current_additions(self, subscription: str, lines: Sequence[OrderLine]) -> list[Mapping]:
+    def current_additions(self, subscription: str, lines: Sequence[OrderLine]) -> list[AdditionRecord]:
         """The subscription's live additions: the tagged ones, else the hand-made ones adopted (see handmade)."""
         tagged = self.active_additions(subscription)
         if tagged:
             return tagged
         literal = handmade.tag_literal(self.settings.tag_format)
         hand_tag = subscription_tag_prefix(self.settings.tag_format, subscription).rstrip("-_:/ ")
-        adopted: list[Mapping] = []
+        adopted: list[AdditionRecord] = []
         for line in lines:
             item = self.ctx.catalog_item_for(line.mpn)
             product_id = item.id if item is not None else None
-            taken = {a.get("id") for a in adopted}
-            candidates = [a for a in handmade.untagged(self.ctx.additions, product_id, literal)
-                          if a.get("id") not in taken]
+            taken = {a.id for a in adopted}
+            candidates = [a for a in handmade.untagged(self.ctx.additions, product_id, literal) if a.id not in taken]
             chosen = handmade.choose(candidates, handmade.previous_quantity(self.order, line, self.task_type),
                                      line=line, subscription=subscription, agreement_id=self.agreement_id,
                                      currency=self.order.currency, hand_tag=hand_tag)
@@ -98,24 +98,24 @@ class _Planner:
                 adopted.append(self.adopt(chosen, subscription))
         return adopted
 
-    def adopt(self, addition: Mapping, subscription: str) -> Mapping:
+    def adopt(self, addition: AdditionRecord, subscription: str) -> AdditionRecord:
         tag = self.tag(subscription, "-adopted")
         shown = handmade.describe(addition, self.order.currency)
-        self.ops.append(Operation(f"adopt-addition:{addition.get('id')}", UPDATE_ADDITION, self.agreement_id,
-                                  {"id": addition.get("id")}, {"serialNumber": tag},
+        self.ops.append(Operation(f"adopt-addition:{addition.id}", UPDATE_ADDITION, self.agreement_id,
+                                  {"id": addition.id}, {"serialNumber": tag},
                                   f"The addition {shown} was typed by hand and bills subscription {subscription}: "
                                   f"cwsync tags it {tag} and treats it as its own"))
         self.notes.append(f"Hand-made addition {shown} is this subscription's: it gets the tag {tag}.")
-        return {**addition, "serialNumber": tag}
+        return replace(addition, serial_number=tag)
 
     # --- prices ------------------------------------------------------------------------
-    def price_of(self, mpn: str, existing: Sequence[Mapping] = (), charge_types=(ChargeType.RECURRING, ChargeType.RENEW)) -> _Price:
+    def price_of(self, mpn: str, existing: Sequence[AdditionRecord] = (), charge_types=(ChargeType.RECURRING, ChargeType.RENEW)) -> _Price:
         # A line billed for part of a period (a change order's days to the period end) holds
         # prorated amounts, not the unit price: those come from the addition or catalog item.
         per_period = [c for c in self.order.charges if not _partial_period(c, self.order.billing_period)]
         from_order = unit_amounts(per_period, mpn, cost_field=self.settings.cost_field,
                                   price_field=self.settings.price_field, types=charge_types)
-        from_addition = next(((_dec(a, "unitPrice"), _dec(a, "unitCost")) for a in existing), None)
+        from_addition = next(((a.unit_price or Decimal(0), a.unit_cost or Decimal(0)) for a in existing), None)
         item, proposal = self.ctx.catalog_item_for(mpn), self.ctx.proposal_for(mpn)
         from_catalog = ((item.price or Decimal(0), item.cost or Decimal(0)) if item is not None
                         else (_dec(proposal, "price"), _dec(proposal, "cost")) if proposal else None)
@@ -174,15 +174,15 @@ class _Planner:
         self.ops.append(op)
         return op
 
-    def cancel_addition(self, addition: Mapping, why: str) -> None:
-        serial = addition.get("serialNumber")
+    def cancel_addition(self, addition: AdditionRecord, why: str) -> None:
+        serial = addition.serial_number
         self.ops.append(Operation(
-            f"cancel-addition:{addition.get('id')}", CANCEL_ADDITION, self.agreement_id,
-            {"id": addition.get("id"), "serialNumber": serial}, {"cancelledDate": self.effective},
-            f"{why}: addition {serial} ({format_quantity(_dec(addition, 'quantity'))} × "
-            f"{format_money(_dec(addition, 'unitPrice'), self.order.currency)}) ends on {self.day}",
+            f"cancel-addition:{addition.id}", CANCEL_ADDITION, self.agreement_id,
+            {"id": addition.id, "serialNumber": serial}, {"cancelledDate": self.effective},
+            f"{why}: addition {serial} ({format_quantity(addition.quantity)} × "
+            f"{format_money(addition.unit_price or Decimal(0), self.order.currency)}) ends on {self.day}",
             money_effect=-_recurring(addition),
-            before={k: addition[k] for k in BEFORE_FIELDS if addition.get(k) is not None}))
+            before={k: v for k, v in addition.to_fields().items() if k in BEFORE_FIELDS}))
 
     def create_adjustment(self, tag: str, amount: Decimal, text: str, explanation: str) -> None:
         """A one-time charge; `tag` (not editable) leads the ConnectWise description, `text` is the editable rest."""
@@ -230,8 +230,8 @@ def _partial_period(charge, period) -> bool:
             and (duration.type, duration.duration) != (period.type, period.duration))
 
 
-def _recurring(addition: Mapping) -> Decimal:
-    return _dec(addition, "quantity") * _dec(addition, "unitPrice")
+def _recurring(addition: AdditionRecord) -> Decimal:
+    return addition.quantity * (addition.unit_price or Decimal(0))
 
 
 def _line_tags(p: _Planner, lines: Sequence[OrderLine]) -> list[str]:
@@ -265,7 +265,7 @@ def plan_change_order(p: _Planner) -> Plan:
     p.task_type = TaskType.CHANGE
     subscription = p.subscription_of(p.order.recurring_lines[0] if p.order.recurring_lines else None)
     active = p.current_additions(subscription, p.order.recurring_lines)
-    old_quantity = sum((_dec(a, "quantity") for a in active), Decimal(0))
+    old_quantity = sum((a.quantity for a in active), Decimal(0))
     old_recurring = sum((_recurring(a) for a in active), Decimal(0))
     for addition in active:
         p.cancel_addition(addition, f"Change order {p.order.number} replaces it")
@@ -335,7 +335,7 @@ def plan_renewal(p: _Planner) -> Plan:
     def terms(quantity, price, cost):
         return format_quantity(quantity), round_money(price, currency), round_money(cost, currency)
 
-    current = sorted(terms(_dec(a, "quantity"), _dec(a, "unitPrice"), _dec(a, "unitCost")) for a in active)
+    current = sorted(terms(a.quantity, a.unit_price or Decimal(0), a.unit_cost or Decimal(0)) for a in active)
     renewed = sorted(terms(line.quantity, pr.price, pr.cost) for line, pr in zip(lines, prices))
     described = ", ".join(f"{q} × {pr} (cost {c}) {currency}" for q, pr, c in renewed)
     if current == renewed:

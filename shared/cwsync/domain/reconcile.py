@@ -272,4 +272,4 @@ def tag_prefix(tag_format: str, subscription_id: str) -> str:
 
 
 def carries_tag(addition: Mapping, prefix: str) -> bool:
-    return has_subscription_tag(addition, prefix)
+    return has_subscription_tag(addition.get("serialNumber"), prefix)

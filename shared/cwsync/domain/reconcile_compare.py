@@ -111,7 +111,8 @@ class Comparison:
         literal = handmade.tag_literal(self.ctx.tag_format)
         candidates = [add for a, add in self.additions
                       if a == target and self.invoices(a) and self.live(a, add)
-                      and str(add.get("id")) not in self.claimed and handmade.is_hand_made(add, literal)
+                      and str(add.get("id")) not in self.claimed
+                      and handmade.is_hand_made(add.get("serialNumber"), literal)
                       and self.matches_product(add, line.mpn)]
         if not candidates:
             return

@@ -7,7 +7,7 @@ adapter works on these values, never on the JSON.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 
@@ -95,17 +95,40 @@ class CatalogItemRecord:
 
 @dataclass(frozen=True)
 class AdditionRecord:
-    """`/finance/agreements/{id}/additions`: what the planner reads of an existing addition."""
+    """`/finance/agreements/{id}/additions`: what the planner, the applier and reconciliation read of an
+    existing addition (every field cwsync writes on one, so a write can be checked against it)."""
 
     id: int
-    product_id: int | None
-    quantity: Decimal
-    unit_price: Decimal | None
-    unit_cost: Decimal | None
-    effective_date: datetime | None
-    cancelled_date: datetime | None  # an addition ends by its cancel date; absent = active
-    serial_number: str | None  # the ownership tag, or None for additions typed by hand
-    bill_customer: str | None
+    product_id: int | None = None
+    quantity: Decimal = Decimal(0)
+    unit_price: Decimal | None = None
+    unit_cost: Decimal | None = None
+    effective_date: datetime | None = None
+    cancelled_date: datetime | None = None  # an addition ends by its cancel date; absent = active
+    serial_number: str | None = None  # the ownership tag, or None for additions typed by hand
+    bill_customer: str | None = None
+    taxable: bool | None = None  # taxableFlag
+    description: str | None = None
+    invoice_description: str | None = None
+    product_identifier: str | None = None  # product.identifier, when it was read
+
+    @property
+    def live(self) -> bool:
+        """Not ended: no cancel date."""
+        return self.cancelled_date is None
+
+    def to_fields(self) -> dict:
+        """The addition in ConnectWise's field names, as a plan, a page and the stored baselines show it:
+        numbers as Decimal, moments as ISO 8601 UTC text; fields that are not set are left out."""
+        product = {key: value for key, value in (("id", self.product_id), ("identifier", self.product_identifier))
+                   if value is not None}
+        fields = {"id": self.id, "product": product or None, "quantity": self.quantity,
+                  "unitPrice": self.unit_price, "unitCost": self.unit_cost,
+                  "effectiveDate": _utc_text(self.effective_date), "cancelledDate": _utc_text(self.cancelled_date),
+                  "serialNumber": self.serial_number, "billCustomer": self.bill_customer,
+                  "taxableFlag": self.taxable, "description": self.description,
+                  "invoiceDescription": self.invoice_description}
+        return {key: value for key, value in fields.items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -113,6 +136,10 @@ class AdjustmentRecord:
     """`/finance/agreements/{id}/adjustments`: one-time money, found again by its description."""
 
     id: int
-    amount: Decimal | None
-    description: str
-    effective_date: datetime | None
+    amount: Decimal | None = None
+    description: str = ""
+    effective_date: datetime | None = None
+
+
+def _utc_text(moment: datetime | None) -> str | None:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None

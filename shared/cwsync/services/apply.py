@@ -27,7 +27,7 @@ from cwsync.adapters.store import to_plain
 from cwsync.dates import parse_datetime
 from cwsync.retries import WRITE_ATTEMPTS
 from cwsync.domain.operations import adjustment_description
-from cwsync.domain.records import CatalogItemRecord
+from cwsync.domain.records import AdditionRecord, AdjustmentRecord, CatalogItemRecord
 from cwsync.errors import ExternalApiError, NotFound, SyncFailed, TransientError
 from cwsync.vocabulary import NUMERIC_FIELDS, Action, ChangeStatus
 
@@ -112,16 +112,16 @@ class Applier:
         body.setdefault("serialNumber", serial)
         product = self._resolve(dict(match), op).get("product") if "product" in match else None
 
-        def find() -> dict | None:
+        def find() -> AdditionRecord | None:
             for addition in self.cw.find_additions(agreement_id, serial):
-                if product is None or _same_reference(addition.get("product"), product):
+                if product is None or _same_reference(addition.to_fields().get("product"), product):
                     return addition
             return None
 
         addition, status = self._create(op, find, lambda: self.cw.create_addition(agreement_id, body))
         quantity, price = body.get("quantity"), body.get("unitPrice")
         what = f"{quantity} × {price}" if quantity is not None and price is not None else "addition"
-        return {**_base(op), "id": addition.get("id"), "tag": serial, "status": status,
+        return {**_base(op), "id": addition.id, "tag": serial, "status": status,
                 "summary": f"Addition {serial} on agreement {agreement_id}: {what}"
                            + (f" ({body['description']})" if body.get("description") else "")}
 
@@ -134,7 +134,7 @@ class Applier:
         if tag:
             body["description"] = adjustment_description(tag, body.get("description") or "")
 
-            def find() -> dict | None:
+            def find() -> AdjustmentRecord | None:
                 found = self.cw.find_tagged_adjustments(agreement_id, tag)
                 return found[0] if found else None
         else:  # a plan made before adjustments carried their own tag: found by its tagged description
@@ -143,12 +143,12 @@ class Applier:
                 raise SyncFailed(f"Operation {op['key']} has no ownership tag to recognise the adjustment by.")
             body.setdefault("description", tag)
 
-            def find() -> dict | None:
+            def find() -> AdjustmentRecord | None:
                 found = self.cw.find_adjustments(agreement_id, tag)
                 return found[0] if found else None
 
         adjustment, status = self._create(op, find, lambda: self.cw.create_adjustment(agreement_id, body))
-        return {**_base(op), "id": adjustment.get("id"), "tag": tag, "status": status,
+        return {**_base(op), "id": adjustment.id, "tag": tag, "status": status,
                 "summary": f"One-time adjustment {body.get('amount')} on agreement {agreement_id}: "
                            f"{body['description']}"}
 
@@ -158,17 +158,18 @@ class Applier:
         if not cancelled:
             raise SyncFailed(f"Operation {op['key']} has no cancelledDate.")
         addition = self._owned_addition(op, agreement_id, ("id", "serialNumber", "cancelledDate"))
-        tag = addition.get("serialNumber")
-        if addition.get("cancelledDate"):
-            return {**_base(op), "id": addition["id"], "tag": tag, "status": ALREADY_PRESENT,
-                    "summary": f"Addition {tag or addition['id']} already ends on {addition['cancelledDate']}"}
+        tag = addition.serial_number
+        if not addition.live:
+            return {**_base(op), "id": addition.id, "tag": tag, "status": ALREADY_PRESENT,
+                    "summary": f"Addition {tag or addition.id} already ends on "
+                               f"{addition.to_fields()['cancelledDate']}"}
 
         def done() -> bool:
-            return bool(self.cw.addition(agreement_id, addition["id"], ("id", "cancelledDate")).get("cancelledDate"))
+            return not self.cw.addition(agreement_id, addition.id, ("id", "cancelledDate")).live
 
-        self._write_checked(op, done, lambda: self.cw.cancel_addition(agreement_id, addition["id"], cancelled))
-        return {**_base(op), "id": addition["id"], "tag": tag, "status": UPDATED,
-                "summary": f"Addition {tag or addition['id']} on agreement {agreement_id} ends on {cancelled}"}
+        self._write_checked(op, done, lambda: self.cw.cancel_addition(agreement_id, addition.id, cancelled))
+        return {**_base(op), "id": addition.id, "tag": tag, "status": UPDATED,
+                "summary": f"Addition {tag or addition.id} on agreement {agreement_id} ends on {cancelled}"}
 
     def _update_addition(self, op: dict) -> dict:
         agreement_id = _agreement(op)
@@ -176,19 +177,19 @@ class Applier:
         if not wanted:
             raise SyncFailed(f"Operation {op['key']} has no fields to update.")
         addition = self._owned_addition(op, agreement_id, ("id", "serialNumber", *wanted))
-        tag = addition.get("serialNumber")
-        differing = {name: value for name, value in wanted.items() if not _same_value(name, addition.get(name), value)}
+        tag, now = addition.serial_number, addition.to_fields()
+        differing = {name: value for name, value in wanted.items() if not _same_value(name, now.get(name), value)}
         if not differing:
-            return {**_base(op), "id": addition["id"], "tag": tag, "status": ALREADY_PRESENT,
-                    "summary": f"Addition {tag or addition['id']} already has {', '.join(sorted(wanted))}"}
+            return {**_base(op), "id": addition.id, "tag": tag, "status": ALREADY_PRESENT,
+                    "summary": f"Addition {tag or addition.id} already has {', '.join(sorted(wanted))}"}
 
         def done() -> bool:
-            current = self.cw.addition(agreement_id, addition["id"], ("id", *differing))
+            current = self.cw.addition(agreement_id, addition.id, ("id", *differing)).to_fields()
             return all(_same_value(name, current.get(name), value) for name, value in differing.items())
 
-        self._write_checked(op, done, lambda: self.cw.update_addition(agreement_id, addition["id"], differing))
-        return {**_base(op), "id": addition["id"], "tag": tag, "status": UPDATED,
-                "summary": f"Addition {tag or addition['id']} on agreement {agreement_id}: "
+        self._write_checked(op, done, lambda: self.cw.update_addition(agreement_id, addition.id, differing))
+        return {**_base(op), "id": addition.id, "tag": tag, "status": UPDATED,
+                "summary": f"Addition {tag or addition.id} on agreement {agreement_id}: "
                            + ", ".join(f"{name} → {_show(value)}" for name, value in differing.items())}
 
     # ---- idempotent write loops -------------------------------------------------------
@@ -238,7 +239,7 @@ class Applier:
 
     # ---- references -------------------------------------------------------------------
 
-    def _owned_addition(self, op: dict, agreement_id: Any, fields: tuple[str, ...]) -> dict:
+    def _owned_addition(self, op: dict, agreement_id: Any, fields: tuple[str, ...]) -> AdditionRecord:
         """The addition an operation means: by id (checking its tag), else the one carrying the tag."""
         match = op.get("match") or {}
         addition_id, serial = match.get("id"), match.get("serialNumber")
@@ -249,15 +250,15 @@ class Applier:
             except NotFound:
                 raise SyncFailed(f"Addition {addition_id} on agreement {agreement_id} no longer exists; "
                                  f"operation {op['key']} was not applied.") from None
-            if serial and addition.get("serialNumber") != serial:
+            if serial and addition.serial_number != serial:
                 raise SyncFailed(f"Addition {addition_id} on agreement {agreement_id} now carries tag "
-                                 f"{addition.get('serialNumber')!r}, not {serial!r}: it was changed by hand, so "
+                                 f"{addition.serial_number!r}, not {serial!r}: it was changed by hand, so "
                                  f"operation {op['key']} was not applied.")
             return addition
         if not serial:
             raise SyncFailed(f"Operation {op['key']} names no addition (id or serialNumber).")
         found = self.cw.find_additions(agreement_id, serial, fields)
-        active = [item for item in found if not item.get("cancelledDate")]
+        active = [item for item in found if item.live]
         if len(active) > 1:
             raise SyncFailed(f"{len(active)} active additions on agreement {agreement_id} carry tag {serial!r}; "
                              f"operation {op['key']} needs its addition id.")

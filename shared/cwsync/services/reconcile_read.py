@@ -149,8 +149,11 @@ class Reader:
 
     # --- ConnectWise ---------------------------------------------------------------------------
     def _additions(self, agreement_id: str) -> list[dict]:
-        return self.deps.connectwise.additions(int(agreement_id) if agreement_id.isdigit() else agreement_id,
-                                               fields=ADDITION_FIELDS)
+        """The agreement's additions in ConnectWise's field names, which the comparison reads
+        (`AdditionRecord.to_fields`: the adapter has checked and typed them)."""
+        found = self.deps.connectwise.additions(int(agreement_id) if agreement_id.isdigit() else agreement_id,
+                                                fields=ADDITION_FIELDS)
+        return [addition.to_fields() for addition in found]
 
     def _products(self, picture: Picture) -> None:
         from cwsync.adapters.store_batch import links
