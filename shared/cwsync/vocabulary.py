@@ -299,6 +299,11 @@ class ConnectWiseRecord(StrEnum):
     ADJUSTMENT = "adjustment"
 
 
+class MarketplaceRecord(StrEnum):
+    """The marketplace records cwsync reads through `cwsync.adapters.mp_records`, as its messages name them."""
+    CUSTOMER = "customer"
+
+
 APPROVAL_POLICIES = tuple(ApprovalPolicy)
 RECONCILE_MODES = tuple(ReconcileMode)
 PRICE_SOURCES = tuple(PriceSource)

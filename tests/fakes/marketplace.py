@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cwsync.adapters import mp_records
+
 
 def _iso(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -36,7 +38,7 @@ class FakeMarketplace:
 
     def customer(self, customer_id):
         self.calls.append(("customer", customer_id))
-        return self.customers[customer_id]
+        return mp_records.customer(self.customers[customer_id])  # typed, as the real adapter answers
 
     def order(self, order_id):
         self.calls.append(("order", order_id))

@@ -1,5 +1,5 @@
 """--auto-approve takes only what cwsync recommends, and it recommends only exact matches."""
-from cwsync.adapters import cw_records
+from cwsync.adapters import cw_records, mp_records
 from cwsync.domain.matching import match_customer, match_product
 from cwsync_local.runtime.embedded import recommended_choice
 
@@ -9,7 +9,7 @@ def approval_of(match):
 
 
 def test_auto_approve_does_not_take_the_only_similar_company_or_product():
-    company = match_customer({"id": "1000048599", "name": "Northwind Bakery"},
+    company = match_customer(mp_records.customer({"id": "1000048599", "name": "Northwind Bakery"}),
                              [cw_records.company({"id": 1, "name": "Northgate Bakery Supply",
                                                   "status": {"name": "Active"}})])
     product = match_product("TEAMS-PREMIUM-P1M", [cw_records.catalog_item({

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from cwsync.adapters import cw_records
+from cwsync.adapters import cw_records, mp_records
 from cwsync.domain.matching import (CatalogSettings, match_customer, match_product, normalise_company_name,
                                     propose_catalog_item, truncate)
 from cwsync.domain.models import BillingPeriod, Charge, OrderLine
@@ -63,14 +63,15 @@ def company(id_, name, identifier="", deleted=False, custom=None, **more):
      "7", "Name matches after ignoring case, punctuation and legal suffix"),
 ])
 def test_a_customer_is_linked_automatically_on_an_id_or_the_same_name(companies, id_field, chosen, explanation):
-    match = match_customer(CUSTOMER, companies, id_field=id_field)
+    match = match_customer(mp_records.customer(CUSTOMER), companies, id_field=id_field)
     assert match.chosen == chosen
     assert match.explanation == explanation
     assert match.options[0].id == chosen and match.options[0].reason == explanation
 
 
 def test_two_companies_with_the_same_name_go_to_a_person():
-    match = match_customer(CUSTOMER, [company(1, "Green Lane LLC", "GL1"), company(2, "Green Lane Inc", "GL2")])
+    match = match_customer(mp_records.customer(CUSTOMER),
+                           [company(1, "Green Lane LLC", "GL1"), company(2, "Green Lane Inc", "GL2")])
     assert match.chosen is None
     assert [o.id for o in match.options] == ["1", "2"]
     assert match.explanation == "2 ConnectWise records match the name 'Green Lane LLC'; choose one"
@@ -82,7 +83,7 @@ def test_without_evidence_up_to_five_similar_companies_are_ranked_and_none_chose
         ["Green Lanes Ltd", "Green Lane Garden Centre", "Greenline Services", "Blue Lane LLC",
          "Lane Green", "Green", "Totally Unrelated Bakery", "Gren Lane"], start=1)]
     companies.append(company(99, "Green Lane Holdings", deleted=True))
-    match = match_customer({"id": "555", "name": "Green Lane LLC"}, companies)
+    match = match_customer(mp_records.customer({"id": "555", "name": "Green Lane LLC"}), companies)
     assert match.chosen is None
     assert len(match.options) == 5
     ids = [o.id for o in match.options]
@@ -99,7 +100,7 @@ def test_without_evidence_up_to_five_similar_companies_are_ranked_and_none_chose
     ("Northwind Bakeries", None),          # even a near-identical spelling is a guess a person makes
 ])
 def test_a_similar_name_is_offered_but_never_recommended(candidate, recommended):
-    match = match_customer({"id": "555", "name": "Northwind Bakery"}, [company(1, candidate)])
+    match = match_customer(mp_records.customer({"id": "555", "name": "Northwind Bakery"}), [company(1, candidate)])
     if candidate == "Northwind Bakery Co":
         assert match.chosen == "1"
         return
@@ -110,7 +111,7 @@ def test_a_similar_name_is_offered_but_never_recommended(candidate, recommended)
 
 
 def test_a_quoted_name_is_matched_and_shown_as_is():
-    match = match_customer({"id": "1", "name": 'O"Brien & Sons (EU)'},
+    match = match_customer(mp_records.customer({"id": "1", "name": 'O"Brien & Sons (EU)'}),
                            [company(8, "O'Brien and Sons (EU) Ltd", "OBRIEN")])
     assert match.chosen == "8"
     assert match.options[0].label == "O'Brien and Sons (EU) Ltd (OBRIEN)"
@@ -189,14 +190,15 @@ def test_the_price_and_cost_fields_of_a_proposal_follow_the_settings():
 
 def test_an_inactive_company_is_never_chosen_even_by_its_id_and_the_reason_is_shown():
     inactive = company(1, "Northwind Bakery", identifier="555", status={"id": 2, "name": "Inactive"})
-    match = match_customer({"id": "555", "name": "Northwind Bakery"}, [inactive])
+    match = match_customer(mp_records.customer({"id": "555", "name": "Northwind Bakery"}), [inactive])
     assert match.chosen is None and match.recommended is None
     (option,) = match.options
     assert not option.eligible and "the company's status is Inactive" in option.reason
 
 
 def test_a_loosely_similar_company_is_offered_as_a_guess_never_recommended():
-    match = match_customer({"id": "555", "name": "Northwind Bakery"}, [company(1, "Northgate Bakery Supply")])
+    match = match_customer(mp_records.customer({"id": "555", "name": "Northwind Bakery"}),
+                           [company(1, "Northgate Bakery Supply")])
     assert match.chosen is None and match.recommended is None
     assert [o.id for o in match.options] == ["1"] and "check it is the same company" in match.options[0].reason
 

@@ -20,7 +20,9 @@ from urllib.parse import quote as quote_path
 
 import requests
 
+from cwsync.adapters import mp_records
 from cwsync.adapters.http import DEFAULT_TIMEOUT, HttpClient, RetryPolicy, Timeout, format_datetime, loads
+from cwsync.domain.models import CustomerRecord
 from cwsync.errors import ConfigurationError, ExternalApiError
 
 log = logging.getLogger(__name__)
@@ -86,8 +88,9 @@ class MarketplaceClient:
     def order(self, order_id: str) -> dict:
         return self.get(f"/orders/{quote_path(str(order_id), safe='')}")
 
-    def customer(self, customer_id: str) -> dict:
-        return self.get(f"/customers/{quote_path(str(customer_id), safe='')}")
+    def customer(self, customer_id: str) -> CustomerRecord:
+        """The customer, typed; InvalidRecord names a field cwsync cannot read."""
+        return mp_records.customer(self.get(f"/customers/{quote_path(str(customer_id), safe='')}"))
 
     def subscription(self, subscription_id: str) -> dict:
         return self.get(f"/subscriptions/{quote_path(str(subscription_id), safe='')}")

@@ -13,7 +13,7 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 from typing import Any, Iterable, Mapping, Sequence
 
-from cwsync.domain.models import Charge, OrderLine
+from cwsync.domain.models import Charge, CustomerRecord, OrderLine
 from cwsync.domain.records import CatalogItemRecord, CompanyRecord
 from cwsync.vocabulary import DEFAULT_COST_FIELD, DEFAULT_PRICE_FIELD, ChargeType, MatchBasis
 
@@ -99,7 +99,8 @@ def similarity(a: str, b: str) -> float:
     return round(0.7 * chars + 0.3 * words, 2)
 
 
-def match_customer(customer: Mapping, companies: Iterable[CompanyRecord], *, id_field: str | None = None) -> Match:
+def match_customer(customer: CustomerRecord, companies: Iterable[CompanyRecord], *,
+                   id_field: str | None = None) -> Match:
     """Find the ConnectWise company of a marketplace customer (`GET /customers/{id}`).
 
     1. identifier (or the custom field `id_field`, by caption or id) equals the
@@ -108,8 +109,9 @@ def match_customer(customer: Mapping, companies: Iterable[CompanyRecord], *, id_
     Deleted companies are never options. Two companies with equal evidence are
     offered to a person rather than guessed between.
     """
-    keys = {str(customer.get(k)).strip(): k for k in ("id", "externalId") if customer.get(k) not in (None, "")}
-    name = str(customer.get("name") or "")
+    keys = {value: source for source, value in (("id", customer.id), ("externalId", customer.external_id))
+            if value not in (None, "")}
+    name = customer.name or ""
     wanted = normalise_company_name(name)
     present = [c for c in companies if not c.deleted]
     live = [c for c in present if not c.inactive]

@@ -71,6 +71,15 @@ class BillingPeriod:
 
 
 @dataclass(frozen=True)
+class CustomerRecord:
+    """A marketplace customer (`GET /customers/{id}`): what customer matching reads."""
+
+    id: str
+    name: str | None = None
+    external_id: str | None = None  # externalId
+
+
+@dataclass(frozen=True)
 class OrderLine:
     """A product line of the order (`products[]`): what the subscription is made of."""
 

@@ -137,12 +137,13 @@ class Reader:
             return CustomerData(customer_id, str(link.get("customerName") or link.get("companyName") or customer_id),
                                 str(link["companyId"]))
         from cwsync.domain.matching import match_customer
+        from cwsync.domain.models import CustomerRecord
 
         try:
             customer = self.deps.marketplace.customer(customer_id)
         except CwsyncError:
-            customer = {"id": customer_id}
-        name = str(customer.get("name") or f"customer {customer_id}")
+            customer = CustomerRecord(id=customer_id)
+        name = customer.name or f"customer {customer_id}"
         match = match_customer(customer, self._companies or [], id_field=getattr(self.deps.settings,
                                                                            "customer_id_field", None))
         return CustomerData(customer_id, name, match.chosen)

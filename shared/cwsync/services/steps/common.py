@@ -49,7 +49,7 @@ def customer_name(deps, task: Mapping[str, Any], order: Order) -> str:
     if task.get("customerName"):
         return str(task["customerName"])
     try:
-        name = deps.marketplace.customer(order.customer_id).get("name")
+        name = deps.marketplace.customer(order.customer_id).name
     except Exception:  # the name is for people; the id will do when the marketplace is unreachable
         name = None
     return str(name or f"customer {order.customer_id}")

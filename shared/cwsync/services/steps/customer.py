@@ -39,7 +39,7 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
                 "skipped": True}
 
     customer = deps.marketplace.customer(customer_id)
-    customer_name = str(customer.get("name") or f"customer {customer_id}")
+    customer_name = customer.name or f"customer {customer_id}"
     match = match_customer(customer, deps.connectwise.companies(), id_field=deps.settings.customer_id_field)
     undone = deps.store.link_undone(LinkKind.CUSTOMER, customer_id)
     if undone:
