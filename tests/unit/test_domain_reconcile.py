@@ -263,13 +263,15 @@ def test_a_big_agreement_is_repaired_in_parts_of_bounded_size():
 
 
 def test_an_addition_carrying_another_subscriptions_tag_is_never_adopted_as_the_sync_decides_too():
+    from cwsync.adapters import cw_records
     from cwsync.domain import handmade
 
     other = addition(9001, serial="MP-SUB-9-SO1")
     findings, _ = compare([subscription()], {"3101": [other]})
     assert kinds(findings) == [("not_billed", "quantity", Decimal("60.00"))]
-    assert handmade.untagged([other], 701, handmade.tag_literal(RepairSettings().tag_format)) == []
+    # The sync reads the same additions typed (as the ConnectWise adapter hands them on).
+    assert handmade.untagged([cw_records.addition(other)], 701, handmade.tag_literal(RepairSettings().tag_format)) == []
     typed = addition(9002, serial="licence pack 2024")
     findings, _ = compare([subscription()], {"3101": [typed]})
     assert kinds(findings) == [("adopt_candidate", "serialNumber", Decimal(0))]
-    assert handmade.untagged([typed], 701, "MP-") == [typed]
+    assert handmade.untagged([cw_records.addition(typed)], 701, "MP-") == [cw_records.addition(typed)]
