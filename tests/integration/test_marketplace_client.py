@@ -104,7 +104,7 @@ def test_an_order_that_arrives_while_paging_does_not_repeat_one_already_seen(sim
 def test_single_records_are_read_by_id(sim):
     client = client_for(sim)
     assert client.order("5001")["orderNumber"] == "SO000001"
-    assert client.customer("1000048531")["name"] == "Green Lane LLC"
+    assert client.customer("1000048531").name == "Green Lane LLC"
     assert client.subscription("SUB-1")["status"] == "active"
     with pytest.raises(NotFound):
         client.order("no-such-order")
@@ -130,7 +130,7 @@ def test_a_token_refused_with_401_is_renewed_once_and_the_call_repeated(sim):
     client = client_for(sim)
     client.customer("1000048531")
     sim.tokens._expiry.clear()  # the marketplace forgets every token (a restart, a revocation)
-    assert client.customer("1000048531")["name"] == "Green Lane LLC"
+    assert client.customer("1000048531").name == "Green Lane LLC"
     assert client.tokens_issued == 2
     assert [entry["status"] for entry in calls(sim, "/customers/1000048531")] == [200, 401, 200]
 
@@ -139,7 +139,7 @@ def test_a_token_that_expired_on_the_marketplace_clock_is_renewed_on_401(sim, cl
     client = client_for(sim, refresh_margin=0)  # the client's own clock never sees it expire
     client.customer("1000048531")
     clock.advance(101)
-    assert client.customer("1000048531")["id"] == "1000048531"
+    assert client.customer("1000048531").id == "1000048531"
     assert client.tokens_issued == 2
 
 
