@@ -9,6 +9,13 @@ imports down); the child imports the module by file path, as Lambda does with `C
 Target: ≤ 1.5× (a handler imports little more than boto3 before its first call).
 Handlers defer their service imports into the handler body; the second figure adds the
 modules the first call imports (found with `ast`), i.e. the whole cold start's imports.
+
+    python -m benchmarks.bench_import --models [--repeats 7]
+
+compares the typed records as cwsync ships them (frozen dataclasses, `cw_records`) with the
+same fields as pydantic models through Powertools' parser: each handler plus its first
+call's imports, plus one of `benchmarks.records_dataclasses` / `benchmarks.records_pydantic`
+(each imports its models and parses one record of every type), against `import boto3`.
 """
 from __future__ import annotations
 
@@ -97,11 +104,35 @@ def run(repeats: int) -> dict:
             "handlers": results}
 
 
+MODEL_KINDS = {"dataclasses": "benchmarks.records_dataclasses", "pydantic": "benchmarks.records_pydantic"}
+MODEL_HANDLERS = ("link_customer", "link_product", "select_agreement", "plan_changes", "apply_changes")
+
+
+def run_models(repeats: int) -> dict:
+    """Each handler that reads ConnectWise records, cold, with either kind of record model."""
+    baseline, _ = measure("boto3", repeats)
+    results: dict = {}
+    for name in MODEL_HANDLERS:
+        handler = FUNCTIONS / name / "app.py"
+        lazy = lazy_imports(handler)
+        for kind, module in MODEL_KINDS.items():
+            _, seconds = measure(str(handler), repeats, [*lazy, module])
+            results.setdefault(name, {})[kind] = {"ms": round(seconds * 1000, 1),
+                                                  "ratio": round(seconds / baseline, 2),
+                                                  "ok": seconds / baseline <= TARGET_RATIO}
+        results[name]["pydantic_extra_ms"] = round(results[name]["pydantic"]["ms"]
+                                                    - results[name]["dataclasses"]["ms"], 1)
+    return {"boto3_ms": round(baseline * 1000, 1), "repeats": repeats, "target_ratio": TARGET_RATIO,
+            "handlers": results}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--models", action="store_true",
+                        help="compare the records as dataclasses with pydantic models (Powertools parser)")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.repeats), indent=2))
+    print(json.dumps(run_models(args.repeats) if args.models else run(args.repeats), indent=2))
     return 0
 
 

@@ -3,10 +3,11 @@
 `cwsync.adapters` implements them for real (DynamoDB, ConnectWise REST, the marketplace
 SimpleAPI, SNS/webhook, Step Functions); `tests/fakes` implements them in memory. Services
 and steps are written against these methods only, so a new adapter or fake needs exactly
-these and nothing else. ConnectWise records the steps read cross as the typed records of
-`cwsync.domain.records` (parsed once, in the adapter); other records cross the ports as
-plain mappings (JSON-like values; money as `Decimal` or exact strings); the store's items
-are the `TypedDict`s of `cwsync.adapters.store_items`.
+these and nothing else. ConnectWise records cross as the typed records of
+`cwsync.domain.records` and marketplace customers as `cwsync.domain.models.CustomerRecord`
+(parsed once, in the adapter); marketplace orders and subscriptions cross as the API's JSON
+(parsed by `Order.from_api` / `reconcile.Subscription.from_api`); the store's items are the
+`TypedDict`s of `cwsync.adapters.store_items`.
 """
 from __future__ import annotations
 
