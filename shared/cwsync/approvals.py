@@ -165,11 +165,17 @@ def format_date(value: Any) -> str:
 
 # --- decisions -----------------------------------------------------------------------------
 
-def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any], limits: Any = None) -> dict:
+def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any], limits: Any = None,
+                   connectwise: Any = None) -> dict:
     """Validate a POSTed decision against the approval; BadRequest says what is wrong.
 
     Returns `{"decision": "approve", "choice", "changes"}` or `{"decision": "reject", "reason"}`.
+    A company found by search, a new company and a new catalog item are checked with `connectwise`
+    (cwsync.wizard_forms); InvalidEdits lists every field that cannot be used.
     """
+    from cwsync.wizard_forms import check_new_record, found_choice
+
+    body = found_choice(approval, dict(body))
     decision = body.get("decision")
     if decision not in tuple(Decision):
         raise BadRequest("Say whether you approve or reject: decision must be 'approve' or 'reject'.")
@@ -194,7 +200,18 @@ def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any], limits:
     changes = body.get("changes") or {}
     if not isinstance(changes, Mapping):
         raise BadRequest("changes should be an object of {operation key: {field: value}}.")
-    decision = {"decision": Decision.APPROVE, "choice": choice, "changes": validate_changes(approval, changes, limits)}
+    if approval.get("kind") in (ApprovalKind.CUSTOMER, ApprovalKind.PRODUCT):
+        needs_connectwise = choice == OptionId.FOUND_COMPANY or (
+            choice in (OptionId.CREATE_COMPANY, OptionId.ADD_TO_CONNECTWISE) and approval.get("proposal"))
+        if needs_connectwise and connectwise is None:
+            raise BadRequest("This choice is checked in ConnectWise, which cannot be reached from here.")
+        accepted, problems = (check_new_record(approval, choice, changes, connectwise, limits)
+                              if needs_connectwise else ({}, []))
+        if problems:
+            raise InvalidEdits(problems, changes)
+    else:
+        accepted = validate_changes(approval, changes, limits)
+    decision = {"decision": Decision.APPROVE, "choice": choice, "changes": accepted}
     if body.get("decidedBy") in DECIDED_BY:  # an automatic approver says so; links it makes are marked so
         decision["decidedBy"] = body["decidedBy"]
     return decision
@@ -255,9 +272,23 @@ def public_view(approval: Mapping[str, Any], now: datetime | None = None) -> dic
         ],
         "recommended": approval.get("recommended"),
         "plan": approval.get("plan"),
+        "proposal": approval.get("proposal"),
         "expiresAt": approval.get("expiresAt"),
         "decision": _public_decision(approval.get("decision")),
     }
+
+
+def chosen_label(approval: Mapping[str, Any], decision: Mapping[str, Any]) -> str:
+    """What the approver chose, in words: the option's label, or the company found by search."""
+    choice = str(decision.get("choice"))
+    changes = decision.get("changes") or {}
+    if choice == OptionId.FOUND_COMPANY and (changes.get("company") or {}).get("name"):
+        return f"ConnectWise company {changes['company']['name']}"
+    if choice == OptionId.CREATE_COMPANY and (changes.get("company") or {}).get("name"):
+        return f"Create {changes['company']['name']} ({changes['company'].get('identifier')}) in ConnectWise"
+    if choice == OptionId.ADD_TO_CONNECTWISE and (changes.get("catalog") or {}).get("identifier"):
+        return f"Add {changes['catalog']['identifier']} to the ConnectWise catalog"
+    return next((str(o.get("label")) for o in approval.get("options") or [] if str(o.get("id")) == choice), choice)
 
 
 def _public_decision(decision: Any) -> dict | None:
@@ -316,21 +347,27 @@ def render_page(template: str, **values: Any) -> str:
 
 def render_approval_page(approval: Mapping[str, Any], *, action: str, sig: str, exp: str,
                          now: datetime | None = None, edits: Mapping[str, Any] | None = None,
-                         problems: list | None = None, nonce: str | None = None) -> str:
+                         problems: list | None = None, nonce: str | None = None, search: Mapping | None = None,
+                         chosen: str | None = None) -> str:
     """The approval page: task, options (with reasons), the editable plan for `confirm`,
     approve/reject forms. `edits`/`problems`: a refused submission shown again, every edit kept."""
     from cwsync.confirm_form import amounts, operation_rows
+    from cwsync.wizard_forms import form_view
 
     view = public_view(approval, now)
     plan = view.get("plan") or {}
     rows = operation_rows(plan, edits, problems, ACTION_LABELS) if plan else []
     anchors = {(op["key"], f["name"]): f["id"] for op in rows for f in op["inputs"]}
+    new_record = form_view(approval, edits, problems)
+    anchors.update({(new_record["form"], f["name"]): f["id"] for f in (new_record or {}).get("fields", [])})
+    anchors[("search", "query")] = "search-query"
     problem_links = [{"message": p.message, "anchor": anchors.get((p.key, p.field), "plan")} for p in problems or []]
     options = view.get("options") or []
     eligible = [o for o in options if o.get("eligible")]
     only_check_again = len(eligible) == 1 and eligible[0]["id"] == OptionId.CHECK_AGAIN
     return _environment().get_template("approval.html").render(
-        approval=view, operations=rows, action=action, sig=sig, exp=exp, nonce=nonce,
+        approval=view, operations=rows, action=action, sig=sig, exp=exp, nonce=nonce, new_record=new_record,
+        search=search, chosen=chosen, special=(OptionId.CREATE_COMPANY, OptionId.FOUND_COMPANY),
         pending=view["status"] == ApprovalStatus.PENDING, kind_label=KIND_LABELS.get(view["kind"], view["kind"]),
         totals=amounts(plan, edits) if plan else None, problems=problem_links,
         approve_label="Check again" if only_check_again else APPROVE_LABELS.get(view["kind"], "Approve"),

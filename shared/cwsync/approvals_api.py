@@ -18,13 +18,14 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cwsync.approvals import (AlreadyDecided, ApprovalError, ApprovalNotFound, BadRequest, InvalidEdits, LinkExpired,
-                              approval_url, effective_status, expires_epoch, form_to_body, parse_decision,
-                              pass_on_decision, public_view, render_approval_page, render_message_page,
-                              unexpected_failure, verify_link)
+                              approval_url, chosen_label, effective_status, expires_epoch, form_to_body,
+                              parse_decision, pass_on_decision, public_view, render_approval_page,
+                              render_message_page, unexpected_failure, verify_link)
 from cwsync.config import plausibility_limits
 from cwsync.observability import logger
 from cwsync.errors import TaskNotWaiting, TransientError
-from cwsync.vocabulary import FINAL_STATUSES, ApprovalStatus, Decision
+from cwsync.vocabulary import FINAL_STATUSES, ApprovalKind, ApprovalStatus, Decision
+from cwsync.wizard_forms import search_view
 
 MAX_BODY_BYTES = 64 * 1024
 WRONG_METHODS = ["PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
@@ -58,9 +59,12 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         if status == ApprovalStatus.EXPIRED:
             raise LinkExpired("This approval has expired; nothing can be decided here any more.")
         nonce = secrets.token_urlsafe(16)
+        search = None
+        if approval.get("kind") == ApprovalKind.CUSTOMER and query.get("q") and status == ApprovalStatus.PENDING:
+            search = search_view(deps.connectwise, query.get("q"))
         return _html(200, render_approval_page(approval, action=f"./{quote(approval_id, safe='')}",
-                                               sig=query["sig"], exp=query["exp"], now=deps.now(), nonce=nonce),
-                     nonce=nonce)
+                                               sig=query["sig"], exp=query["exp"], now=deps.now(), nonce=nonce,
+                                               search=search), nonce=nonce)
 
     @app.post("/approvals/<approval_id>")
     def decide(approval_id: str) -> Response:
@@ -73,14 +77,17 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         approval = _load(deps, approval_id)
         _ensure_pending(approval, deps)
         try:
-            decision = parse_decision(approval, body, plausibility_limits(deps.settings))
+            checks_connectwise = approval.get("kind") in (ApprovalKind.CUSTOMER, ApprovalKind.PRODUCT)
+            decision = parse_decision(approval, body, plausibility_limits(deps.settings),
+                                      connectwise=deps.connectwise if checks_connectwise else None)
         except InvalidEdits as refused:
             if _wants_json(app):
                 raise
             nonce = secrets.token_urlsafe(16)  # the page again, every edit kept, every problem at its field
             return _html(400, render_approval_page(approval, action=f"./{quote(approval_id, safe='')}",
                                                    sig=str(sig), exp=str(exp), now=deps.now(), nonce=nonce,
-                                                   edits=refused.changes, problems=refused.problems),
+                                                   edits=refused.changes, problems=refused.problems,
+                                                   chosen=str(body.get("choice") or "")),
                          nonce=nonce)
         decision["decidedAt"] = deps.now().isoformat().replace("+00:00", "Z")
         if not deps.store.decide_approval(approval_id, decision):
@@ -93,8 +100,7 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         if _wants_json(app):
             return _json(200, public_view(decided, deps.now()))
         if decision["decision"] == Decision.APPROVE:
-            label = next((o.get("label") for o in approval.get("options") or []
-                          if str(o.get("id")) == decision["choice"]), decision["choice"])
+            label = chosen_label(approval, decision)
             title, message = "Approved", (f"You chose: {label}. The sync continues; the next step opens here by "
                                           "itself when it needs you.")
             follow = _next_url(approval_id, sig, exp)
@@ -137,8 +143,7 @@ def _next_step(deps, approval: Mapping[str, Any], query: Mapping[str, str]) -> R
     pending = [a for a in deps.store.list_approvals(task_id=task_id, status=ApprovalStatus.PENDING)
                if a.get("approvalId") != approval.get("approvalId") and expires_epoch(a)]
     decision = approval.get("decision") or {}
-    label = next((o.get("label") for o in approval.get("options") or []
-                  if str(o.get("id")) == str(decision.get("choice"))), decision.get("choice"))
+    label = chosen_label(approval, decision)
     if pending:
         following = pending[0]
         link = approval_url("", str(following["approvalId"]), expires_epoch(following), deps.signing_key)

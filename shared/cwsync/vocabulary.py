@@ -99,6 +99,8 @@ class OptionId(StrEnum):
     """Option ids cwsync offers besides the records it lists (company, catalog item, agreement ids)."""
 
     ADD_TO_CONNECTWISE = "add-to-connectwise"   # product approval: create the catalog item
+    CREATE_COMPANY = "create-company"           # customer approval: create the company in ConnectWise
+    FOUND_COMPANY = "found-company"             # customer approval: a company found by the page's search
     CHECK_AGAIN = "check-again"                 # agreement approval: read the company's agreements again
     APPLY = "apply"                             # confirm approval: write the plan
 

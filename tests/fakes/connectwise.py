@@ -58,6 +58,39 @@ class FakeConnectWise:
                 or any(str(a.get("serialNumber", "")) == p[:-1] for p in prefixes)
                 or str((a.get("product") or {}).get("id")) in ids]
 
+    # --- what the customer and product pages read, and the companies the steps create -------
+    references = {"company": {"type": [{"id": 1, "name": "Client", "defaultFlag": True}],
+                              "status": [{"id": 1, "name": "Active", "defaultFlag": True},
+                                         {"id": 2, "name": "Inactive"}],
+                              "country": [{"id": 1, "name": "United States", "countryCode": "US"}]},
+                  "catalog": {"category": [{"id": 5, "name": "Software", "defaultFlag": True}],
+                              "subcategory": [{"id": 11, "name": "Cloud Licensing", "category": {"id": 5}}],
+                              "type": [{"id": 3, "name": "Subscription", "defaultFlag": True}]}}
+
+    def search_companies(self, text):
+        self.calls.append("company search")
+        wanted = str(text).casefold()
+        return [c for c in self.companies_list if not c.get("deletedFlag")
+                and (wanted in str(c.get("name", "")).casefold() or wanted in str(c.get("identifier", "")).casefold())]
+
+    def find_company(self, identifier):
+        self.calls.append("company")
+        return next((c for c in self.companies_list if c.get("identifier") == identifier), None)
+
+    def create_company(self, body):
+        company = {**body, "id": 700 + len(self.companies_list)}
+        self.companies_list.append(company)
+        self.written.append(("create_company", dict(body)))
+        return company
+
+    def company_references(self):
+        self.calls.append("company references")
+        return {k: list(v) for k, v in self.references["company"].items()}
+
+    def catalog_references(self):
+        self.calls.append("catalog references")
+        return {k: list(v) for k, v in self.references["catalog"].items()}
+
     # --- what the applier reads and writes -------------------------------------------------
     def find_catalog_item(self, identifier):
         self.calls.append("catalog")

@@ -82,7 +82,8 @@ def test_the_committed_demo_seed_is_what_the_script_makes():
 
 def test_the_file_has_every_section_of_the_seed_format():
     assert set(MP) == {"customers", "products", "subscriptions", "orders"}
-    assert set(CW) == {"companyTypes", "companies", "catalog", "agreementTypes", "agreements", "additions", "adjustments",
+    assert set(CW) == {"companyTypes", "companyStatuses", "countries", "productCategories", "productSubcategories",
+                       "productTypes", "companies", "catalog", "agreementTypes", "agreements", "additions", "adjustments",
                        "billingCycles", "currencies", "contacts"}
 
 

@@ -119,7 +119,7 @@ def test_an_unsure_customer_match_asks_a_person_and_remembers_the_answer(store):
     approval = asked["approval"]
     assert approval["kind"] == "customer"
     assert approval["title"] == "Choose the ConnectWise company for Green Lane LLC (order SO000012)"
-    assert {o["id"] for o in approval["options"]} == {"21", "22"}
+    assert {o["id"] for o in approval["options"]} == {"21", "22", "create-company", "found-company"}
 
     requested = steps.request_approval(deps, task_id, approval, "TOKEN-123")
     stored = deps.store.get_approval(requested["approvalId"])
@@ -136,10 +136,12 @@ def test_an_unsure_customer_match_asks_a_person_and_remembers_the_answer(store):
     assert task["status"] == "in_progress" and "chosen by the approver" in task["history"][-1]["reason"]
 
 
-def test_no_company_at_all_fails_with_what_to_fix(store):
+def test_no_company_at_all_asks_a_person_to_search_or_create_it(store):
     deps = make_deps(store, connectwise=FakeConnectWise(companies=[{"id": 1, "name": "Zebra Corp"}]))
-    with pytest.raises(SyncFailed, match="Add the company in ConnectWise"):
-        steps.link_customer(deps, add_task(deps, sales_order()))
+    asked = steps.link_customer(deps, add_task(deps, sales_order()))
+    assert asked["outcome"] == "needs_approval" and asked["approval"]["recommended"] is None
+    assert {o["id"] for o in asked["approval"]["options"]} == {"create-company", "found-company"}
+    assert "Search for it, or create it" in asked["approval"]["explanation"]
 
 
 def test_a_rejection_reaching_a_step_is_an_approval_rejected_error(store):
@@ -210,8 +212,10 @@ def test_an_unknown_product_can_be_added_to_connectwise_from_the_approval(store)
     assert plan["operations"][1]["fields"]["product"] == {"identifier": "M365-BB"}
 
 
-def test_without_catalog_settings_adding_a_product_is_offered_but_not_possible(store):
-    deps = make_deps(store, connectwise=FakeConnectWise(catalog=[]))
+def test_without_catalog_settings_or_connectwise_lists_adding_a_product_is_offered_but_not_possible(store):
+    connectwise = FakeConnectWise(catalog=[])
+    connectwise.references = {**connectwise.references, "catalog": {"category": [], "subcategory": [], "type": []}}
+    deps = make_deps(store, connectwise=connectwise)
     asked = steps.link_product(deps, add_task(deps, sales_order()))
     add = next(o for o in asked["approval"]["options"] if o["id"] == "add-to-connectwise")
     assert add["eligible"] is False and "CATALOG_SUBCATEGORY_ID" in add["reason"]

@@ -53,6 +53,8 @@ AGREEMENTS = [
     (3803, 19310, "Quillfeather - Old Hosting", 2, 1, 1, "Cancelled"),
 ]
 # id, identifier, description, which field carries the MPN, mpn, price, cost, billing cycle id
+COUNTRIES = [(1, "US", "United States"), (2, "DE", "Germany"), (3, "FR", "France"), (4, "GB", "United Kingdom")]
+SUBCATEGORIES = [(11, "Cloud Licensing", 5), (12, "Backup", 5), (13, "Onboarding", 6)]
 CATALOG = [
     (701, "M365-BB", "Microsoft 365 Business Basic", "manufacturerPartNumber", "M365-BUSBASIC-P1M", "6.00", "4.80", 1),
     (702, "EXO-P1", "Exchange Online (Plan 1)", "vendorSku", "EXO-PLAN1-P1M", "4.00", "3.20", 1),
@@ -181,8 +183,18 @@ def connectwise() -> dict:
     return {
         "companyTypes": [{"id": 1, "name": "Client", "defaultFlag": True, "vendorFlag": False},
                          {"id": 2, "name": "Vendor", "defaultFlag": False, "vendorFlag": True}],
+        "companyStatuses": [{"id": 1, "name": "Active", "defaultFlag": True, "inactiveFlag": False},
+                            {"id": 2, "name": "Inactive", "defaultFlag": False, "inactiveFlag": True}],
+        "countries": [{"id": cid, "name": name, "countryCode": code, "defaultFlag": cid == 1}
+                      for cid, code, name in COUNTRIES],
         "companies": [company(*row) for row in COMPANIES],
         "contacts": [contact(row) for row in COMPANIES],
+        "productCategories": [{"id": 5, "name": "Software", "defaultFlag": True, "inactiveFlag": False},
+                              {"id": 6, "name": "Services", "defaultFlag": False, "inactiveFlag": False}],
+        "productSubcategories": [{"id": sid, "name": name, "category": {"id": category}, "defaultFlag": sid == 11,
+                                  "inactiveFlag": False} for sid, name, category in SUBCATEGORIES],
+        "productTypes": [{"id": 3, "name": "Subscription", "defaultFlag": True, "inactiveFlag": False},
+                         {"id": 4, "name": "Licence", "defaultFlag": False, "inactiveFlag": False}],
         "catalog": [catalog_item(*row) for row in CATALOG],
         "agreementTypes": [{"id": tid, "name": name, "defaultFlag": tid == 1, "inactiveFlag": False,
                             "employeeCompRate": "Actual", "employeeCompNotExceed": "Billing",

@@ -152,7 +152,12 @@ DRESS = {"companies": dress_company, "contacts": dress_contact, "catalog": dress
          "agreementTypes": dress_agreement_type,
          "adjustments": dress_simple("adjustment", "finance/agreements/adjustments"),
          "billingCycles": dress_simple("billingCycle", "finance/billingCycles"),
-         "companyTypes": dress_simple("companyType", "company/companies/types")}
+         "companyTypes": dress_simple("companyType", "company/companies/types"),
+         "companyStatuses": dress_simple("companyStatus", "company/companies/statuses"),
+         "countries": dress_simple("country", "company/countries"),
+         "productCategories": dress_simple("category", "procurement/categories"),
+         "productSubcategories": dress_simple("subcategory", "procurement/subcategories"),
+         "productTypes": dress_simple("productType", "procurement/types")}
 
 
 def everyday_records(cw: dict) -> None:

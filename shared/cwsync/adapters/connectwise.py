@@ -51,6 +51,16 @@ AGREEMENT_RULE_FIELDS = ("id", "name", "company/id", "agreementStatus", "cancell
 PLAN_ADDITION_FIELDS = ("id", "serialNumber", "product", "quantity", "unitPrice", "unitCost", "effectiveDate",
                         "cancelledDate", "billCustomer", "taxableFlag", "description", "agreementId")
 PLAN_CATALOG_FIELDS = ("id", "identifier", "description", "price", "cost", "taxableFlag", "inactiveFlag")
+# What the customer page shows of a company found by search, and the reference lists' fields.
+COMPANY_SEARCH_FIELDS = ("id", "identifier", "name", "status", "deletedFlag")
+SEARCH_LIMIT = 25
+SEARCH_TEXT_LIMIT = 50
+REFERENCE_FIELDS = ("id", "name", "defaultFlag", "inactiveFlag")
+COMPANY_REFERENCE_PATHS = {"type": "/company/companies/types", "status": "/company/companies/statuses",
+                           "country": "/company/countries"}
+REFERENCE_EXTRA_FIELDS = {"country": ("countryCode",), "subcategory": ("category",)}
+CATALOG_REFERENCE_PATHS = {"category": "/procurement/categories", "subcategory": "/procurement/subcategories",
+                           "type": "/procurement/types"}
 # Characters a subscription tag prefix may hold and still be sent as a `like` pattern whose
 # matches include every tag with that prefix (others: every addition is read and filtered).
 _LIKE_SAFE = re.compile(r"[A-Za-z0-9 ._:/%*_-]*")
@@ -180,6 +190,39 @@ class ConnectWiseClient:
 
     def create_catalog_item(self, body: Mapping[str, Any]) -> CatalogItemRecord:
         return cw_records.catalog_item(self.create("/procurement/catalog", body))
+
+    # ---- new companies and catalog items: search, reference lists, create ------------------
+
+    def search_companies(self, text: str, limit: int = SEARCH_LIMIT) -> list[dict]:
+        """Companies (not deleted) whose name or identifier contains `text`, by name, at most `limit`,
+        in one request; the text is quoted by `conditions`, so it never changes the query."""
+        text = " ".join(str(text or "").split())[:SEARCH_TEXT_LIMIT]
+        if not text:
+            return []
+        wanted = all_of(any_of(field("name").contains(text), field("identifier").contains(text)),
+                        field("deletedFlag").eq(False))
+        page = self.list("/company/companies", wanted, COMPANY_SEARCH_FIELDS, "name asc", page_size=limit)
+        return checked(cw_records.company, [record for _, record in zip(range(limit), page)])
+
+    def find_company(self, identifier: str) -> dict | None:
+        """The company with exactly this identifier (how a company cwsync created is found again)."""
+        found = self.first("/company/companies", field("identifier").eq(identifier), COMPANY_SEARCH_FIELDS)
+        return checked(cw_records.company, [found])[0] if found else None
+
+    def create_company(self, body: Mapping[str, Any]) -> dict:
+        return self.create("/company/companies", body)
+
+    def company_references(self) -> dict[str, list[dict]]:
+        """What a new company is placed with: company types, statuses and countries."""
+        return self._references(COMPANY_REFERENCE_PATHS)
+
+    def catalog_references(self) -> dict[str, list[dict]]:
+        """What a new catalog item is placed with: categories, subcategories and product types."""
+        return self._references(CATALOG_REFERENCE_PATHS)
+
+    def _references(self, paths: Mapping[str, str]) -> dict[str, list[dict]]:
+        return {name: list(self.list(path, fields=REFERENCE_FIELDS + REFERENCE_EXTRA_FIELDS.get(name, ())))
+                for name, path in paths.items()}
 
     def agreements(self, company_id: str | int | None = None, conditions: Condition | str | None = None,
                    fields: Iterable[str] | None = None) -> list[dict]:

@@ -46,7 +46,8 @@ SYNC_AGAIN_FROM = (TaskStatus.FAILED, TaskStatus.EXPIRED, TaskStatus.REJECTED, T
 IGNORE_FROM = (TaskStatus.NEW, TaskStatus.FAILED, TaskStatus.EXPIRED, TaskStatus.REJECTED, TaskStatus.INVALID)
 # What an attempt leaves on the task that the next attempt must decide afresh.
 ATTEMPT_ATTRIBUTES = ("plan", "confirmed", "catalogProposals", "catalogProposalBy", "pendingProduct",
-                      "appliedChanges", "errorName", "finishedAt", "approvalId", "approvalKind", "approvalExpiresAt", "applyStartedAt")
+                      "appliedChanges", "errorName", "finishedAt", "approvalId", "approvalKind", "approvalExpiresAt",
+                      "applyStartedAt", "catalogReferences")
 MAX_REASON = 300
 SEARCH_FIELDS = ("taskId", "orderNumber", "orderId", "customerName", "customerId", "companyName",
                  "subscriptionId", "reason")

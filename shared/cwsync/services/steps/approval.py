@@ -88,6 +88,8 @@ def request_approval(deps, task_id: str, approval: Mapping[str, Any], token: str
         "options": list(approval.get("options") or []),
         "recommended": approval.get("recommended"),
         "subject": approval.get("subject"),
+        "proposal": approval.get("proposal"),  # a new company or catalog item's form, filled in
+        "references": approval.get("references"),  # ConnectWise's lists that form chooses from
         "task": task_summary(deps, task, order),
         "plan": plain(task.get("plan")) if kind == ApprovalKind.CONFIRM else None,
         "status": ApprovalStatus.PENDING,
@@ -141,7 +143,7 @@ def _rebind_open_approval(deps, task: Mapping[str, Any], approval: Mapping[str, 
     expires = open_one.get("expires")
     if recorded is None and expires is not None and int(expires) <= int(deps.now().timestamp()):
         return None
-    asked = {"kind": approval.get("kind"), "subject": approval.get("subject"),
+    asked = {"kind": approval.get("kind"), "subject": approval.get("subject"), "proposal": approval.get("proposal"),
              "options": list(approval.get("options") or []), "recommended": approval.get("recommended"),
              "plan": plain(task.get("plan")) if approval.get("kind") == ApprovalKind.CONFIRM else None}
     if any(_seen(open_one.get(field)) != _seen(value) for field, value in asked.items()):

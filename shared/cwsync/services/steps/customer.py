@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from cwsync.errors import SyncFailed
+from cwsync.errors import NotFound, SyncFailed
 from cwsync.notifications import SYNC_AGAIN
-from cwsync.services.steps.common import (asked_again, decided_by, decision_of, link_context, load_task_item,
-                                          needs_approval, option_label, order_of, progress)
-from cwsync.vocabulary import ApprovalKind, LinkKind, LinkSource, StepOutcome
+from cwsync.services.steps.common import (asked_again, cw_id, decided_by, decision_of, link_context, load_task_item,
+                                          needs_approval, option_label, order_of, plain, progress)
+from cwsync.vocabulary import ApprovalKind, LinkKind, LinkSource, OptionId, StepOutcome
 
 
 def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None) -> dict:
@@ -20,6 +20,8 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
 
     if decision:
         company_id, approval = decision_of(deps, task, decision, ApprovalKind.CUSTOMER)
+        if company_id in (OptionId.CREATE_COMPANY, OptionId.FOUND_COMPANY):
+            return _link_new_choice(deps, task, order, company_id, decision, approval)
         name = option_label(approval, company_id) or company_name(deps, company_id)
         deps.store.put_customer_link(customer_id, company_id, name, **decided_by(decision),
                                      approvalId=(approval or {}).get("approvalId"), **link_context(task_id, order),
@@ -53,14 +55,77 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
                  companyId=match.chosen, companyName=name, customerName=customer_name)
         return {"outcome": StepOutcome.LINKED, "companyId": match.chosen, "source": LinkSource.MATCH}
 
-    if not any(o.eligible for o in match.options):
-        deps.store.set_task_attributes(str(task_id), customerName=customer_name)  # the dashboard names it
-        raise SyncFailed(f"No ConnectWise company matches the marketplace customer {customer_name} "
-                         f"({customer_id}): {match.explanation}. Add the company in ConnectWise (identifier "
-                         f"{customer_id}), then {SYNC_AGAIN}.")
-    deps.store.set_task_attributes(str(task_id), customerName=customer_name)
-    return needs_approval(ApprovalKind.CUSTOMER,
-                          f"Choose the ConnectWise company for {customer_name} (order {order.number})", match)
+    deps.store.set_task_attributes(str(task_id), customerName=customer_name)  # the dashboard names it
+    return _ask_for_company(deps, customer, customer_name, order.number, match)
+
+
+def _ask_for_company(deps, customer: Mapping[str, Any], customer_name: str, order_number: str, match) -> dict:
+    """The customer approval: the ranked candidates, a search over every company, and creating the
+    company from the marketplace customer (its form filled in, with ConnectWise's reference lists)."""
+    from cwsync.domain.matching import Option
+    from cwsync.domain.new_records import References, choices, propose_company
+
+    raw = deps.connectwise.company_references()
+    references = References({"type": choices(raw.get("type") or []), "status": choices(raw.get("status") or []),
+                             "country": choices(raw.get("country") or [])})
+    extra = [Option(OptionId.CREATE_COMPANY, f"Create {customer_name} in ConnectWise", True,
+                    "A new ConnectWise company from the marketplace customer's details, which you can edit below"),
+             Option(OptionId.FOUND_COMPANY, "Another ConnectWise company, found by the search below", True,
+                    "Search every ConnectWise company by name or identifier")]
+    explanation = match.explanation if any(o.eligible for o in match.options) else (
+        f"No ConnectWise company matches the marketplace customer: {match.explanation}. Search for it, or create it")
+    result = needs_approval(ApprovalKind.CUSTOMER, f"Choose the ConnectWise company for {customer_name} "
+                                                   f"(order {order_number})", match,
+                            options=[o.to_dict() for o in match.options] + [o.to_dict() for o in extra],
+                            explanation=explanation)
+    result["approval"]["proposal"] = propose_company(customer, references)
+    result["approval"]["references"] = references.to_dict()
+    return result
+
+
+def _link_new_choice(deps, task: Mapping[str, Any], order, choice: str, decision: Mapping[str, Any],
+                     approval: Mapping[str, Any] | None) -> dict:
+    """A company found by the page's search (checked again: it exists and is active), or one created
+    from the approver's form: found first by its identifier, so a retry after ConnectWise created it
+    but the answer was lost links that company and never creates a second."""
+    from cwsync.adapters import cw_records
+    from cwsync.domain.matching import company_inactive
+
+    task_id, customer_id = str(task["taskId"]), order.customer_id
+    chosen = dict(((decision.get("changes") or {}).get("company")) or {})
+    known = {"customerName": task["customerName"]} if task.get("customerName") else {}
+    link = dict(**decided_by(decision), approvalId=(approval or {}).get("approvalId"), **known,
+                **link_context(task_id, order))
+    if choice == OptionId.FOUND_COMPANY:
+        try:
+            company = deps.connectwise.company(cw_id(chosen.get("id")))
+        except (NotFound, ValueError, TypeError):
+            raise SyncFailed(f"The company chosen by search ({chosen.get('id')}) is not in ConnectWise; "
+                             f"{SYNC_AGAIN} and choose another") from None
+        record = cw_records.company(company)
+        if record.deleted or company_inactive(company):
+            raise SyncFailed(f"ConnectWise company {record.name} is {company_inactive(company) or 'deleted'}; "
+                             f"{SYNC_AGAIN} and choose an active company")
+        deps.store.put_customer_link(customer_id, str(record.id), record.name, **link)
+        progress(deps, task_id, f"Customer {customer_id} linked to ConnectWise company {record.name} (found by "
+                                "search and chosen by the approver)", companyId=str(record.id), companyName=record.name)
+        return {"outcome": StepOutcome.LINKED, "companyId": str(record.id), "source": LinkSource.APPROVAL}
+    from cwsync.domain.new_records import References, company_body
+
+    body, problems = company_body(chosen, References.from_dict(plain((approval or {}).get("references"))))
+    if problems:  # the page checked the same rules; a decision sent around it still writes nothing
+        raise SyncFailed("The new company cannot be created: " + "; ".join(p.message for p in problems))
+    identifier = body["identifier"]
+    found = deps.connectwise.find_company(identifier)
+    created = found is None
+    company = deps.connectwise.create_company(body) if created else found
+    company_id, name = str(company["id"]), str(company.get("name") or body["name"])
+    deps.store.put_customer_link(customer_id, company_id, name, **{**link, "linkedBy": LinkSource.CREATED})
+    progress(deps, task_id, f"ConnectWise company {name} ({identifier}, record {company_id}) "
+                            + ("created" if created else "found, created earlier for this task,")
+                            + f" and linked to customer {customer_id}", companyId=company_id, companyName=name,
+             createdCompany={"id": company_id, "identifier": identifier, "name": name})
+    return {"outcome": StepOutcome.LINKED, "companyId": company_id, "source": LinkSource.CREATED}
 
 
 def company_name(deps, company_id: str) -> str:

@@ -61,7 +61,7 @@ def link_product(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
     a catalog item proposal on the task, and the plan then starts with a
     `create_catalog_item` operation; the link is remembered once the item exists.
     """
-    from cwsync.domain.matching import match_product, propose_catalog_item
+    from cwsync.domain.matching import match_product
 
     task = load_task_item(deps, task_id)
     order = order_of(deps, task)
@@ -75,15 +75,12 @@ def link_product(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
         if line is None:
             raise SyncFailed(f"The product decision is for {mpn!r}, which is not a product of order {order.number}")
         if choice == OptionId.ADD_TO_CONNECTWISE:
-            catalog = catalog_settings(deps)
-            if catalog is None:
-                raise ConfigurationError("Adding a product to ConnectWise needs CATALOG_SUBCATEGORY_ID and "
-                                         "CATALOG_TYPE_ID")
-            proposals[mpn] = propose_catalog_item(line, order.charges, catalog)
+            proposals[mpn] = _approved_item(deps, task_id, order, line, decision, approval)
             # How the created item's link is marked (apply remembers it once the item exists).
             marks = {**dict(task.get("catalogProposalBy") or {}),
                      mpn: {**decided_by(decision), "approvalId": (approval or {}).get("approvalId")}}
-            progress(deps, task_id, f"Product {mpn} will be added to the ConnectWise catalog (chosen by the approver)",
+            progress(deps, task_id, f"Product {mpn} will be added to the ConnectWise catalog as "
+                                    f"{proposals[mpn]['identifier']} (chosen by the approver)",
                      catalogProposals=proposals, catalogProposalBy=marks)
         else:
             label = option_label(approval, choice) or choice
@@ -125,24 +122,79 @@ def link_product(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
             "skipped": skipped and not decision}
 
 
-def _ask_for_product(deps, task_id: str, order: Order, mpn: str, line, match, *, undone: bool = False) -> dict:
-    """The product approval: the similar catalog items, and adding the product to ConnectWise."""
-    from cwsync.domain.matching import Option
+def _references(deps, task_id: str):
+    """ConnectWise's categories, subcategories and product types, read once per attempt (kept on the task)."""
+    from cwsync.domain.new_records import References, choices
+
+    task = load_task_item(deps, task_id)
+    kept = task.get("catalogReferences")
+    if kept:
+        return References.from_dict(plain(kept))
+    raw = deps.connectwise.catalog_references()
+    references = References({"category": choices(raw.get("category") or []),
+                             "subcategory": choices(raw.get("subcategory") or [], parent="category"),
+                             "type": choices(raw.get("type") or [])})
+    deps.store.set_task_attributes(str(task_id), catalogReferences=references.to_dict())
+    return references
+
+
+def _proposal(deps, order: Order, line, references):
+    """The catalog item proposed for a product: placed where the settings say, else ConnectWise's defaults."""
+    from cwsync.domain.matching import CatalogSettings, propose_catalog_item
 
     settings = catalog_settings(deps)
+    if settings is None:
+        sub, kind = references.default("subcategory"), references.default("type")
+        if sub is None or kind is None:
+            return None
+        settings = CatalogSettings(subcategory_id=sub.id, type_id=kind.id)
+    return propose_catalog_item(line, order.charges, settings)
+
+
+def _approved_item(deps, task_id: str, order: Order, line, decision: Mapping[str, Any], approval) -> dict:
+    """The proposal with the approver's edits, checked again by the same rules as the page."""
+    from cwsync.domain.new_records import References, catalog_item_body, propose_catalog_form
+
+    references = References.from_dict(plain((approval or {}).get("references")))
+    if not references.lists:
+        references = _references(deps, task_id)
+    base = _proposal(deps, order, line, references)
+    if base is None:
+        raise ConfigurationError("Adding a product to ConnectWise needs a subcategory and a product type: set "
+                                 "CATALOG_SUBCATEGORY_ID and CATALOG_TYPE_ID, or add them in ConnectWise")
+    edits = dict(((decision.get("changes") or {}).get("catalog")) or {})
+    form = {**propose_catalog_form(base, references), **{k: v for k, v in edits.items() if v is not None}}
+    body, problems = catalog_item_body(form, base, references, currency=order.currency)
+    if problems:
+        raise SyncFailed("The new catalog item cannot be used: " + "; ".join(p.message for p in problems))
+    return body
+
+
+def _ask_for_product(deps, task_id: str, order: Order, mpn: str, line, match, *, undone: bool = False) -> dict:
+    """The product approval: the similar catalog items, and adding the product to ConnectWise with
+    the new item's fields filled in from the order and ConnectWise's lists, editable on the page."""
+    from cwsync.domain.matching import Option
+    from cwsync.domain.new_records import propose_catalog_form
+
+    references = _references(deps, task_id)
+    proposal = _proposal(deps, order, line, references)
     add = Option(OptionId.ADD_TO_CONNECTWISE, f"Add {line.name} ({mpn}) to the ConnectWise catalog",
-                 settings is not None,
-                 "Creates a catalog item from the order's product and price"
-                 if settings is not None else
+                 proposal is not None,
+                 "Creates a catalog item from the order's product and price; its fields can be edited below"
+                 if proposal is not None else
                  "cwsync does not know where to put new products: set CATALOG_SUBCATEGORY_ID and CATALOG_TYPE_ID")
     options = [o.to_dict() for o in match.options] + [add.to_dict()]
     deps.store.set_task_attributes(str(task_id), pendingProduct=mpn)
     # A merely similar item is another product: listed, but adding the product is what is recommended.
     # After a person undid the product's link nothing is recommended (`asked_again`): a person chooses.
     recommended = OptionId.ADD_TO_CONNECTWISE if add.eligible and not undone else match.recommended
-    return needs_approval(ApprovalKind.PRODUCT, f"Choose the ConnectWise product for {line.name} ({mpn}), "
-                                                f"order {order.number}", match, options=options,
-                          recommended=recommended, subject=mpn)
+    result = needs_approval(ApprovalKind.PRODUCT, f"Choose the ConnectWise product for {line.name} ({mpn}), "
+                                                  f"order {order.number}", match, options=options,
+                            recommended=recommended, subject=mpn)
+    if proposal is not None:
+        result["approval"]["proposal"] = propose_catalog_form(proposal, references)
+        result["approval"]["references"] = references.to_dict()
+    return result
 
 
 def identifier_of(label: str | None) -> str | None:
