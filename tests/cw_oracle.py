@@ -26,6 +26,11 @@ from pyconnectwise.models import manage
 MODELS: dict[str, type[BaseModel]] = {
     "companies": manage.Company,
     "companyTypes": manage.CompanyType,
+    "companyStatuses": manage.CompanyStatus,
+    "countries": manage.Country,
+    "productCategories": manage.Category,
+    "productSubcategories": manage.SubCategory,
+    "productTypes": manage.ProductType,
     "contacts": manage.Contact,
     "catalog": manage.CatalogItem,
     "agreements": manage.Agreement,

@@ -51,17 +51,17 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         query = app.current_event.query_string_parameters or {}
         verify_link(deps.signing_key, approval_id, query.get("sig"), query.get("exp"), now=deps.now())
         approval = _load(deps, approval_id)
-        if _wants_json(app):
-            return _json(200, public_view(approval, deps.now()))
         status = effective_status(approval, deps.now())
+        search = None
+        if approval.get("kind") == ApprovalKind.CUSTOMER and query.get("q") and status == ApprovalStatus.PENDING:
+            search = search_view(deps.connectwise, query.get("q"))  # every company whose name or identifier has it
+        if _wants_json(app):
+            return _json(200, {**public_view(approval, deps.now()), **({"search": search} if search else {})})
         if query.get("next") == "1" and status == ApprovalStatus.DECIDED:
             return _next_step(deps, approval, query)
         if status == ApprovalStatus.EXPIRED:
             raise LinkExpired("This approval has expired; nothing can be decided here any more.")
         nonce = secrets.token_urlsafe(16)
-        search = None
-        if approval.get("kind") == ApprovalKind.CUSTOMER and query.get("q") and status == ApprovalStatus.PENDING:
-            search = search_view(deps.connectwise, query.get("q"))
         return _html(200, render_approval_page(approval, action=f"./{quote(approval_id, safe='')}",
                                                sig=query["sig"], exp=query["exp"], now=deps.now(), nonce=nonce,
                                                search=search), nonce=nonce)

@@ -19,7 +19,9 @@ from cwsync_local.simulators.connectwise.validation import contract, response_er
 SAMPLE_IDS = {"/company/companies/{id}": 250, "/company/companies/types/{id}": 1, "/company/contacts/{id}": 10,
               "/finance/agreements/{id}": 12, "/finance/agreements/{parentId}/additions/{id}": 100,
               "/finance/agreements/{parentId}/adjustments/{id}": 7, "/finance/agreements/types/{id}": 5,
-              "/procurement/catalog/{id}": 3, "/finance/billingCycles/{id}": 1, "/finance/currencies/{id}": 2}
+              "/procurement/catalog/{id}": 3, "/finance/billingCycles/{id}": 1, "/finance/currencies/{id}": 2,
+              "/company/companies/statuses/{id}": 1, "/company/countries/{id}": 1, "/procurement/categories/{id}": 1,
+              "/procurement/subcategories/{id}": 1, "/procurement/types/{id}": 1}
 
 
 @pytest.fixture(scope="module")

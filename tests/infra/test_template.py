@@ -34,7 +34,7 @@ EXPECTED = {
     "RequestApprovalFunction": {TABLE: TABLE_RW, SIGNING: SECRET, MP: SECRET, TOPIC: ["sns:Publish"]},
     "ApplyChangesFunction": {TABLE: TABLE_RW, CW: SECRET},
     "FinishTaskFunction": {TABLE: TABLE_RW, TOPIC: ["sns:Publish"]},
-    "ApprovalsApiFunction": {TABLE: TABLE_RW, SIGNING: SECRET,
+    "ApprovalsApiFunction": {TABLE: TABLE_RW, SIGNING: SECRET, CW: SECRET,
                              MACHINE: ["states:SendTaskSuccess", "states:SendTaskFailure"]},
     "DashboardFunction": {TABLE: TABLE_RW + ["dynamodb:Scan"], SIGNING: SECRET, MACHINE: ["states:StartExecution"],
                           "CheckChangesFunction": ["lambda:InvokeFunction"],

@@ -40,7 +40,7 @@ def test_choosing_the_company_for_an_unknown_customer_links_it_remembers_it_and_
     approval_id, link = notification_link(rt, "5000114", "customer")
     status, page = view(link)
     assert status == 200 and page["kind"] == "customer" and page["status"] == "pending"
-    assert [o["id"] for o in page["options"]] == ["19307"]            # only a similar name: a person decides
+    assert [o["id"] for o in page["options"]] == ["19307", "create-company", "found-company"]  # a person decides
     add_agreement(rt, 3701, 19307, like=3101)                          # so the chosen company can take the order
     status, answer = decide(link, {"decision": "approve", "choice": "19307"})
     assert status == 200, answer

@@ -21,22 +21,9 @@ from .errors import field_error
 CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "connectwise-manage-3.0-subset.json"
 _REF_PREFIX = "#/components/schemas/"
 
-# Schemas the simulator serves beyond the contract's components: the reference lists a new
-# company or catalog item is placed with (fields as `pyconnectwise.models.manage` has them).
-_ID = {"type": "integer", "format": "int32"}
-_INFO = {"type": "object", "additionalProperties": {"type": "string"}}
-_FLAG = {"type": "boolean", "nullable": True}
-_NAMED = {"id": _ID, "name": {"type": "string", "maxLength": 50}, "defaultFlag": _FLAG, "inactiveFlag": _FLAG,
-          "_info": _INFO}
-LOCAL_SCHEMAS: dict[str, dict] = {
-    "CompanyStatus": {"type": "object", "required": ["name"], "properties": dict(_NAMED)},
-    "Country": {"type": "object", "required": ["name"],
-                "properties": {**_NAMED, "countryCode": {"type": "string", "maxLength": 2}}},
-    "Category": {"type": "object", "required": ["name"], "properties": dict(_NAMED)},
-    "SubCategory": {"type": "object", "required": ["name", "category"],
-                    "properties": {**_NAMED, "category": {"$ref": "#/components/schemas/ProductCategoryReference"}}},
-    "ProductType": {"type": "object", "required": ["name"], "properties": dict(_NAMED)},
-}
+# Schemas the simulator serves beyond the contract's components (none at present: billing
+# cycles, currencies and the reference lists are in the contract).
+LOCAL_SCHEMAS: dict[str, dict] = {}
 
 _format_checker = FormatChecker(formats=())
 

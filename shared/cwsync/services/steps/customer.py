@@ -121,9 +121,9 @@ def _link_new_choice(deps, task: Mapping[str, Any], order, choice: str, decision
     company = deps.connectwise.create_company(body) if created else found
     company_id, name = str(company["id"]), str(company.get("name") or body["name"])
     deps.store.put_customer_link(customer_id, company_id, name, **{**link, "linkedBy": LinkSource.CREATED})
-    progress(deps, task_id, f"ConnectWise company {name} ({identifier}, record {company_id}) "
-                            + ("created" if created else "found, created earlier for this task,")
-                            + f" and linked to customer {customer_id}", companyId=company_id, companyName=name,
+    how = "is new in ConnectWise" if created else "was already made for this task"
+    progress(deps, task_id, f"ConnectWise company {name} ({identifier}, record {company_id}) {how}; linked to "
+                            f"customer {customer_id}", companyId=company_id, companyName=name,
              createdCompany={"id": company_id, "identifier": identifier, "name": name})
     return {"outcome": StepOutcome.LINKED, "companyId": company_id, "source": LinkSource.CREATED}
 
