@@ -171,7 +171,8 @@ def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any], limits:
 
     Returns `{"decision": "approve", "choice", "changes"}` or `{"decision": "reject", "reason"}`.
     A company found by search, a new company and a new catalog item are checked with `connectwise`
-    (cwsync.wizard_forms); InvalidEdits lists every field that cannot be used.
+    (the port, or a function returning it; cwsync.wizard_forms); InvalidEdits lists every field that
+    cannot be used.
     """
     from cwsync.wizard_forms import check_new_record, found_choice
 
@@ -205,6 +206,8 @@ def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any], limits:
             choice in (OptionId.CREATE_COMPANY, OptionId.ADD_TO_CONNECTWISE) and approval.get("proposal"))
         if needs_connectwise and connectwise is None:
             raise BadRequest("This choice is checked in ConnectWise, which cannot be reached from here.")
+        if needs_connectwise and callable(connectwise):  # built only when a choice needs it
+            connectwise = connectwise()
         accepted, problems = (check_new_record(approval, choice, changes, connectwise, limits)
                               if needs_connectwise else ({}, []))
         if problems:

@@ -77,9 +77,8 @@ def create_app(get_deps: Callable[[], Any]) -> APIGatewayHttpResolver:
         approval = _load(deps, approval_id)
         _ensure_pending(approval, deps)
         try:
-            checks_connectwise = approval.get("kind") in (ApprovalKind.CUSTOMER, ApprovalKind.PRODUCT)
             decision = parse_decision(approval, body, plausibility_limits(deps.settings),
-                                      connectwise=deps.connectwise if checks_connectwise else None)
+                                      connectwise=lambda: deps.connectwise)
         except InvalidEdits as refused:
             if _wants_json(app):
                 raise
