@@ -281,19 +281,6 @@ def public_view(approval: Mapping[str, Any], now: datetime | None = None) -> dic
     }
 
 
-def chosen_label(approval: Mapping[str, Any], decision: Mapping[str, Any]) -> str:
-    """What the approver chose, in words: the option's label, or the company found by search."""
-    choice = str(decision.get("choice"))
-    changes = decision.get("changes") or {}
-    if choice == OptionId.FOUND_COMPANY and (changes.get("company") or {}).get("name"):
-        return f"ConnectWise company {changes['company']['name']}"
-    if choice == OptionId.CREATE_COMPANY and (changes.get("company") or {}).get("name"):
-        return f"Create {changes['company']['name']} ({changes['company'].get('identifier')}) in ConnectWise"
-    if choice == OptionId.ADD_TO_CONNECTWISE and (changes.get("catalog") or {}).get("identifier"):
-        return f"Add {changes['catalog']['identifier']} to the ConnectWise catalog"
-    return next((str(o.get("label")) for o in approval.get("options") or [] if str(o.get("id")) == choice), choice)
-
-
 def _public_decision(decision: Any) -> dict | None:
     if not isinstance(decision, Mapping):
         return None

@@ -18,14 +18,14 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cwsync.approvals import (AlreadyDecided, ApprovalError, ApprovalNotFound, BadRequest, InvalidEdits, LinkExpired,
-                              approval_url, chosen_label, effective_status, expires_epoch, form_to_body,
-                              parse_decision, pass_on_decision, public_view, render_approval_page,
-                              render_message_page, unexpected_failure, verify_link)
+                              approval_url, effective_status, expires_epoch, form_to_body, parse_decision,
+                              pass_on_decision, public_view, render_approval_page, render_message_page,
+                              unexpected_failure, verify_link)
 from cwsync.config import plausibility_limits
 from cwsync.observability import logger
 from cwsync.errors import TaskNotWaiting, TransientError
 from cwsync.vocabulary import FINAL_STATUSES, ApprovalKind, ApprovalStatus, Decision
-from cwsync.wizard_forms import search_view
+from cwsync.wizard_forms import chosen_label, search_view
 
 MAX_BODY_BYTES = 64 * 1024
 WRONG_METHODS = ["PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]

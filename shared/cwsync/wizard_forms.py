@@ -26,18 +26,13 @@ MAX_QUERY = 50
 
 def search_view(connectwise: Any, text: str | None) -> dict | None:
     """What the page lists for a search: every matching company, inactive ones not choosable."""
-    from cwsync.adapters import cw_records
-    from cwsync.domain.matching import company_inactive
-
     query = " ".join(str(text or "").split())[:MAX_QUERY]
     if not query:
         return None
     found = []
-    for raw in connectwise.search_companies(query):
-        record = cw_records.company(raw)
-        inactive = company_inactive(raw)
-        label = f"{record.name} ({record.identifier})" if record.identifier else record.name
-        found.append({"id": str(record.id), "label": label, "eligible": not inactive,
+    for record in connectwise.search_companies(query):
+        inactive = record.inactive
+        found.append({"id": str(record.id), "label": record.label, "eligible": not inactive,
                       "reason": f"Its status in ConnectWise is {inactive}" if inactive else "Found by your search"})
     return {"query": query, "results": found}
 
@@ -88,15 +83,16 @@ def check_new_record(approval: Mapping[str, Any], choice: str, changes: Mapping[
 def _taken(what: str, record: Mapping[str, Any]) -> Any:
     from cwsync.domain.new_records import Problem
 
-    name = record.get("name") or record.get("description") or ""
+    if isinstance(record, Mapping):  # a catalog item (still a mapping at the port)
+        identifier, name, record_id = record.get("identifier"), record.get("description") or "", record.get("id")
+    else:
+        identifier, name, record_id = record.identifier, record.name, record.id
     hint = "search for it and choose it" if what == "company" else "choose it in the list above"
-    return Problem("identifier", f"Identifier {record.get('identifier')} is already used by ConnectWise {what} "
-                                 f"{name} (record {record.get('id')}); give another one, or {hint}")
+    return Problem("identifier", f"Identifier {identifier} is already used by ConnectWise {what} "
+                                 f"{name} (record {record_id}); give another one, or {hint}")
 
 
 def _found_company(changes: Mapping[str, Any], connectwise: Any) -> tuple[dict, list[FieldProblem]]:
-    from cwsync.adapters import cw_records
-    from cwsync.domain.matching import company_inactive
     from cwsync.errors import InvalidRecord, NotFound
 
     company_id = str(((changes or {}).get("company") or {}).get("id") or "")
@@ -105,14 +101,12 @@ def _found_company(changes: Mapping[str, Any], connectwise: Any) -> tuple[dict, 
         problem = "Choose a company from the search results"
     else:
         try:
-            raw = connectwise.company(int(company_id))
-            record = cw_records.company(raw)
+            record = connectwise.company(int(company_id))
         except (NotFound, InvalidRecord):
             problem = f"ConnectWise has no usable company {company_id} (it may have been deleted); search again"
         else:
-            if record.deleted or company_inactive(raw):
-                problem = (f"{record.name} is {company_inactive(raw) or 'deleted'} in ConnectWise; choose an active "
-                           "company")
+            if record.deleted or record.inactive:
+                problem = f"{record.name} is {record.inactive or 'deleted'} in ConnectWise; choose an active company"
             else:
                 return {"company": {"id": str(record.id), "name": record.name}}, []
     return {}, [FieldProblem("search", "query", problem)]
@@ -154,3 +148,16 @@ def form_view(approval: Mapping[str, Any], edits: Mapping[str, Any] | None = Non
             row["long"] = True
         rows.append(row)
     return {"form": form, "option": str(creating), "fields": rows}
+
+
+def chosen_label(approval: Mapping[str, Any], decision: Mapping[str, Any]) -> str:
+    """What the approver chose, in words: the option's label, or the company found by search."""
+    choice = str(decision.get("choice"))
+    changes = decision.get("changes") or {}
+    if choice == OptionId.FOUND_COMPANY and (changes.get("company") or {}).get("name"):
+        return f"ConnectWise company {changes['company']['name']}"
+    if choice == OptionId.CREATE_COMPANY and (changes.get("company") or {}).get("name"):
+        return f"Create {changes['company']['name']} ({changes['company'].get('identifier')}) in ConnectWise"
+    if choice == OptionId.ADD_TO_CONNECTWISE and (changes.get("catalog") or {}).get("identifier"):
+        return f"Add {changes['catalog']['identifier']} to the ConnectWise catalog"
+    return next((str(o.get("label")) for o in approval.get("options") or [] if str(o.get("id")) == choice), choice)

@@ -70,18 +70,19 @@ class FakeConnectWise:
     def search_companies(self, text):
         self.calls.append("company search")
         wanted = str(text).casefold()
-        return [c for c in self.companies_list if not c.get("deletedFlag")
+        return [cw_records.company(c) for c in self.companies_list if not c.get("deletedFlag")
                 and (wanted in str(c.get("name", "")).casefold() or wanted in str(c.get("identifier", "")).casefold())]
 
     def find_company(self, identifier):
         self.calls.append("company")
-        return next((c for c in self.companies_list if c.get("identifier") == identifier), None)
+        found = next((c for c in self.companies_list if c.get("identifier") == identifier), None)
+        return cw_records.company(found) if found else None
 
     def create_company(self, body):
         company = {**body, "id": 700 + len(self.companies_list)}
         self.companies_list.append(company)
         self.written.append(("create_company", dict(body)))
-        return company
+        return cw_records.company(company)
 
     def company_references(self):
         self.calls.append("company references")

@@ -193,7 +193,7 @@ class ConnectWiseClient:
 
     # ---- new companies and catalog items: search, reference lists, create ------------------
 
-    def search_companies(self, text: str, limit: int = SEARCH_LIMIT) -> list[dict]:
+    def search_companies(self, text: str, limit: int = SEARCH_LIMIT) -> list[CompanyRecord]:
         """Companies (not deleted) whose name or identifier contains `text`, by name, at most `limit`,
         in one request; the text is quoted by `conditions`, so it never changes the query."""
         text = " ".join(str(text or "").split())[:SEARCH_TEXT_LIMIT]
@@ -202,15 +202,15 @@ class ConnectWiseClient:
         wanted = all_of(any_of(field("name").contains(text), field("identifier").contains(text)),
                         field("deletedFlag").eq(False))
         page = self.list("/company/companies", wanted, COMPANY_SEARCH_FIELDS, "name asc", page_size=limit)
-        return checked(cw_records.company, [record for _, record in zip(range(limit), page)])
+        return parsed(cw_records.company, (record for _, record in zip(range(limit), page)))
 
-    def find_company(self, identifier: str) -> dict | None:
+    def find_company(self, identifier: str) -> CompanyRecord | None:
         """The company with exactly this identifier (how a company cwsync created is found again)."""
         found = self.first("/company/companies", field("identifier").eq(identifier), COMPANY_SEARCH_FIELDS)
-        return checked(cw_records.company, [found])[0] if found else None
+        return cw_records.company(found) if found else None
 
-    def create_company(self, body: Mapping[str, Any]) -> dict:
-        return self.create("/company/companies", body)
+    def create_company(self, body: Mapping[str, Any]) -> CompanyRecord:
+        return cw_records.company(self.create("/company/companies", body))
 
     def company_references(self) -> dict[str, list[dict]]:
         """What a new company is placed with: company types, statuses and countries."""

@@ -88,9 +88,6 @@ def _link_new_choice(deps, task: Mapping[str, Any], order, choice: str, decision
     """A company found by the page's search (checked again: it exists and is active), or one created
     from the approver's form: found first by its identifier, so a retry after ConnectWise created it
     but the answer was lost links that company and never creates a second."""
-    from cwsync.adapters import cw_records
-    from cwsync.domain.matching import company_inactive
-
     task_id, customer_id = str(task["taskId"]), order.customer_id
     chosen = dict(((decision.get("changes") or {}).get("company")) or {})
     known = {"customerName": task["customerName"]} if task.get("customerName") else {}
@@ -98,13 +95,12 @@ def _link_new_choice(deps, task: Mapping[str, Any], order, choice: str, decision
                 **link_context(task_id, order))
     if choice == OptionId.FOUND_COMPANY:
         try:
-            company = deps.connectwise.company(cw_id(chosen.get("id")))
+            record = deps.connectwise.company(cw_id(chosen.get("id")))
         except (NotFound, ValueError, TypeError):
             raise SyncFailed(f"The company chosen by search ({chosen.get('id')}) is not in ConnectWise; "
                              f"{SYNC_AGAIN} and choose another") from None
-        record = cw_records.company(company)
-        if record.deleted or company_inactive(company):
-            raise SyncFailed(f"ConnectWise company {record.name} is {company_inactive(company) or 'deleted'}; "
+        if record.deleted or record.inactive:
+            raise SyncFailed(f"ConnectWise company {record.name} is {record.inactive or 'deleted'}; "
                              f"{SYNC_AGAIN} and choose an active company")
         deps.store.put_customer_link(customer_id, str(record.id), record.name, **link)
         progress(deps, task_id, f"Customer {customer_id} linked to ConnectWise company {record.name} (found by "
@@ -119,7 +115,7 @@ def _link_new_choice(deps, task: Mapping[str, Any], order, choice: str, decision
     found = deps.connectwise.find_company(identifier)
     created = found is None
     company = deps.connectwise.create_company(body) if created else found
-    company_id, name = str(company["id"]), str(company.get("name") or body["name"])
+    company_id, name = str(company.id), company.name or body["name"]
     deps.store.put_customer_link(customer_id, company_id, name, **{**link, "linkedBy": LinkSource.CREATED})
     how = "is new in ConnectWise" if created else "was already made for this task"
     progress(deps, task_id, f"ConnectWise company {name} ({identifier}, record {company_id}) {how}; linked to "
