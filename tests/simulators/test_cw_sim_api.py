@@ -277,7 +277,8 @@ def test_malformed_bodies_are_400(cw):
 
 
 CREATES = [
-    ("company/companies", {"identifier": "NewCo", "name": "New Co", "types": [{"id": 2}]}, "name", "Newer Co"),
+    ("company/companies", {"identifier": "NewCo", "name": "New Co", "types": [{"id": 2}], "city": "Bern"},
+     "name", "Newer Co"),
     ("company/companies/types", {"name": "Vendor"}, "name", "Vendors"),
     ("company/contacts", {"firstName": "Ada", "lastName": "Byron", "company": {"id": 250}}, "title", "CTO"),
     ("procurement/catalog", {"identifier": "NEW-1", "description": "New item", "customerDescription": "New item",
@@ -313,7 +314,7 @@ def test_crud_on_every_resource(cw, path, body, field, value):
 
 
 @pytest.mark.parametrize(("path", "missing"), [
-    ("company/companies", ["identifier", "name"]),
+    ("company/companies", ["addressLine1", "identifier", "name"]),
     ("procurement/catalog", ["customerDescription", "description", "identifier", "subcategory", "type"]),
     ("finance/agreements", ["company", "contact", "name", "type"]),
     ("finance/billingCycles", ["billingOptions", "identifier", "name"]),
@@ -322,7 +323,19 @@ def test_required_fields_are_reported_one_per_field(cw, path, missing):
     response = cw.post(cw.url(path), json={})
     assert response.status_code == 400
     assert [error["field"] for error in response.json()["errors"]] == missing
-    assert {error["code"] for error in response.json()["errors"]} == {"NullValue"}
+    assert {error["code"] for error in response.json()["errors"] if error["field"] != "addressLine1"} == {"NullValue"}
+
+
+def test_a_new_company_needs_an_address_field_and_an_identifier_not_in_use(cw):
+    response = cw.post(cw.url("company/companies"), json={"identifier": "Fresh1", "name": "Fresh"})
+    assert response.status_code == 400
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("addressLine1", "InvalidField")]
+    response = cw.post(cw.url("company/companies"), json={"identifier": "greenlane", "name": "Other", "zip": "1"})
+    assert response.status_code == 400
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("identifier", "ObjectExists")]
+    created = cw.post(cw.url("company/companies"), json={"identifier": "Fresh1", "name": "Fresh", "city": "Bern",
+                                                          "types": [{"id": 1}], "status": {"id": 1}})
+    assert created.status_code == 201 and created.json()["types"] == [{"id": 1, "name": "Customer"}]
 
 
 def test_deleting_an_agreement_removes_its_additions(cw):

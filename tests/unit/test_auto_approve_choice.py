@@ -23,3 +23,11 @@ def test_auto_approve_does_not_take_the_only_similar_company_or_product():
 def test_auto_approve_takes_an_exact_match_that_is_recommended():
     approval = {"options": [{"id": "9", "label": "Agreement", "eligible": True, "reason": ""}], "recommended": "9"}
     assert recommended_choice(approval, automatic=True) == "9"
+
+
+def test_a_person_approving_without_a_choice_never_gets_a_company_searched_for_or_created():
+    options = [{"id": "19307", "label": "Northgate Bakery Supply", "eligible": True},
+               {"id": "create-company", "label": "Create Northwind Bakery in ConnectWise", "eligible": True},
+               {"id": "found-company", "label": "Another ConnectWise company", "eligible": True}]
+    assert recommended_choice({"options": options, "recommended": None}) == "19307"
+    assert recommended_choice({"options": options[1:], "recommended": None}) is None

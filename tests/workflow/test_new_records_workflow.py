@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 import json
 from decimal import Decimal
-from urllib.parse import quote
+from urllib.error import HTTPError
+from urllib.parse import quote, urlencode
+from urllib.request import Request, urlopen
 
 import pytest
 
@@ -80,6 +82,25 @@ def test_a_company_found_by_searching_connectwise_is_linked_and_the_order_reache
     assert (addition["agreementId"], addition["quantity"]) == (3401, 6)
 
 
+def test_a_create_company_post_from_another_site_is_refused_and_creates_nothing(rt):
+    approval_id, link = notification_link(rt, "5000190", "customer")
+    with rt.locked():
+        proposal = rt.store.get_approval(approval_id)["proposal"]
+    before = len(connectwise(rt)["companies"])
+    form = urlencode({"decision": "approve", "choice": OptionId.CREATE_COMPANY,
+                      **{f"changes.company.{k}": v for k, v in proposal.items()}})
+    request = Request(link, data=form.encode(), method="POST",
+                      headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": "https://evil.example"})
+    try:
+        with urlopen(request, timeout=30) as response:
+            status = response.status
+    except HTTPError as error:
+        status = error.code
+    assert status == 403
+    assert len(connectwise(rt)["companies"]) == before
+    assert [a["approvalId"] for a in rt.approvals("pending", task_id="5000190")] == [approval_id]
+
+
 def test_a_company_created_from_the_marketplace_customer_is_created_once_even_when_its_answer_is_lost(rt):
     _, link = notification_link(rt, "5000190", "customer")
     status, page = view(link)
@@ -147,3 +168,4 @@ def test_a_product_added_with_edited_price_cost_and_category_is_the_item_the_add
     assert addition["product"]["id"] == item["id"] and addition["quantity"] == 5
     with rt.locked():
         assert str(rt.store.get_product_link("TEAMS-PREMIUM-P1M")["catalogItemId"]) == str(item["id"])
+

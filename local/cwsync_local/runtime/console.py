@@ -67,8 +67,10 @@ def recommended_choice(approval: Mapping[str, Any], *, automatic: bool = False) 
         return str(flagged[0]["id"])
     if automatic:
         return None
-    # "Check again" is not an answer: it only asks the same question after a fix in ConnectWise.
-    eligible = [o for o in options if o.get("eligible", True) and o.get("id") != OptionId.CHECK_AGAIN]
+    # "Check again" is not an answer: it only asks the same question after a fix in ConnectWise; a
+    # company found by search or created needs what the person types on the page.
+    not_answers = (OptionId.CHECK_AGAIN, OptionId.FOUND_COMPANY, OptionId.CREATE_COMPANY)
+    eligible = [o for o in options if o.get("eligible", True) and o.get("id") not in not_answers]
     if len(eligible) == 1:
         return str(eligible[0]["id"])
     return None

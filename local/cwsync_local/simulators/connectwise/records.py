@@ -128,6 +128,8 @@ class Records:
         # Read-only fields are ignored on writes, as the service does: it computes them.
         record = {key: copy.deepcopy(value) for key, value in body.items() if key not in resource.read_only}
         errors = validation.write_errors(resource.schema, resource.name, record)
+        if resource.collection == "companies" and existing is None:
+            errors += self._new_company_errors(resource, record)
         bad_fields = {error["field"].split("/")[0] for error in errors}
         for field, reference in resource.references.items():
             if field in record and field not in bad_fields:
@@ -138,6 +140,20 @@ class Records:
         if compute:
             compute(self, record, parent, existing)
         return record
+
+    def _new_company_errors(self, resource: Resource, record: dict) -> list[dict]:
+        """What the service refuses of a new company beyond the schema: no address field at all
+        (one of addressLine1/2, city, state, zip, country is required), an identifier in use."""
+        errors = []
+        if not any(record.get(name) for name in ("addressLine1", "addressLine2", "city", "state", "zip", "country")):
+            errors.append(field_error("InvalidField", "At least one address field is required -- addressLine1, "
+                                      "addressLine2, city, state, zip and/or country.", resource.name, "addressLine1"))
+        identifier = str(record.get("identifier") or "").casefold()
+        if identifier and any(str(c.get("identifier") or "").casefold() == identifier
+                              for c in self.state.data["companies"]):
+            errors.append(field_error("ObjectExists", f"The identifier {record['identifier']} is already in use.",
+                                      resource.name, "identifier"))
+        return errors
 
     def _resolve(self, resource: Resource, record: dict, field: str, reference: Reference) -> list[dict]:
         """Expand a reference object from its collection; an unknown one is a field error."""
