@@ -7,7 +7,6 @@ and 390 px into tests/browser/artefacts/ and none is wider than the screen.
 """
 from __future__ import annotations
 
-import copy
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -15,30 +14,19 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
-from acceptance import demo_seed, start_runtime, tagged, wait_for, wait_for_status  # noqa: E402
-from test_operator_journey import CHROMIUM, LONG, connectwise, playwright_api, shoot  # noqa: E402
+from acceptance import start_runtime, tagged, wait_for, wait_for_status  # noqa: E402
+from test_new_records_workflow import NEW_CUSTOMER as CUSTOMER, agreement_for, seed as new_records_seed  # noqa: E402
+from test_operator_journey import CHROMIUM, LONG, connectwise, page, shoot  # noqa: E402,F401 (page: a fixture)
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (scripts/bootstrap)")]
 MARKUP = 'Harbour <b>Lights</b> & "Bar"'
-NEW_CUSTOMER = {"id": "1000048590", "name": MARKUP, "status": "active", "language": "en", "resellerId": "1000000100",
-                "address": {"streetAddress": "4 Quay Street", "postalCode": "02110", "city": "Boston",
-                            "countryCode": "US", "state": "MA"},
-                "attributes": {"currency": "USD"},
-                "contactPersons": [{"type": "admin", "firstName": "Mo", "lastName": "Quay", "email": "mo@hl.example",
-                                    "phoneNumber": "+1 617 555 0142"}]}
+NEW_CUSTOMER = {**CUSTOMER, "name": MARKUP}
 
 
 @pytest.fixture(scope="module")
 def rt(tmp_path_factory):
-    seed = demo_seed({"5000113", "5000114"})
-    order = copy.deepcopy(next(o for o in demo_seed()["marketplace"]["orders"] if o["id"] == "5000114"))
-    order.update(id="5000190", orderNumber="SO000190", customerId=NEW_CUSTOMER["id"], subscriptionId="SUB-901")
-    for line in order["products"]:
-        line["subscriptionId"] = "SUB-901"
-    seed["marketplace"]["orders"].append(order)
-    seed["marketplace"]["customers"].append(NEW_CUSTOMER)
-    runtime = start_runtime(tmp_path_factory.mktemp("new-record-pages"), seed=seed,
+    runtime = start_runtime(tmp_path_factory.mktemp("new-record-pages"), seed=new_records_seed(NEW_CUSTOMER),
                             parameters={"ApprovalPolicy": "never"})
     try:
         runtime.check()
@@ -46,29 +34,6 @@ def rt(tmp_path_factory):
         yield runtime
     finally:
         runtime.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(LONG)
-    page.dialogs = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def photographed(page, name: str) -> None:
@@ -136,12 +101,7 @@ def test_creating_the_company_with_an_edited_field_writes_that_company_and_then_
         "Harbour Lights Cafe Boston", "harbourlights.example", "+1 617 555 0142")
     assert (company["addressLine1"], company["city"], company["state"], company["zip"]) == (
         "4 Quay Street", "Boston", "MA", "02110")
-    with rt.connectwise.state.lock:  # what a person does next in ConnectWise: an agreement for it
-        data = rt.connectwise.state.data
-        agreement = copy.deepcopy(next(a for a in data["agreements"] if a["id"] == 3101))
-        agreement.update(id=3901, name="Harbour Lights - Cloud",
-                         company={"id": company["id"], "identifier": company["identifier"], "name": company["name"]})
-        data["agreements"].append(agreement)
+    agreement_for(rt, 3901, company)  # what a person does next in ConnectWise
     photographed(page, "agreement-none-yet")
     page.check('input[name="choice"][value="check-again"]')
     page.click("#approve")

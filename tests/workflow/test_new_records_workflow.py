@@ -29,14 +29,16 @@ NEW_CUSTOMER = {"id": "1000048590", "name": "Harbour Lights Café & Bar \"Nord\"
                                     "phoneNumber": "+1 617 555 0142"}]}
 
 
-def seed() -> dict:
+def seed(customer: dict = NEW_CUSTOMER) -> dict:
+    """SO000113 (a product to add), SO000114 (a customer with only a similar company) and SO000190:
+    SO000114's order for `customer`, whom ConnectWise does not know at all."""
     data = demo_seed({"5000113", "5000114"})
     order = copy.deepcopy(next(o for o in demo_seed()["marketplace"]["orders"] if o["id"] == "5000114"))
-    order.update(id="5000190", orderNumber="SO000190", customerId=NEW_CUSTOMER["id"], subscriptionId="SUB-901")
+    order.update(id="5000190", orderNumber="SO000190", customerId=customer["id"], subscriptionId="SUB-901")
     for line in order["products"]:
         line["subscriptionId"] = "SUB-901"
     data["marketplace"]["orders"].append(order)
-    data["marketplace"]["customers"].append(NEW_CUSTOMER)
+    data["marketplace"]["customers"].append(customer)
     return data
 
 
