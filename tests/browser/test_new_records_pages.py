@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
-from acceptance import start_runtime, tagged, wait_for, wait_for_status  # noqa: E402
+from acceptance import settled_runtime, tagged, wait_for, wait_for_status  # noqa: E402
 from test_new_records_workflow import NEW_CUSTOMER as CUSTOMER, agreement_for, seed as new_records_seed  # noqa: E402
-from test_operator_journey import CHROMIUM, LONG, connectwise, page, shoot  # noqa: E402,F401 (page: a fixture)
+# page: a context without the pages' script policy, so axe-core can be added (and markup escaping is
+# shown to hold on its own); axe_source: the pinned axe-core
+from test_accessibility import axe_source, page, violations  # noqa: E402,F401
+from test_operator_journey import CHROMIUM, LONG, connectwise, shoot  # noqa: E402
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (scripts/bootstrap)")]
@@ -26,29 +29,28 @@ NEW_CUSTOMER = {**CUSTOMER, "name": MARKUP}
 
 @pytest.fixture(scope="module")
 def rt(tmp_path_factory):
-    runtime = start_runtime(tmp_path_factory.mktemp("new-record-pages"), seed=new_records_seed(NEW_CUSTOMER),
-                            parameters={"ApprovalPolicy": "never"})
-    try:
-        runtime.check()
-        runtime.wait_until_settled(timeout=240)
+    with settled_runtime(tmp_path_factory.mktemp("new-record-pages"), seed=new_records_seed(NEW_CUSTOMER),
+                         parameters={"ApprovalPolicy": "never"}) as runtime:
         yield runtime
-    finally:
-        runtime.stop()
 
 
-def photographed(page, name: str) -> None:
-    """Screenshots at both widths, and no sideways scrolling at either."""
+def photographed(page, name: str, axe: str) -> None:
+    """Screenshots at both widths, no sideways scrolling at either, and nothing axe-core finds wrong."""
     too_wide = {width: seen for width, seen in shoot(page, name).items() if seen > width}
     assert not too_wide, (name, too_wide)
+    assert violations(page, axe) == [], name
 
 
 def open_approval(rt, page, task_id: str, kind: str) -> None:
     approval = wait_for(lambda: next((a for a in rt.approvals("pending", task_id=task_id) if a["kind"] == kind),
                                      None), timeout=LONG / 1000, what=f"a pending {kind} approval for {task_id}")
+    if not hasattr(page, "dialogs"):  # an alert() would mean markup ran
+        page.dialogs = []
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(rt.approval_link(approval["approvalId"]))
 
 
-def test_searching_every_connectwise_company_and_choosing_one_links_it(rt, page):
+def test_searching_every_connectwise_company_and_choosing_one_links_it(rt, page, axe_source):
     open_approval(rt, page, "5000114", "customer")
     assert not page.is_checked('input[name="choice"][value="19307"]')  # the weak match is not chosen for you
     page.fill("#search-query", "Cedar & Stone")
@@ -59,7 +61,7 @@ def test_searching_every_connectwise_company_and_choosing_one_links_it(rt, page)
     page.click("#search")
     found = page.locator('#search-results input[name="choice"][value="19304"]')
     found.check()
-    photographed(page, "customer-search")
+    photographed(page, "customer-search", axe_source)
     page.click("#approve")
     page.wait_for_selector('input[name="choice"][value="3401"]')  # the same task's next step opens by itself
     page.check('input[name="choice"][value="3401"]')
@@ -71,7 +73,7 @@ def test_searching_every_connectwise_company_and_choosing_one_links_it(rt, page)
     assert not page.dialogs
 
 
-def test_creating_the_company_with_an_edited_field_writes_that_company_and_then_the_addition(rt, page):
+def test_creating_the_company_with_an_edited_field_writes_that_company_and_then_the_addition(rt, page, axe_source):
     open_approval(rt, page, "5000190", "customer")
     assert page.input_value("#company-name") == MARKUP  # shown literally, as a value
     assert page.evaluate("document.querySelectorAll('b').length") == 0
@@ -89,10 +91,10 @@ def test_creating_the_company_with_an_edited_field_writes_that_company_and_then_
     assert "Phone may hold only" in page.inner_text("#company-phoneNumber-err")
     assert page.input_value("#company-name") == "Harbour Lights Cafe Boston"  # every edit kept
     assert page.is_checked('input[name="choice"][value="create-company"]')
-    photographed(page, "customer-create-refused")
+    photographed(page, "customer-create-refused", axe_source)
     page.fill("#company-website", "harbourlights.example")
     page.fill("#company-phoneNumber", "+1 617 555 0142")
-    photographed(page, "customer-create")
+    photographed(page, "customer-create", axe_source)
     page.click("#approve")
 
     page.wait_for_selector("#approve:has-text('Check again')")  # the new company has no agreement yet
@@ -102,7 +104,7 @@ def test_creating_the_company_with_an_edited_field_writes_that_company_and_then_
     assert (company["addressLine1"], company["city"], company["state"], company["zip"]) == (
         "4 Quay Street", "Boston", "MA", "02110")
     agreement_for(rt, 3901, company)  # what a person does next in ConnectWise
-    photographed(page, "agreement-none-yet")
+    photographed(page, "agreement-none-yet", axe_source)
     page.check('input[name="choice"][value="check-again"]')
     page.click("#approve")
     page.wait_for_selector("h1:has-text('Synced')")
@@ -112,7 +114,7 @@ def test_creating_the_company_with_an_edited_field_writes_that_company_and_then_
     assert not page.dialogs
 
 
-def test_adding_a_product_with_edited_price_cost_and_category_writes_that_catalog_item(rt, page):
+def test_adding_a_product_with_edited_price_cost_and_category_writes_that_catalog_item(rt, page, axe_source):
     open_approval(rt, page, "5000113", "product")
     assert page.is_checked('input[name="choice"][value="add-to-connectwise"]')
     assert page.input_value("#catalog-identifier") == "TEAMS-PREMIUM-P1M"
@@ -123,7 +125,7 @@ def test_adding_a_product_with_edited_price_cost_and_category_writes_that_catalo
     assert page.input_value("#catalog-subcategory") == "13"  # only the category's subcategories are offered
     page.select_option("#catalog-type", "4")
     page.set_checked("#catalog-taxableFlag", False)
-    photographed(page, "product-add")
+    photographed(page, "product-add", axe_source)
     page.click("#approve")
     page.wait_for_selector("h1:has-text('Synced')")
     wait_for_status(rt, "5000113", {"synced"}, timeout=120)

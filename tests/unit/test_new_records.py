@@ -157,15 +157,21 @@ def test_a_company_found_by_search_is_linked_after_checking_it_again(store):
     assert deps.store.get_customer_link("1000048534")["companyName"] == "Northwind Bakeries"
 
 
-def test_a_new_company_is_created_once_and_a_retry_links_the_one_created(store):
+def asked_to_create(store):
+    """Northwind's customer approval, asked and stored: (fake ConnectWise, deps, task id, approval, its id)."""
     cw = FakeConnectWise(companies=[])
     deps = make_deps(store, connectwise=cw, marketplace=FakeMarketplace([NORTHWIND]))
     task_id = add_task(deps, sales_order(customer_id="1000048534"))
     asked = steps.link_customer(deps, task_id)
     requested = steps.request_approval(deps, task_id, asked["approval"], "TOKEN")
-    form = {**asked["approval"]["proposal"], "name": "Northwind Bakery (Boston)"}
+    return cw, deps, task_id, asked["approval"], requested["approvalId"]
+
+
+def test_a_new_company_is_created_once_and_a_retry_links_the_one_created(store):
+    cw, deps, task_id, approval, approval_id = asked_to_create(store)
+    form = {**approval["proposal"], "name": "Northwind Bakery (Boston)"}
     decision = {"decision": "approve", "choice": "create-company", "changes": {"company": form},
-                "approvalId": requested["approvalId"]}
+                "approvalId": approval_id}
     first = steps.link_customer(deps, task_id, decision=decision)
     again = steps.link_customer(deps, task_id, decision=decision)  # the step ran again after a lost answer
     assert first["companyId"] == again["companyId"] and first["source"] == "created"
@@ -176,13 +182,9 @@ def test_a_new_company_is_created_once_and_a_retry_links_the_one_created(store):
 
 
 def test_a_new_company_sent_around_the_page_with_a_bad_field_writes_nothing(store):
-    cw = FakeConnectWise(companies=[])
-    deps = make_deps(store, connectwise=cw, marketplace=FakeMarketplace([NORTHWIND]))
-    task_id = add_task(deps, sales_order(customer_id="1000048534"))
-    asked = steps.link_customer(deps, task_id)
-    requested = steps.request_approval(deps, task_id, asked["approval"], "TOKEN")
-    decision = {"decision": "approve", "choice": "create-company", "approvalId": requested["approvalId"],
-                "changes": {"company": {**asked["approval"]["proposal"], "identifier": "no spaces allowed"}}}
+    cw, deps, task_id, approval, approval_id = asked_to_create(store)
+    decision = {"decision": "approve", "choice": "create-company", "approvalId": approval_id,
+                "changes": {"company": {**approval["proposal"], "identifier": "no spaces allowed"}}}
     with pytest.raises(SyncFailed, match="Identifier may hold only"):
         steps.link_customer(deps, task_id, decision=decision)
     assert cw.written == []
