@@ -174,7 +174,7 @@ def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any], limits:
     (the port, or a function returning it; cwsync.wizard_forms); InvalidEdits lists every field that
     cannot be used.
     """
-    from cwsync.wizard_forms import check_new_record, found_choice
+    from cwsync.wizard_forms import found_choice, new_record_changes
 
     body = found_choice(approval, dict(body))
     decision = body.get("decision")
@@ -202,16 +202,7 @@ def parse_decision(approval: Mapping[str, Any], body: Mapping[str, Any], limits:
     if not isinstance(changes, Mapping):
         raise BadRequest("changes should be an object of {operation key: {field: value}}.")
     if approval.get("kind") in (ApprovalKind.CUSTOMER, ApprovalKind.PRODUCT):
-        needs_connectwise = choice == OptionId.FOUND_COMPANY or (
-            choice in (OptionId.CREATE_COMPANY, OptionId.ADD_TO_CONNECTWISE) and approval.get("proposal"))
-        if needs_connectwise and connectwise is None:
-            raise BadRequest("This choice is checked in ConnectWise, which cannot be reached from here.")
-        if needs_connectwise and callable(connectwise):  # built only when a choice needs it
-            connectwise = connectwise()
-        accepted, problems = (check_new_record(approval, choice, changes, connectwise, limits)
-                              if needs_connectwise else ({}, []))
-        if problems:
-            raise InvalidEdits(problems, changes)
+        accepted = new_record_changes(approval, choice, changes, connectwise, limits)
     else:
         accepted = validate_changes(approval, changes, limits)
     decision = {"decision": Decision.APPROVE, "choice": choice, "changes": accepted}

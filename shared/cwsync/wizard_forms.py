@@ -49,6 +49,25 @@ def found_choice(approval: Mapping[str, Any], body: dict) -> dict:
     return body
 
 
+def new_record_changes(approval: Mapping[str, Any], choice: str, changes: Mapping[str, Any], connectwise: Any,
+                       limits: Any = None) -> dict:
+    """The changes a customer or product decision sends on; InvalidEdits lists every problem.
+    `connectwise`: the port, or a function returning it (built only when the choice needs it)."""
+    from cwsync.approvals import BadRequest, InvalidEdits
+
+    needs_connectwise = choice == OptionId.FOUND_COMPANY or (
+        choice in (OptionId.CREATE_COMPANY, OptionId.ADD_TO_CONNECTWISE) and approval.get("proposal"))
+    if not needs_connectwise:
+        return {}
+    if connectwise is None:
+        raise BadRequest("This choice is checked in ConnectWise, which cannot be reached from here.")
+    accepted, problems = check_new_record(approval, choice, changes,
+                                          connectwise() if callable(connectwise) else connectwise, limits)
+    if problems:
+        raise InvalidEdits(problems, changes)
+    return accepted
+
+
 def check_new_record(approval: Mapping[str, Any], choice: str, changes: Mapping[str, Any], connectwise: Any,
                      limits: Any = None) -> tuple[dict, list[FieldProblem]]:
     """The changes to send on for a customer or product decision, and every problem with them.
@@ -83,10 +102,8 @@ def check_new_record(approval: Mapping[str, Any], choice: str, changes: Mapping[
 def _taken(what: str, record: Mapping[str, Any]) -> Any:
     from cwsync.domain.new_records import Problem
 
-    if isinstance(record, Mapping):  # a catalog item (still a mapping at the port)
-        identifier, name, record_id = record.get("identifier"), record.get("description") or "", record.get("id")
-    else:
-        identifier, name, record_id = record.identifier, record.name, record.id
+    name = record.name if what == "company" else record.description  # a CompanyRecord or CatalogItemRecord
+    identifier, record_id = record.identifier, record.id
     hint = "search for it and choose it" if what == "company" else "choose it in the list above"
     return Problem("identifier", f"Identifier {identifier} is already used by ConnectWise {what} "
                                  f"{name} (record {record_id}); give another one, or {hint}")

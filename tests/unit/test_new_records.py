@@ -215,3 +215,14 @@ def test_the_product_page_s_edits_become_the_catalog_item_the_plan_creates(store
     assert create["fields"]["taxableFlag"] is False and create["fields"]["subcategory"] == {"id": 11}
     assert create["fields"]["manufacturerPartNumber"] == "TEAMS-PREMIUM-P1M"
     assert addition["fields"]["product"] == {"identifier": "TEAMS-PREM"}
+
+
+def test_a_new_catalog_item_whose_identifier_is_taken_is_refused_at_its_field():
+    cw = FakeConnectWise(catalog=[{"id": 703, "identifier": "TEAMS-PREMIUM-P1M", "description": "Teams (old)"}])
+    approval = {"kind": "product", "options": [{"id": "add-to-connectwise", "eligible": True}],
+                "proposal": propose_catalog_form(PROPOSAL, CATALOG_REFS), "references": CATALOG_REFS.to_dict(),
+                "task": {"currency": "USD"}}
+    _, [problem] = check_new_record(approval, "add-to-connectwise", {"catalog": {"price": "8.00"}}, cw)
+    assert (problem.key, problem.field) == ("catalog", "identifier")
+    assert "already used by ConnectWise catalog item Teams (old) (record 703)" in problem.message
+    assert check_new_record(approval, "add-to-connectwise", {"catalog": {"identifier": "TEAMS-NEW"}}, cw)[1] == []
