@@ -100,6 +100,7 @@ def _references(session: ContractCheckingSession, paths: dict[str, str]):
 
 def new_company(session: ContractCheckingSession) -> dict:
     """The body cwsync sends for a company the approver creates (from a marketplace customer)."""
+    from cwsync.adapters import mp_records
     from cwsync.adapters.connectwise import COMPANY_REFERENCE_PATHS
     from cwsync.domain.new_records import company_body, propose_company
 
@@ -108,7 +109,7 @@ def new_company(session: ContractCheckingSession) -> dict:
                 "address": {"streetAddress": "Bahnhofstrasse 1", "postalCode": "8001", "city": "Zürich",
                             "countryCode": "US"},
                 "contactPersons": [{"phoneNumber": "+41 44 555 01 01"}]}
-    body, problems = company_body(propose_company(customer, references), references)
+    body, problems = company_body(propose_company(mp_records.customer(customer), references), references)
     assert problems == [] and body["types"] and body["status"]
     return body
 

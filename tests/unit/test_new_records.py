@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from cwsync.adapters.mp_records import customer
+from cwsync.domain.models import CustomerRecord
 from cwsync.domain.new_records import (COMPANY_LIMITS, Choice, References, catalog_item_body, company_body,
                                        company_identifier, propose_catalog_form, propose_company)
 from cwsync.errors import SyncFailed
@@ -32,30 +34,37 @@ NORTHWIND = {"id": "1000048534", "name": "Northwind Bakery Ltd", "externalId": "
 # --- companies: the form filled in ----------------------------------------------------------
 
 def test_the_company_form_is_filled_from_the_marketplace_customer_and_connectwise_defaults():
-    assert propose_company(NORTHWIND, COMPANY_REFS) == {
+    assert propose_company(customer(NORTHWIND), COMPANY_REFS) == {
         "identifier": "1000048534", "name": "Northwind Bakery Ltd", "addressLine1": "77 Harbour Road",
         "addressLine2": "Unit 4", "city": "Boston", "state": "MA", "zip": "02110", "country": "2",
         "phoneNumber": "+1 617 555 0199", "website": "northwind.example", "type": "1", "status": "1"}
 
 
 def test_an_identifier_too_long_or_strange_for_connectwise_is_made_from_the_name():
-    customer = {"id": "x" * 31, "name": "Zürich Café & Söhne GmbH — Niederlassung Nord-Ost Bayern"}
-    identifier = company_identifier(customer)
+    identifier = company_identifier(CustomerRecord(id="x" * 31,
+                                                   name="Zürich Café & Söhne GmbH — Niederlassung Nord-Ost Bayern"))
     assert identifier == "ZurichCafeSohneGmbHNiederlassu" and len(identifier) == COMPANY_LIMITS["identifier"]
-    assert company_identifier({"id": "A B", "name": "***"}) == "Customer"
+    assert company_identifier(CustomerRecord(id="A B", name="***")) == "Customer"
+
+
+def test_an_address_the_marketplace_sends_oddly_is_left_out_of_the_form_and_blocks_nothing():
+    odd = customer({"id": "1000048599", "name": "Odd Ltd", "address": {"streetAddress": 12, "city": "  Bern  "},
+                    "contactPersons": "nobody", "attributes": ["website"]})
+    assert (odd.street, odd.city, odd.phone, odd.website) == (None, "Bern", None, None)
+    assert propose_company(odd, COMPANY_REFS)["city"] == "Bern"
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=80), st.text(max_size=200))
 def test_any_customer_gets_a_form_connectwise_accepts_as_it_is(customer_id, name):
-    fields = propose_company({"id": customer_id, "name": name or "x", "address": {"city": "Bern"}}, COMPANY_REFS)
+    fields = propose_company(CustomerRecord(id=customer_id, name=name or "x", city="Bern"), COMPANY_REFS)
     body, problems = company_body(fields, COMPANY_REFS)
     assert [p for p in problems if p.field != "name"] == []
     assert len(body["identifier"]) <= 30 and len(body.get("name", "")) <= 50
 
 
 def test_a_company_body_has_connectwise_s_shape():
-    body, problems = company_body(propose_company(NORTHWIND, COMPANY_REFS), COMPANY_REFS)
+    body, problems = company_body(propose_company(customer(NORTHWIND), COMPANY_REFS), COMPANY_REFS)
     assert problems == []
     assert body == {"identifier": "1000048534", "name": "Northwind Bakery Ltd", "addressLine1": "77 Harbour Road",
                     "addressLine2": "Unit 4", "city": "Boston", "state": "MA", "zip": "02110",
@@ -116,7 +125,7 @@ def customer_approval():
     return {"kind": "customer", "options": [{"id": "21", "label": "Green Lane Landscaping", "eligible": True},
                                             {"id": "create-company", "eligible": True},
                                             {"id": "found-company", "eligible": True}],
-            "proposal": propose_company(NORTHWIND, COMPANY_REFS), "references": COMPANY_REFS.to_dict()}
+            "proposal": propose_company(customer(NORTHWIND), COMPANY_REFS), "references": COMPANY_REFS.to_dict()}
 
 
 def test_a_company_chosen_from_the_search_must_exist_and_be_active():

@@ -26,8 +26,25 @@ def customer(raw: Any) -> CustomerRecord:
     name = raw.get("name")
     if name is not None and not isinstance(name, str):
         raise InvalidRecord(SYSTEM, Kind.CUSTOMER, customer_id, "name", f"is {shown(name)}, not text", CUSTOMER_FIX)
+    address = raw.get("address") if isinstance(raw.get("address"), Mapping) else {}
+    contacts = [c for c in raw.get("contactPersons") or [] if isinstance(c, Mapping)] \
+        if isinstance(raw.get("contactPersons"), list) else []
+    attributes = raw.get("attributes") if isinstance(raw.get("attributes"), Mapping) else {}
     return CustomerRecord(id=customer_id, name=name.strip() if name and name.strip() else None,
-                          external_id=_key(raw, "externalId", customer_id))
+                          external_id=_key(raw, "externalId", customer_id),
+                          street=_text(address.get("streetAddress")), street_extra=_text(address.get("addressExtension")),
+                          postal_code=_text(address.get("postalCode")), city=_text(address.get("city")),
+                          state=_text(address.get("state")), country_code=_text(address.get("countryCode")),
+                          phone=next((_text(c.get("phoneNumber")) for c in contacts if _text(c.get("phoneNumber"))),
+                                     None),
+                          website=_text(attributes.get("website")))
+
+
+def _text(value: Any) -> str | None:
+    """Address and contact text, read only to fill in a new company's form: anything else is left out."""
+    if not isinstance(value, str):
+        return None
+    return " ".join(value.split()) or None
 
 
 def _key(raw: Mapping, field: str, record_id: Any) -> str | None:

@@ -72,11 +72,20 @@ class BillingPeriod:
 
 @dataclass(frozen=True)
 class CustomerRecord:
-    """A marketplace customer (`GET /customers/{id}`): what customer matching reads."""
+    """A marketplace customer (`GET /customers/{id}`): what customer matching reads, and the
+    address and contact a new ConnectWise company is filled in from."""
 
     id: str
     name: str | None = None
     external_id: str | None = None  # externalId
+    street: str | None = None  # address.streetAddress
+    street_extra: str | None = None  # address.addressExtension
+    postal_code: str | None = None  # address.postalCode
+    city: str | None = None
+    state: str | None = None
+    country_code: str | None = None  # address.countryCode ("US")
+    phone: str | None = None  # the first contact person's phoneNumber
+    website: str | None = None  # attributes.website, where the marketplace keeps one
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
+from cwsync.domain.models import CustomerRecord
 from cwsync.domain.plausibility import check_amount, number
 
 COMPANY_LIMITS = {"identifier": 30, "name": 50, "addressLine1": 50, "addressLine2": 50, "city": 50, "state": 50,
@@ -103,13 +104,13 @@ def choices(records: Iterable[Mapping[str, Any]], *, parent: str | None = None) 
 
 # --- companies -----------------------------------------------------------------------------
 
-def company_identifier(customer: Mapping[str, Any]) -> str:
+def company_identifier(customer: CustomerRecord) -> str:
     """An identifier ConnectWise accepts: the marketplace customer id when it fits (so the customer is
     recognised by it from then on), else the name's letters and digits, cut to 30 characters."""
-    customer_id = str(customer.get("id") or "").strip()
+    customer_id = str(customer.id or "").strip()
     if customer_id and len(customer_id) <= COMPANY_LIMITS["identifier"] and _IDENTIFIER.fullmatch(customer_id):
         return customer_id
-    ascii_name = unicodedata.normalize("NFKD", str(customer.get("name") or "")).encode("ascii", "ignore").decode()
+    ascii_name = unicodedata.normalize("NFKD", customer.name or "").encode("ascii", "ignore").decode()
     words = re.findall(r"[A-Za-z0-9]+", ascii_name)
     text = "".join(word[:1].upper() + word[1:] for word in words)[:COMPANY_LIMITS["identifier"]]
     return text or "Customer"
@@ -119,26 +120,22 @@ def _cut(value: Any, limit: int) -> str:
     return " ".join(str(value or "").split())[:limit].strip()
 
 
-def propose_company(customer: Mapping[str, Any], references: References) -> dict[str, str]:
+def propose_company(customer: CustomerRecord, references: References) -> dict[str, str]:
     """The create-company form filled from the marketplace customer (`GET /customers/{id}`)."""
-    address = customer.get("address") if isinstance(customer.get("address"), Mapping) else {}
-    contacts = [c for c in customer.get("contactPersons") or [] if isinstance(c, Mapping)]
-    phone = next((c.get("phoneNumber") for c in contacts if c.get("phoneNumber")), "")
-    attributes = customer.get("attributes") if isinstance(customer.get("attributes"), Mapping) else {}
-    code = str(address.get("countryCode") or "").strip().casefold()
+    code = (customer.country_code or "").strip().casefold()
     country = next((c for c in references.of("country") if code and (c.code or "").casefold() == code), None)
     kind, status = references.default("type"), references.default("status")
     return {
         "identifier": company_identifier(customer),
-        "name": _cut(customer.get("name"), COMPANY_LIMITS["name"]),
-        "addressLine1": _cut(address.get("streetAddress"), COMPANY_LIMITS["addressLine1"]),
-        "addressLine2": _cut(address.get("addressExtension"), COMPANY_LIMITS["addressLine2"]),
-        "city": _cut(address.get("city"), COMPANY_LIMITS["city"]),
-        "state": _cut(address.get("state"), COMPANY_LIMITS["state"]),
-        "zip": _cut(address.get("postalCode"), COMPANY_LIMITS["zip"]),
+        "name": _cut(customer.name, COMPANY_LIMITS["name"]),
+        "addressLine1": _cut(customer.street, COMPANY_LIMITS["addressLine1"]),
+        "addressLine2": _cut(customer.street_extra, COMPANY_LIMITS["addressLine2"]),
+        "city": _cut(customer.city, COMPANY_LIMITS["city"]),
+        "state": _cut(customer.state, COMPANY_LIMITS["state"]),
+        "zip": _cut(customer.postal_code, COMPANY_LIMITS["zip"]),
         "country": str(country.id) if country else "",
-        "phoneNumber": _cut(phone, COMPANY_LIMITS["phoneNumber"]),
-        "website": _cut(attributes.get("website") or customer.get("website"), COMPANY_LIMITS["website"]),
+        "phoneNumber": _cut(customer.phone, COMPANY_LIMITS["phoneNumber"]),
+        "website": _cut(customer.website, COMPANY_LIMITS["website"]),
         "type": str(kind.id) if kind else "",
         "status": str(status.id) if status else "",
     }

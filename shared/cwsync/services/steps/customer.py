@@ -59,7 +59,7 @@ def link_customer(deps, task_id: str, decision: Mapping[str, Any] | None = None)
     return _ask_for_company(deps, customer, customer_name, order.number, match)
 
 
-def _ask_for_company(deps, customer: Mapping[str, Any], customer_name: str, order_number: str, match) -> dict:
+def _ask_for_company(deps, customer, customer_name: str, order_number: str, match) -> dict:
     """The customer approval: the ranked candidates, a search over every company, and creating the
     company from the marketplace customer (its form filled in, with ConnectWise's reference lists)."""
     from cwsync.domain.matching import Option
