@@ -1,7 +1,7 @@
 """Benchmark: Check Changes over many marketplace orders (simulator over HTTP, DynamoDB on moto).
 
     python -m benchmarks check_changes [--orders 1000,10000] [--customers 5000] [--latency-ms 50]
-                                       [--concurrency 8] [--tracemalloc]
+                                       [--concurrency 8] [--tracemalloc] [--invocation-seconds 900]
 
 For each size, in one process (simulator thread + moto + the run share one interpreter):
 1. download only: list every page (500 a page), then fetch every detail with the same
@@ -13,6 +13,10 @@ Reported: wall time and its ratio to (1), marketplace calls (request log), Dynam
 requests by operation (counted on the client), and max RSS of the process before and after
 (it includes the simulator's and moto's data); `--tracemalloc` adds the Python heap peak of
 the first run (about 5x slower). The simulator answers each request after `--latency-ms`.
+`--invocation-seconds S` gives each run an invocation clock of S seconds (as Lambda's
+`get_remaining_time_in_millis`): a run that nears it checkpoints and the benchmark starts the
+next one, as the next scheduled invocation would, until the window is done; the number of
+invocations and each one's wall time are reported.
 """
 from __future__ import annotations
 
@@ -104,8 +108,30 @@ def _count_calls(log: list[dict]) -> tuple[int, int]:
     return lists, details
 
 
+def _invocation_clock(seconds: float | None):
+    """A fresh Lambda-like clock per invocation (None: no limit)."""
+    if seconds is None:
+        return None
+    deadline = time.perf_counter() + seconds
+    return lambda: int((deadline - time.perf_counter()) * 1000)
+
+
+def _until_done(check, deps, now, concurrency: int, invocation_seconds: float | None) -> tuple[list, list[float]]:
+    """Runs `check` as consecutive invocations until one finishes its window."""
+    results, walls = [], []
+    while True:
+        started = time.perf_counter()
+        result = check(deps, now=now, concurrency=concurrency, remaining_ms=_invocation_clock(invocation_seconds))
+        walls.append(round(time.perf_counter() - started, 2))
+        results.append(result)
+        if result.stopped_at is None:
+            return results, walls
+        print(f"    invocation {len(walls)} stopped near its time limit after {result.stopped_at} listed "
+              f"orders ({walls[-1]:.0f} s, {len(result.new_tasks)} new); the next goes on", flush=True)
+
+
 def run(count: int, *, use_tracemalloc: bool, concurrency: int = 8, customers: int = 5000,
-        latency_ms: int = 50) -> dict:
+        latency_ms: int = 50, invocation_seconds: float | None = None) -> dict:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -126,7 +152,8 @@ def run(count: int, *, use_tracemalloc: bool, concurrency: int = 8, customers: i
     from cwsync_local.simulators.common import Faults
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    numbers: dict = {"orders": count, "customers": customers, "concurrency": concurrency, "latency_ms": latency_ms}
+    numbers: dict = {"orders": count, "customers": customers, "concurrency": concurrency, "latency_ms": latency_ms,
+                     "invocation_seconds": invocation_seconds}
     with tempfile.TemporaryDirectory() as folder, mock_aws():
         log_path = Path(folder) / "requests.jsonl"
         seed = {"marketplace": {"orders": _orders(count, now - timedelta(minutes=1), customers)}}
@@ -164,25 +191,28 @@ def run(count: int, *, use_tracemalloc: bool, concurrency: int = 8, customers: i
             if use_tracemalloc:
                 tracemalloc.start()
             started = time.perf_counter()
-            first = check_changes(deps, now=now, concurrency=concurrency)
+            firsts, walls = _until_done(check_changes, deps, now, concurrency, invocation_seconds)
             numbers["first_run_s"] = time.perf_counter() - started
+            numbers["first_run_invocations"] = walls
             if use_tracemalloc:
                 numbers["first_run_heap_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2 ** 20
                 tracemalloc.stop()
             numbers["first_run_calls"] = _count_calls(sim.requests()[mark:])
             numbers["first_run_dynamodb"] = calls.take()
-            numbers["first_run_new"] = len(first.new_tasks)
+            numbers["first_run_new"] = sum(len(first.new_tasks) for first in firsts)
             numbers["workflows_started"] = workflow.started
             numbers["maxrss_after_first_mib"] = _maxrss_mib()
             mark = len(sim.requests())
 
             # 3. second run: all known
             started = time.perf_counter()
-            second = check_changes(deps, now=now + timedelta(minutes=1), concurrency=concurrency)
+            seconds, walls = _until_done(check_changes, deps, now + timedelta(minutes=1), concurrency,
+                                         invocation_seconds)
             numbers["second_run_s"] = time.perf_counter() - started
+            numbers["second_run_invocations"] = walls
             numbers["second_run_calls"] = _count_calls(sim.requests()[mark:])
             numbers["second_run_dynamodb"] = calls.take()
-            numbers["second_run_known"] = len(second.already_known)
+            numbers["second_run_known"] = sum(len(second.already_known) for second in seconds)
             numbers["maxrss_before_runs_mib"] = rss_before
             numbers["maxrss_after_runs_mib"] = _maxrss_mib()
             numbers["ratio_first_to_download"] = numbers["first_run_s"] / numbers["download_s"]
@@ -198,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=int, default=50, help="the simulator's answer delay (default 50)")
     parser.add_argument("--concurrency", type=int, default=8, help="detail reads at once (default 8)")
     parser.add_argument("--tracemalloc", action="store_true", help="also measure the Python heap peak (slower)")
+    parser.add_argument("--invocation-seconds", type=float, default=None,
+                        help="each run's invocation time limit (e.g. 900 as Lambda's 15 minutes); default none")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON lines too")
     args = parser.parse_args(argv)
     print(f"Check changes (simulator over HTTP with {args.latency_ms} ms latency, DynamoDB on moto "
@@ -205,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
           f"concurrency {args.concurrency}, {args.customers} customers)", flush=True)
     for size in (int(part) for part in args.orders.split(",")):
         numbers = run(size, use_tracemalloc=args.tracemalloc, concurrency=args.concurrency,
-                      customers=args.customers, latency_ms=args.latency_ms)
+                      customers=args.customers, latency_ms=args.latency_ms,
+                      invocation_seconds=args.invocation_seconds)
         _print(numbers)
         if args.json:
             print(json.dumps(numbers), flush=True)
@@ -224,6 +257,8 @@ def _print(numbers: dict) -> None:
           f"{lists} list + {details} detail calls, {numbers['first_run_new']} tasks, "
           f"{numbers['workflows_started']} executions started  ({numbers['first_run_s'] / n * 1000:.2f} ms an order)")
     print(f"    DynamoDB requests: {_requests(dynamo)} {dynamo}")
+    print(f"    invocations: {len(numbers['first_run_invocations'])} "
+          f"(wall s each: {numbers['first_run_invocations']}, limit {numbers['invocation_seconds'] or 'none'})")
     lists, details = numbers["second_run_calls"]
     print(f"  second run, all known:           {numbers['second_run_s']:8.2f} s   "
           f"{lists} list + {details} detail calls, {numbers['second_run_known']} already known")
