@@ -12,7 +12,11 @@ simulators, moto's Step Functions threads and the handlers share one interpreter
 2. the runtime: the scheduled check (orders -> tasks -> executions started, the executions
    running meanwhile) and the time until every task has settled, with `--concurrency`
    steps at once; `--durable` keeps the table on disk (journal + fsync per write) as
-   `cwsync run` does, else nothing is written to disk.
+   `cwsync run` does, else nothing is written to disk;
+3. the same again warm (`--warm-rounds`, default 1): `--tasks` more such orders are added to
+   the running marketplace simulator and checked and synced by the same runtime, whose
+   functions are loaded by now (as in `cwsync run` after its first check; round 1 pays the
+   cold start of every function: imports, clients, the tracer).
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
-from cwsync_local.loadtest import demo_like_seed  # noqa: E402 - the seed the benchmark syncs
+from cwsync_local.loadtest import demo_like_orders, demo_like_seed  # noqa: E402 - the orders the benchmark syncs
 
 
 def cpu_seconds() -> float:
@@ -67,11 +71,15 @@ def service_check_seconds(seed: dict, concurrency: int) -> tuple[float, float]:
             sim.stop()
 
 
-def run(count: int, timeout: float, *, concurrency: int = 8, durable: bool = False) -> dict:
+def run(count: int, timeout: float, *, concurrency: int = 8, durable: bool = False, warm_rounds: int = 1) -> dict:
+    from datetime import datetime, timedelta, timezone
+
     from cwsync_local.runtime.embedded import EmbeddedRuntime
+    from cwsync_local.simulators.common import load_seed
 
     seed = demo_like_seed(count)
     floor, floor_cpu = service_check_seconds(seed, concurrency)
+    rounds = []
     with tempfile.TemporaryDirectory(prefix="cwsync-bench-") as folder:
         seed_path = Path(folder) / "seed.json"
         seed_path.write_text(json.dumps(seed), encoding="utf-8")
@@ -80,26 +88,45 @@ def run(count: int, timeout: float, *, concurrency: int = 8, durable: bool = Fal
                              parameters={"ApprovalPolicy": "never"},
                              function_log=Path(folder) / "functions.log") as runtime:
             boot = time.perf_counter() - started
-            t0, cpu0 = time.perf_counter(), cpu_seconds()
-            result = runtime.check()
-            check_seconds, check_cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
-            tasks = runtime.wait_until_settled(timeout=timeout, poll=1.0)
-            total, total_cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
-            outcomes = Counter(task["status"] for task in tasks)
-            reasons = Counter(task.get("reason") for task in tasks if task["status"] != "synced")
-            invocations = len(runtime.dispatcher.invocations)
-            handler_seconds = sum(call["seconds"] for call in runtime.dispatcher.invocations)
+            for number in range(1 + warm_rounds):
+                if number:  # `count` more orders, created after everything round 1 stored
+                    now = datetime.now(timezone.utc)
+                    orders, subscriptions = demo_like_orders(load_seed()["marketplace"], count,
+                                                             lambda index: now - timedelta(seconds=90 + index),
+                                                             first=count * number)
+                    runtime.marketplace.add_subscriptions(subscriptions)
+                    runtime.marketplace.add_orders(orders)
+                rounds.append(_round(runtime, count, timeout, floor, floor_cpu))
             journal_writes = runtime.durable.writes if runtime.durable else 0
-    return {"tasks": len(tasks), "concurrency": concurrency, "durable": durable, "boot_s": round(boot, 2),
-            "service_check_s": round(floor, 2), "check_s": round(check_seconds, 2),
-            "check_ratio_to_service": round(check_seconds / floor, 2),
-            "service_check_cpu_s": round(floor_cpu, 2), "check_cpu_s": round(check_cpu, 2),
-            "settled_s": round(total, 2), "tasks_per_minute": round(len(tasks) / total * 60, 1),
-            "cpu_s": round(total_cpu, 2), "cpu_ms_per_task": round(1000 * total_cpu / max(1, len(tasks)), 1),
-            # one interpreter: at most one core; on an idle machine the runtime would reach about this
-            "cpu_bound_tasks_per_minute": round(60 * len(tasks) / max(total_cpu, 1e-9), 1),
+    first = rounds[0]
+    return {"tasks": first["tasks"], "concurrency": concurrency, "durable": durable, "boot_s": round(boot, 2),
+            "service_check_s": round(floor, 2), "service_check_cpu_s": round(floor_cpu, 2), **first,
+            "journal_writes": journal_writes,
             "load_average_1min": round(__import__("os").getloadavg()[0], 1),
-            "invocations": invocations, "handler_s": round(handler_seconds, 2), "journal_writes": journal_writes,
+            "warm_rounds": rounds[1:]}
+
+
+def _round(runtime, count: int, timeout: float, floor: float, floor_cpu: float) -> dict:
+    """One check of `count` new orders and the time until every task has settled."""
+    invocations_before = len(runtime.dispatcher.invocations)
+    t0, cpu0 = time.perf_counter(), cpu_seconds()
+    result = runtime.check()
+    check_seconds, check_cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
+    tasks = runtime.wait_until_settled(timeout=timeout, poll=1.0)
+    total, total_cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
+    calls = runtime.dispatcher.invocations[invocations_before:]
+    outcomes = Counter(task["status"] for task in tasks)
+    reasons = Counter(task.get("reason") for task in tasks if task["status"] != "synced")
+    return {"new_tasks": len(result.get("newTasks") or []) if isinstance(result, dict) else None,
+            "tasks": len(tasks), "check_s": round(check_seconds, 2),
+            "check_ratio_to_service": round(check_seconds / floor, 2), "check_cpu_s": round(check_cpu, 2),
+            "check_cpu_ratio_to_service": round(check_cpu / floor_cpu, 2),
+            "settled_s": round(total, 2), "tasks_per_minute": round(count / total * 60, 1),
+            "cpu_s": round(total_cpu, 2), "cpu_ms_per_task": round(1000 * total_cpu / max(1, count), 1),
+            # one interpreter: at most one core; on an idle machine the runtime would reach about this
+            "cpu_bound_tasks_per_minute": round(60 * count / max(total_cpu, 1e-9), 1),
+            "load_average_1min": round(__import__("os").getloadavg()[0], 1),
+            "invocations": len(calls), "handler_s": round(sum(call["seconds"] for call in calls), 2),
             "outcomes": dict(outcomes), "check": result if count <= 20 else None,
             "other_reasons": dict(reasons.most_common(3))}
 
@@ -110,12 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--durable", action="store_true", help="keep the table on disk, as cwsync run does")
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--warm-rounds", type=int, default=1, help="rounds with the functions loaded (default 1)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     for name in ("werkzeug", "moto"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     warnings.filterwarnings("ignore")
-    print(json.dumps(run(args.tasks, args.timeout, concurrency=args.concurrency, durable=args.durable),
+    print(json.dumps(run(args.tasks, args.timeout, concurrency=args.concurrency, durable=args.durable,
+                         warm_rounds=args.warm_rounds),
                      indent=2, default=str))
     return 0
 

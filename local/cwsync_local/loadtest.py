@@ -35,15 +35,25 @@ def demo_like_seed(count: int, now: datetime | None = None) -> dict:
 
     seed = load_seed()
     marketplace = seed["marketplace"]
+    now = now or datetime.now(timezone.utc)
+    orders, subscriptions = demo_like_orders(marketplace, count, lambda index: now - timedelta(
+        minutes=5 + index % 1440, seconds=index // 1440))
+    marketplace["orders"] = orders
+    marketplace["subscriptions"] = [*marketplace.get("subscriptions", []), *subscriptions]
+    return seed
+
+
+def demo_like_orders(marketplace: dict, count: int, created_at, first: int = 0) -> tuple[list[dict], list[dict]]:
+    """`count` clones of TEMPLATE_ORDER (ids from `first` on; `created_at(index)` its creation time),
+    each with its own subscription, taken from the seed-format `marketplace` section."""
     template = next(order for order in marketplace["orders"] if order["orderNumber"] == TEMPLATE_ORDER)
     subscription = next((s for s in marketplace.get("subscriptions", [])
                          if str(s.get("id")) == str(template["subscriptionId"])), None)
-    now = now or datetime.now(timezone.utc)
-    orders, subscriptions = [], [s for s in marketplace.get("subscriptions", [])]
-    for index in range(count):
+    orders, subscriptions = [], []
+    for index in range(first, first + count):
         order = copy.deepcopy(template)
         sub_id = f"SUB-B{index:05d}"
-        created = now - timedelta(minutes=5 + index % 1440, seconds=index // 1440)
+        created = created_at(index - first)
         order.update(id=str(7000000 + index), orderNumber=f"SO{7000000 + index}", subscriptionId=sub_id,
                      creationDate=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
                      provisioningDate=(created + timedelta(seconds=40)).strftime("%Y-%m-%dT%H:%M:%SZ"))
@@ -56,9 +66,7 @@ def demo_like_seed(count: int, now: datetime | None = None) -> dict:
             clone = copy.deepcopy(subscription)
             clone["id"] = sub_id
             subscriptions.append(clone)
-    marketplace["orders"] = orders
-    marketplace["subscriptions"] = subscriptions
-    return seed
+    return orders, subscriptions
 
 
 @contextmanager

@@ -84,6 +84,8 @@ class EmbeddedRuntime(Approving, Resuming, Watching):
         self.token = random_secrets.token_urlsafe(24)
         self._mock = None
         self._session = None
+        self._clients: dict[str, Any] = {}  # one per service (building one costs ~10 ms of CPU), under:
+        self._clients_lock = threading.Lock()
         self._schedule: Schedule | None = None
         self._reconcile_schedule: Schedule | None = None
         self._watcher: threading.Thread | None = None
@@ -143,6 +145,7 @@ class EmbeddedRuntime(Approving, Resuming, Watching):
                                                         "OPERATOR_ACCESS": "loopback"})
             for function in self.deployment.functions.values():
                 function.bounded = function.logical_id not in STEP_FUNCTIONS.values()
+                function.priority = function.logical_id == STEP_FUNCTIONS["check"]
                 self.dispatcher.register(function)
             if self.function_log:  # before install: the import must see the process's own environment
                 self._redirect_function_logs()
@@ -203,6 +206,7 @@ class EmbeddedRuntime(Approving, Resuming, Watching):
             for simulator in (self.connectwise, self.marketplace):
                 if simulator is not None:  # the objects stay: tests may read `rt.connectwise.state.data` afterwards
                     self._quietly(f"stop the {simulator.name} simulator", simulator.stop)
+        self._clients.clear()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -278,7 +282,11 @@ class EmbeddedRuntime(Approving, Resuming, Watching):
 
     # -- AWS side ---------------------------------------------------------------------------
     def client(self, service: str):
-        return self._session.client(service)
+        """The runtime's own client of `service` (built once; boto3 clients are thread-safe)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = self._session.client(service)
+            return self._clients[service]
 
     @property
     def table_name(self) -> str:

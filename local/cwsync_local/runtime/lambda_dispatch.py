@@ -14,6 +14,11 @@ or removed while other threads read. Invocations of the functions Step Functions
 are bounded by `max_concurrency` (as reserved concurrency bounds them in AWS); the
 functions behind HTTP routes and the schedule are not, so a slow step never delays an
 approval or a check.
+
+All functions share one interpreter, so the executions a check starts would take the CPU
+from the check itself (in AWS each Lambda has its own). A function marked `priority` (the
+check) goes first: while one runs, a bounded step waits before it starts, at most
+`PRIORITY_WAIT_SECONDS`, then goes anyway (a long check never holds the tasks for long).
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ logger = logging.getLogger(__name__)
 # Set for every call: Powertools must not try to reach X-Ray, and metrics go nowhere.
 LOCAL_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false"}
 DEFAULT_MAX_CONCURRENCY = 8
+PRIORITY_WAIT_SECONDS = 30.0  # how long a step waits for a running priority function (the check)
 _current = threading.local()  # .function: the LocalFunction this thread runs; .environment: its variables
 
 
@@ -62,6 +68,7 @@ class LocalFunction:
     timeout: int = 60
     memory: int = 512
     bounded: bool = True  # counts against the dispatcher's max_concurrency
+    priority: bool = False  # while it runs, bounded functions wait to start (PRIORITY_WAIT_SECONDS at most)
     module: ModuleType | None = field(default=None, repr=False)
     dependencies: Any = field(default=None, repr=False)  # the warm container's Dependencies.shared()
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -118,6 +125,8 @@ class Dispatcher:
         self.lock = threading.RLock()  # guards registration and the baseline environment
         self.max_concurrency = max_concurrency
         self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._priority = threading.Condition()
+        self._priority_running = 0
         self.invocations: list[dict] = []  # (function, duration, error) — for tests and benchmarks
         self._original: Callable | None = None
         self._original_shared: Any = None
@@ -225,7 +234,12 @@ class Dispatcher:
         outer = (getattr(_current, "function", None), getattr(_current, "environment", None))
         slot = function.bounded and outer[0] is None  # a nested call on the same thread holds a slot already
         if slot:
+            with self._priority:
+                self._priority.wait_for(lambda: self._priority_running == 0, timeout=PRIORITY_WAIT_SECONDS)
             self._slots.acquire()
+        if function.priority:
+            with self._priority:
+                self._priority_running += 1
         started = time.perf_counter()
         error_name = None
         try:
@@ -239,6 +253,10 @@ class Dispatcher:
             _current.function, _current.environment = outer
             if slot:
                 self._slots.release()
+            if function.priority:
+                with self._priority:
+                    self._priority_running -= 1
+                    self._priority.notify_all()
             self.invocations.append({"function": function.logical_id, "error": error_name,
                                      "seconds": time.perf_counter() - started})
 

@@ -9,6 +9,8 @@ from .console import describe, task_summary
 
 __all__ = ["FINAL_STATUSES", "SETTLED_STATUSES", "NotSettled", "Watching"]
 PROGRESS_SECONDS = 1.0  # how often the console looks for changed tasks
+# Statuses a task only passes through: while any task has one, nothing is settled.
+MOVING_STATUSES = tuple(status for status in TaskStatus if status not in SETTLED_STATUSES)
 
 
 class NotSettled(TimeoutError):
@@ -46,7 +48,13 @@ class Watching:
         return [task_summary(task) for task in open_ones]
 
     def settled(self) -> bool:
-        """Every task synced, finished otherwise, or waiting for a person; nothing else running."""
+        """Every task synced, finished otherwise, or waiting for a person; nothing else running.
+
+        While tasks move, one task in a moving status answers it (a query of one item per
+        status); only then are all tasks, approvals and executions read together."""
+        store = self.store
+        if any(store.list_tasks(status, limit=1) for status in MOVING_STATUSES):
+            return False
         return not self.open_tasks()
 
     def wait_until_settled(self, timeout: float = 60, poll: float = 0.5) -> list[dict]:
