@@ -147,3 +147,63 @@ def test_the_schedule_runs_its_action_until_stopped():
 def test_links_are_found_in_plain_and_json_messages():
     assert links_in("Open: https://x.example/approvals/1?sig=a.\nDone") == ["https://x.example/approvals/1?sig=a"]
     assert links_in(json.dumps({"url": "http://h/p?q=1"})) == ["http://h/p?q=1"]
+
+
+RUN_HANDLER = '''
+def handler(event, context):
+    return event["run"]()
+'''
+
+
+def test_a_step_invoked_while_the_check_runs_starts_only_after_the_check_has_ended(tmp_path):
+    code = tmp_path / "fn"
+    code.mkdir()
+    (code / "app.py").write_text(RUN_HANDLER, encoding="utf-8")
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:"
+    check_function = LocalFunction("CheckChangesFunction", "check", arn + "check", code, bounded=False, priority=True)
+    step_function = LocalFunction("LoadTaskFunction", "load", arn + "load", code)
+    dispatcher = Dispatcher()
+    for function in (check_function, step_function):
+        dispatcher.register(function)
+    happened: list[str] = []
+    check_running, check_may_end = threading.Event(), threading.Event()
+
+    def check():
+        check_running.set()
+        check_may_end.wait(120)
+        happened.append("check ended")
+        return "checked"
+
+    def step():
+        happened.append("step started")
+        return "stepped"
+
+    answers = {}
+    check_thread = threading.Thread(target=lambda: answers.update(check=dispatcher.call(check_function, {"run": check})))
+    check_thread.start()
+    assert check_running.wait(120)
+    step_thread = threading.Thread(target=lambda: answers.update(step=dispatcher.call(step_function, {"run": step})))
+    step_thread.start()
+    deadline = threading.Event()
+    for _ in range(1200):  # until the step is held (generous: up to 120 s on a busy machine)
+        if dispatcher.held:
+            break
+        deadline.wait(0.1)
+    assert dispatcher.held == 1 and happened == []
+    check_may_end.set()
+    check_thread.join(120)
+    step_thread.join(120)
+    assert happened == ["check ended", "step started"]
+    assert answers == {"check": "checked", "step": "stepped"}
+
+
+def test_a_step_invoked_when_no_check_runs_is_not_held(tmp_path):
+    code = tmp_path / "fn"
+    code.mkdir()
+    (code / "app.py").write_text(RUN_HANDLER, encoding="utf-8")
+    step_function = LocalFunction("LoadTaskFunction", "load", "arn:aws:lambda:us-east-1:123456789012:function:load",
+                                  code)
+    dispatcher = Dispatcher()
+    dispatcher.register(step_function)
+    assert dispatcher.call(step_function, {"run": lambda: "stepped"}) == "stepped"
+    assert dispatcher.held == 0

@@ -127,6 +127,7 @@ class Dispatcher:
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._priority = threading.Condition()
         self._priority_running = 0
+        self.held = 0  # bounded calls waiting for a priority function to end
         self.invocations: list[dict] = []  # (function, duration, error) — for tests and benchmarks
         self._original: Callable | None = None
         self._original_shared: Any = None
@@ -235,7 +236,11 @@ class Dispatcher:
         slot = function.bounded and outer[0] is None  # a nested call on the same thread holds a slot already
         if slot:
             with self._priority:
-                self._priority.wait_for(lambda: self._priority_running == 0, timeout=PRIORITY_WAIT_SECONDS)
+                self.held += 1  # waiting for a priority function (tests watch this)
+                try:
+                    self._priority.wait_for(lambda: self._priority_running == 0, timeout=PRIORITY_WAIT_SECONDS)
+                finally:
+                    self.held -= 1
             self._slots.acquire()
         if function.priority:
             with self._priority:
