@@ -7,10 +7,24 @@ process-wide: one runtime runs at a time, so start the next only after stopping 
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from acceptance import DATA_SETS
 from cwsync_local.runtime.embedded import EmbeddedRuntime
+
+HERE = Path(__file__).resolve().parent
+# The suite-wide timeout (pyproject: 300 s) guards against hangs. A workflow test runs whole
+# runtimes and waits on states with deadlines of up to 1,500 s (a busy 2-core machine can be
+# that slow), so its guard must sit above its own deadlines, or it fires first.
+WORKFLOW_TIMEOUT = 1800
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if HERE in Path(item.path).resolve().parents and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(WORKFLOW_TIMEOUT))
 
 
 @pytest.fixture(scope="module", params=DATA_SETS)
