@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from acceptance import demo_seed, start_runtime  # noqa: E402
 from test_operator_journey import shoot  # noqa: E402  (screenshots at 1280 and 390 px into artefacts/)
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (dev extra)")
+pytest.importorskip("playwright.sync_api", reason="needs the playwright package (dev extra)")
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (scripts/bootstrap)")]
@@ -35,17 +35,14 @@ def rt(tmp_path_factory):
 
 
 @pytest.fixture
-def page(rt):
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(LONG)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+def page(rt, chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(LONG)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def assert_fits(widths: dict[int, int]) -> None:
