@@ -304,6 +304,7 @@ class ConnectWiseRecord(StrEnum):
 class MarketplaceRecord(StrEnum):
     """The marketplace records cwsync reads through `cwsync.adapters.mp_records`, as its messages name them."""
     CUSTOMER = "customer"
+    ORDER = "order"
 
 
 APPROVAL_POLICIES = tuple(ApprovalPolicy)

@@ -133,6 +133,27 @@ def test_a_list_entry_without_an_id_is_skipped(deps):
     assert result.unreadable == 1 and result.new_tasks == ["ORD-1"]
 
 
+def test_a_list_entry_without_an_id_is_named_in_the_runs_summary(deps):
+    deps.marketplace.details["weird"] = {"orderNumber": "SO000009", "status": "completed",
+                                         "creationDate": iso(NOW - timedelta(hours=2))}
+    result = check_changes(deps, now=NOW)
+    assert result.unreadable == 1
+    assert "1 unreadable list entries skipped (The marketplace order SO000009 (no id): id is missing" in result.summary()
+
+
+def test_an_order_whose_list_entry_cannot_be_read_is_an_invalid_task_naming_the_field_and_the_others_go_on(deps):
+    deps.marketplace.add(order(1, NOW - timedelta(hours=1)))
+    deps.marketplace.add(order(2, NOW - timedelta(hours=2), status=["completed"]))
+    deps.marketplace.add(order(3, NOW - timedelta(hours=3)))
+    result = check_changes(deps, now=NOW)
+    assert sorted(result.new_tasks) == ["ORD-1", "ORD-3"] and result.invalid == ["ORD-2"]
+    task = deps.store.get_task("ORD-2")
+    assert task["status"] == "invalid" and task["orderNumber"] == "SO000002"
+    assert task["reason"] == ("The marketplace order SO000002 (ORD-2): status is [\"completed\"], not text; "
+                              "check the order in the marketplace and handle it by hand in ConnectWise")
+    assert "ORD-2" not in deps.marketplace.detail_calls and "ORD-2" not in deps.workflow.started
+
+
 def test_a_task_stored_without_its_execution_is_started_by_the_next_run(deps):
     class Broken:
         def start(self, task_id):

@@ -1,9 +1,11 @@
 """Values no invoice should carry are refused with a reason naming the field, never synced silently."""
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
 
 from cwsync.domain.classify import classify_order
+from cwsync.domain.models import OrderSummary
 from cwsync.domain.plausibility import (Limits, check_amount, check_quantity, duplicate_orders,
                                         edit_problems)
 
@@ -79,11 +81,11 @@ def test_the_per_product_maximum_setting_wins_over_the_general_one():
 
 
 def test_two_different_orders_with_one_id_or_one_number_are_both_flagged_but_a_repeated_row_is_not():
-    first = {"id": "ORD-1", "orderNumber": "SO1", "creationDate": "2026-10-01T00:00:00Z", "type": "sales"}
-    assert duplicate_orders([first, dict(first)]) == {}
-    same_id = {**first, "orderNumber": "SO2"}
+    first = OrderSummary(id="ORD-1", number="SO1", created_at=datetime(2026, 10, 1, tzinfo=timezone.utc), type="sales")
+    assert duplicate_orders([first, replace(first)]) == {}
+    same_id = replace(first, number="SO2")
     assert set(duplicate_orders([first, same_id])) == {"ORD-1"}
-    same_number = {**first, "id": "ORD-2"}
+    same_number = replace(first, id="ORD-2")
     flagged = duplicate_orders([first, same_number])
     assert set(flagged) == {"ORD-1", "ORD-2"} and "SO1" in flagged["ORD-2"]
 

@@ -50,15 +50,9 @@ def classify_order(detail: Any, *, limits: Limits | None = None,
         return Classification(INVALID, None, "The order is not a JSON object")
     number = detail.get("orderNumber") or detail.get("id") or "(no number)"
     status = detail.get("status")
-    if status in _STILL_RUNNING:
-        return Classification(PENDING, None, f"Order {number} is {status}; it is read again on the next run")
-    if status in _NEVER_COMPLETES:
-        code = f" ({detail['statusCode']})" if detail.get("statusCode") else ""
-        return Classification(IGNORED, None, f"Order {number} ended as {status}{code}; nothing was provisioned")
-    if status is None:
-        return Classification(INVALID, None, f"Order {number} has no status")
-    if status != "completed":
-        return Classification(INVALID, None, f"Order {number} has an unknown status {shown(status)}")
+    by_status = classify_status(number, status, detail.get("statusCode"))
+    if by_status is not None:
+        return by_status
 
     try:
         order = Order.from_api(detail)
@@ -90,6 +84,22 @@ def classify_order(detail: Any, *, limits: Limits | None = None,
         return Classification(INVALID, task_type, f"Order {order.number} cannot be synced as it is: "
                               + "; ".join(p.reason for p in implausible))
     return Classification(TASK, task_type, f"Order {order.number} is a {task_type} order")
+
+
+def classify_status(number: str, status: str | None, status_code: str | None = None) -> Classification | None:
+    """What an order's status alone decides (None for `completed`: its detail decides).
+
+    The check asks this of the list's summary before any detail call, and of the detail."""
+    if status in _STILL_RUNNING:
+        return Classification(PENDING, None, f"Order {number} is {status}; it is read again on the next run")
+    if status in _NEVER_COMPLETES:
+        code = f" ({status_code})" if status_code else ""
+        return Classification(IGNORED, None, f"Order {number} ended as {status}{code}; nothing was provisioned")
+    if status is None:
+        return Classification(INVALID, None, f"Order {number} has no status")
+    if status != "completed":
+        return Classification(INVALID, None, f"Order {number} has an unknown status {shown(status)}")
+    return None
 
 
 def _task_type(order: Order) -> TaskType | None:

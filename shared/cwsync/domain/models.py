@@ -89,6 +89,27 @@ class CustomerRecord:
 
 
 @dataclass(frozen=True)
+class OrderSummary:
+    """An order as the marketplace lists it (`GET /orders`, no products or charges): what the
+    check reads before it asks for an order's detail. Fields the list leaves out are None."""
+
+    id: str
+    number: str | None = None  # orderNumber
+    type: str | None = None
+    status: str | None = None
+    status_code: str | None = None  # statusCode, e.g. why an order ended in error
+    created_at: datetime | None = None  # creationDate
+    customer_id: str | None = None
+    subscription_id: str | None = None
+    problem: str | None = None  # set when a field cannot be read: the reason, naming the field
+
+    @property
+    def label(self) -> str:
+        """How reasons name the order: its number, else its id."""
+        return self.number or self.id
+
+
+@dataclass(frozen=True)
 class OrderLine:
     """A product line of the order (`products[]`): what the subscription is made of."""
 

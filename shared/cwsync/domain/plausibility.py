@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
+from cwsync.domain.models import OrderSummary
 from cwsync.domain.money import currency_decimals
 from cwsync.vocabulary import DEFAULT_PRICE_FIELD, MONEY_FIELDS, ChargeType, OrderType, TaskType
 
@@ -172,16 +173,14 @@ class DuplicateOrders:
     """
 
     def __init__(self) -> None:
-        self.by_id: dict[str, tuple[str, str, str]] = {}
+        self.by_id: dict[str, tuple[str, str, str]] = {}  # id → (number, creation time, type)
         self.by_number: dict[str, str] = {}
 
-    def add(self, summary: Mapping) -> dict[str, str]:
+    def add(self, summary: OrderSummary) -> dict[str, str]:
         flagged: dict[str, str] = {}
-        order_id = str(summary.get("id") or "").strip()
-        if not order_id:
-            return flagged
-        number_ = str(summary.get("orderNumber") or "").strip()
-        identity = (number_, str(summary.get("creationDate") or ""), str(summary.get("type") or ""))
+        order_id = summary.id
+        number_ = summary.number or ""
+        identity = (number_, summary.created_at.isoformat() if summary.created_at else "", summary.type or "")
         seen = self.by_id.setdefault(order_id, identity)
         if seen != identity:
             flagged[order_id] = (f"Two different marketplace orders carry the id {order_id} "
@@ -196,7 +195,7 @@ class DuplicateOrders:
         return flagged
 
 
-def duplicate_orders(summaries: Iterable[Mapping]) -> dict[str, str]:
+def duplicate_orders(summaries: Iterable[OrderSummary]) -> dict[str, str]:
     """{order id: reason} of every flagged order among `summaries` (see DuplicateOrders)."""
     rule, flagged = DuplicateOrders(), {}
     for summary in summaries:

@@ -21,14 +21,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol
 
+from cwsync.adapters import mp_orders
 from cwsync.adapters.store import format_time, parse_time
-from cwsync.domain.classify import IGNORED, INVALID, PENDING, TASK, Classification, classify_order
-from cwsync.errors import ExternalApiError, TransientError
+from cwsync.domain.classify import IGNORED, INVALID, PENDING, TASK, Classification, classify_order, classify_status
+from cwsync.domain.models import OrderSummary
+from cwsync.errors import ExternalApiError, InvalidRecord, TransientError
 from cwsync.observability import logger
 from cwsync.services.check_budget import DEFAULT_RESERVE_SECONDS, TimeBudget, WindowProgress
 from cwsync.services.check_result import CheckResult
-from cwsync.services.task_items import (_created_at, _is_item_problem, _number, _order_id, _preview,
-                                        _task_item)
+from cwsync.services.task_items import _is_item_problem, _preview, _task_item
 from cwsync.vocabulary import TaskStatus
 
 PAGE_SIZE = 500  # the marketplace's largest page
@@ -129,7 +130,7 @@ def _read_window(deps: CheckDeps, run: "_Run", result: CheckResult, progress: Wi
 
     seen: set[str] = set()
     duplicates = DuplicateOrders()
-    batch: list[tuple[str, dict]] = []
+    batch: list[OrderSummary] = []
     taken, batches = progress.offset, 0
     # created_to pins the window, so orders arriving meanwhile do not shift the offset pages.
     extra = {"offset": progress.offset} if progress.offset else {}
@@ -139,21 +140,24 @@ def _read_window(deps: CheckDeps, run: "_Run", result: CheckResult, progress: Wi
         if not batch and batches and budget.nearly_spent():
             result.listed = len(seen)
             return taken, False
-        summary = next(listing, _END)
-        if summary is _END:
+        entry = next(listing, _END)
+        if entry is _END:
             break
         taken += 1
-        order_id = _order_id(summary)
-        if order_id is None:
+        try:
+            summary = mp_orders.order_summary(entry)
+        except InvalidRecord as error:  # no id: it cannot be an order's task; the run says which and why
             result.unreadable += 1
-            logger.warning("Skipped a listed order without an id", extra={"entry": _preview(summary)})
+            result.unreadable_reasons.append(str(error))
+            logger.warning("Skipped a listed order without an id", extra={"entry": _preview(entry),
+                                                                          "reason": str(error)})
             continue
         for flagged, reason in duplicates.add(summary).items():
             run.flag_duplicate(flagged, reason)
-        if order_id in seen:  # newest-first offset paging can repeat an order across pages
+        if summary.id in seen:  # newest-first offset paging can repeat an order across pages
             continue
-        seen.add(order_id)
-        batch.append((order_id, summary))
+        seen.add(summary.id)
+        batch.append(summary)
         if len(batch) >= BATCH_SIZE:
             run.process(batch)
             batch, batches = [], batches + 1
@@ -191,22 +195,21 @@ class _Run:
             if task.get("status") in (TaskStatus.NEW, TaskStatus.INVALID, TaskStatus.IGNORED):
                 self.deps.store.set_task_attributes(order_id, duplicateWarning=reason)
 
-    def process(self, batch: list[tuple[str, dict]]) -> None:
-        self.processed.update(order_id for order_id, _ in batch)
-        known = self.deps.store.known_tasks(order_id for order_id, _ in batch)
+    def process(self, batch: list[OrderSummary]) -> None:
+        self.processed.update(summary.id for summary in batch)
+        known = self.deps.store.known_tasks(summary.id for summary in batch)
         new = []
-        for order_id, summary in batch:
-            task = known.get(order_id)
+        for summary in batch:
+            task = known.get(summary.id)
             if task is not None:
-                self._already_known(order_id, task, _created_at(summary))
+                self._already_known(summary.id, task, summary.created_at)
             else:
-                new.append((order_id, summary))
+                new.append(summary)
         if self.pool is None:
-            for order_id, summary in new:
-                self._new_order(order_id, summary, _created_at(summary))
+            for summary in new:
+                self._new_order(summary)
             return
-        futures = [self.pool.submit(self._new_order, order_id, summary, _created_at(summary))
-                   for order_id, summary in new]
+        futures = [self.pool.submit(self._new_order, summary) for summary in new]
         for future in futures:
             future.result()  # re-raises what must stop the run (an auth failure, the table gone)
 
@@ -218,17 +221,19 @@ class _Run:
             if self._start(order_id):
                 self.result.restarted.append(order_id)
 
-    def _new_order(self, order_id: str, summary: dict, created: datetime | None) -> None:
+    def _new_order(self, summary: OrderSummary) -> None:
+        order_id, created = summary.id, summary.created_at
         if order_id in self.duplicates:
-            flagged = Classification(INVALID, None, f"Order {_number(summary, order_id)}: {self.duplicates[order_id]}")
-            return self._store(order_id, summary, flagged, created, detail=None)
+            flagged = Classification(INVALID, None, f"Order {summary.label}: {self.duplicates[order_id]}")
+            return self._store(summary, flagged, detail=None)
+        if summary.problem:  # a field of its list entry cannot be read: this order is not synced
+            return self._store(summary, Classification(INVALID, None, summary.problem), detail=None)
         # The list already says whether an order is unfinished or never completed: no detail needed.
-        if summary.get("status") != "completed":
-            early = _classify(summary, self.deps.settings)
-            if early.outcome == PENDING:
-                return self._hold(order_id, created, self.result.pending)
-            if early.outcome == IGNORED:
-                return self._store(order_id, summary, early, created, detail=None)
+        early = classify_status(summary.label, summary.status, summary.status_code)
+        if early is not None and early.outcome == PENDING:
+            return self._hold(order_id, created, self.result.pending)
+        if early is not None and early.outcome == IGNORED:
+            return self._store(summary, early, detail=None)
         try:
             with self.lock:
                 self.result.details_fetched += 1
@@ -241,12 +246,12 @@ class _Run:
             if error.status in _AUTH_STATUSES:
                 raise
             classification = Classification(
-                INVALID, None, f"Order {_number(summary, order_id)}: the marketplace refused its detail: {error}")
-            return self._store(order_id, summary, classification, created, detail=None)
+                INVALID, None, f"Order {summary.label}: the marketplace refused its detail: {error}")
+            return self._store(summary, classification, detail=None)
         classification = _classify(detail, self.deps.settings)
         if classification.outcome == PENDING:
             return self._hold(order_id, created, self.result.pending)
-        self._store(order_id, summary, classification, created, detail=detail)
+        self._store(summary, classification, detail=detail)
 
     def _hold(self, order_id: str, created: datetime | None, into: list[str]) -> None:
         into.append(order_id)
@@ -255,10 +260,10 @@ class _Run:
         else:
             self.held_times.append(created)
 
-    def _store(self, order_id: str, summary: dict, classification: Classification,
-               created: datetime | None, *, detail: Mapping | None) -> None:
+    def _store(self, summary: OrderSummary, classification: Classification, *, detail: Mapping | None) -> None:
+        order_id, created = summary.id, summary.created_at
         status = {TASK: TaskStatus.NEW, INVALID: TaskStatus.INVALID, IGNORED: TaskStatus.IGNORED}[classification.outcome]
-        task = _task_item(order_id, summary, detail, classification, status)
+        task = _task_item(summary, detail, classification, status)
         if not self._create(task):
             self.result.already_known.append(order_id)  # a concurrent run stored it first
             self._stored(created)

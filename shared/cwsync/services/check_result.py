@@ -7,6 +7,8 @@ from datetime import datetime
 from cwsync.adapters.store import format_time
 from cwsync.vocabulary import Classified, TaskStatus
 
+SHOWN_REASONS = 3  # the summary sentence names the first few unreadable list entries
+
 
 # --- result ------------------------------------------------------------------------------------
 
@@ -26,6 +28,7 @@ class CheckResult:
     restarted: list[str] = field(default_factory=list)  # stored earlier without an execution; started now
     not_started: list[str] = field(default_factory=list)  # stored, execution start failed: next run retries
     unreadable: int = 0  # list entries without an order id (cannot be stored; logged)
+    unreadable_reasons: list[str] = field(default_factory=list)  # why, naming the entry and the field
     details_fetched: int = 0
     resumed_at: int | None = None  # a window an earlier run stopped in, resumed at this list offset
     stopped_at: int | None = None  # stopped near the time limit after this many list entries
@@ -62,7 +65,9 @@ class CheckResult:
         if self.not_started:
             parts.append(f"{len(self.not_started)} not started (retried next run)")
         if self.unreadable:
-            parts.append(f"{self.unreadable} unreadable list entries skipped")
+            shown = "; ".join(self.unreadable_reasons[:SHOWN_REASONS])
+            more = ", …" if len(self.unreadable_reasons) > SHOWN_REASONS else ""
+            parts.append(f"{self.unreadable} unreadable list entries skipped" + (f" ({shown}{more})" if shown else ""))
         if self.stopped_at is not None:
             parts.append(f"stopped near the time limit after {self.stopped_at} listed orders "
                          "(the next run goes on from there)")

@@ -3,53 +3,29 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
 from typing import Any, Mapping
 
+from cwsync.adapters import mp_orders
 from cwsync.adapters.store import format_time
 from cwsync.domain.classify import Classification
-from cwsync.dates import parse_datetime_or_none
-from cwsync.errors import ItemRejected
+from cwsync.domain.models import OrderSummary
+from cwsync.errors import InvalidRecord, ItemRejected
 
 MAX_STORED_ORDER_BYTES = 300_000  # DynamoDB items stop at 400 KB; beyond this keep the summary only
 
 
-def _order_id(summary: Any) -> str | None:
-    if not isinstance(summary, Mapping):
-        return None
-    value = summary.get("id")
-    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
-        return None
-    return str(value).strip()
-
-
-def _created_at(order: Mapping) -> datetime | None:
-    value = order.get("creationDate")
-    return parse_datetime_or_none(value) if isinstance(value, str) else None
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None
-    return str(value)
-
-
-def _number(order: Mapping, order_id: str) -> str:
-    return _text(order.get("orderNumber")) or order_id
-
-
-def _task_item(order_id: str, summary: Mapping, detail: Mapping | None, classification: Classification,
-               status: str) -> dict:
-    source = detail if isinstance(detail, Mapping) else summary
-    created = _created_at(source) or _created_at(summary)
+def _task_item(summary: OrderSummary, detail: Mapping | None, classification: Classification, status: str) -> dict:
+    """The task of a listed order; its fields as the detail states them, else as the list did."""
+    read = _detail_summary(detail) or summary
+    created = read.created_at or summary.created_at
     task: dict[str, Any] = {
-        "taskId": order_id,
-        "orderId": order_id,
-        "orderNumber": _text(source.get("orderNumber")),
-        "orderType": _text(source.get("type")),
-        "orderStatus": _text(source.get("status")),
-        "customerId": _text(source.get("customerId")),
-        "subscriptionId": _text(source.get("subscriptionId")),
+        "taskId": summary.id,
+        "orderId": summary.id,
+        "orderNumber": read.number or summary.number,
+        "orderType": read.type,
+        "orderStatus": read.status,
+        "customerId": read.customer_id,
+        "subscriptionId": read.subscription_id,
         "orderCreatedAt": format_time(created) if created else None,
         "taskType": str(classification.task_type) if classification.task_type else None,
         "status": status,
@@ -60,6 +36,17 @@ def _task_item(order_id: str, summary: Mapping, detail: Mapping | None, classifi
     elif detail is not None:
         task["orderOmitted"] = True
     return task
+
+
+def _detail_summary(detail: Mapping | None) -> OrderSummary | None:
+    """The detail's own id, number, type, status, customer, subscription and creation time, when readable."""
+    if not isinstance(detail, Mapping):
+        return None
+    try:
+        read = mp_orders.order_summary(detail)
+    except InvalidRecord:
+        return None
+    return None if read.problem else read
 
 
 def _size(detail: Mapping) -> int:
