@@ -305,6 +305,7 @@ class MarketplaceRecord(StrEnum):
     """The marketplace records cwsync reads through `cwsync.adapters.mp_records`, as its messages name them."""
     CUSTOMER = "customer"
     ORDER = "order"
+    SUBSCRIPTION = "subscription"
 
 
 APPROVAL_POLICIES = tuple(ApprovalPolicy)

@@ -1,5 +1,6 @@
-"""Reconciliation rules on plain values: every kind of difference with its money impact, and
-the repair each one plans (never into an invoiced period)."""
+"""Reconciliation rules on typed records (agreements and additions as the ConnectWise adapter types
+them, subscriptions as the marketplace adapter does): every kind of difference with its money
+impact, and the repair each one plans (never into an invoiced period)."""
 from __future__ import annotations
 
 from datetime import date
@@ -7,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from cwsync.adapters import cw_records, mp_records
 from cwsync.domain import reconcile as r
 from cwsync.domain.reconcile_repair import SUBSCRIPTIONS_PER_TASK, RepairSettings, repair_groups, repair_plan
 from cwsync.domain.reconcile_report import report
@@ -19,14 +21,15 @@ USD = {"id": 1, "currencyCode": "USD"}
 
 def agreement(agreement_id=3101, *, cycle=MONTHLY, currency=USD, status="Active", cancelled=False,
               next_invoice="2026-12-01T00:00:00Z"):
-    return {"id": agreement_id, "company/id": 1, "company": {"id": 1}, "agreementStatus": status,
-            "cancelledFlag": cancelled, "billingCycle": cycle, "currency": currency,
-            "billStartDate": "2025-01-01T00:00:00Z", "nextInvoiceDate": next_invoice}
+    return cw_records.agreement({
+        "id": agreement_id, "name": f"Agreement {agreement_id}", "company": {"id": 1, "identifier": "GreenLane"},
+        "agreementStatus": status, "cancelledFlag": cancelled, "billingCycle": cycle, "currency": currency,
+        "billStartDate": "2025-01-01T00:00:00Z", "nextInvoiceDate": next_invoice})
 
 
 def subscription(sub_id="SUB-1", *, status="active", quantity=10, price="6.00", cost="4.80", mpn="M365-BASIC",
                  period=None):
-    return r.Subscription.from_api({
+    return mp_records.subscription({
         "id": sub_id, "customerId": "C1", "name": "Basic", "status": status,
         "billingPeriod": period or {"type": "month", "duration": 1},
         "products": [] if status != "active" else [{
@@ -36,9 +39,10 @@ def subscription(sub_id="SUB-1", *, status="active", quantity=10, price="6.00", 
 
 def addition(addition_id, *, serial=None, quantity=10, price="6.00", cost="4.80", product=701,
              effective="2026-01-01T00:00:00Z", cancelled=None, **extra):
-    return {"id": addition_id, "serialNumber": serial, "product": {"id": product, "identifier": "M365-BASIC"},
-            "quantity": quantity, "unitPrice": Decimal(price), "unitCost": Decimal(cost),
-            "effectiveDate": effective, "cancelledDate": cancelled, "billCustomer": "Billable", **extra}
+    return cw_records.addition({
+        "id": addition_id, "serialNumber": serial, "product": {"id": product, "identifier": "M365-BASIC"},
+        "quantity": quantity, "unitPrice": Decimal(price), "unitCost": Decimal(cost),
+        "effectiveDate": effective, "cancelledDate": cancelled, "billCustomer": "Billable", **extra})
 
 
 def compare(subs, additions, *, agreements=None, targets=None, baselines=None):
@@ -162,7 +166,7 @@ def test_a_matching_hand_made_addition_is_adopted_by_tagging_it_never_by_creatin
 def test_two_subscriptions_of_one_product_adopt_two_different_hand_made_additions_best_match_first():
     subs = [subscription("SUB-1", quantity=5), subscription("SUB-2", quantity=10)]
     findings, _ = compare(subs, {"3101": [addition(9001, quantity=10), addition(9002, quantity=5)]})
-    adopted = {f.subscription.id: f.primary["id"] for f in findings if f.adopt}
+    adopted = {f.subscription.id: f.primary.id for f in findings if f.adopt}
     assert adopted == {"SUB-1": 9002, "SUB-2": 9001}
     assert {d.kind for f in findings for d in f.differences} == {"adopt_candidate"}
 
@@ -172,8 +176,8 @@ def test_edits_made_in_connectwise_are_listed_field_by_field_with_what_cwsync_wr
     findings, agreements = compare([subscription()], {"3101": [addition(
         9001, serial="MP-SUB-1-SO1", description="Basic (discounted)", billCustomer="DoNotBill",
         effectiveDate="2026-02-01T00:00:00Z")]}, baselines=baseline)
-    edits = sorted((d.field, d.marketplace, d.connectwise, d.impact_per_period)
-                   for f in findings for d in f.differences)
+    edits = sorted((d.field, d.to_dict()["marketplace"], d.to_dict()["connectwise"], d.impact_per_period)
+                   for f in findings for d in f.differences)  # as the report shows them
     assert edits == [("billCustomer", "Billable", "DoNotBill", Decimal("60.00")),
                      ("description", "Basic", "Basic (discounted)", Decimal(0)),
                      ("effectiveDate", "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z", Decimal(0))]
@@ -198,7 +202,7 @@ def test_totals_give_money_not_billed_and_over_billed_per_month_per_currency():
 
 @pytest.mark.parametrize("status", ["pending", "hold"])
 def test_subscription_statuses_other_than_active_and_ended_are_parsed(status):
-    sub = r.Subscription.from_api({"id": "S", "customerId": "C", "status": status,
+    sub = mp_records.subscription({"id": "S", "customerId": "C", "status": status,
                                    "billingPeriod": {"type": "month", "duration": 1}})
     assert sub.billed is (status == "hold")
 
@@ -263,15 +267,14 @@ def test_a_big_agreement_is_repaired_in_parts_of_bounded_size():
 
 
 def test_an_addition_carrying_another_subscriptions_tag_is_never_adopted_as_the_sync_decides_too():
-    from cwsync.adapters import cw_records
     from cwsync.domain import handmade
 
     other = addition(9001, serial="MP-SUB-9-SO1")
     findings, _ = compare([subscription()], {"3101": [other]})
     assert kinds(findings) == [("not_billed", "quantity", Decimal("60.00"))]
     # The sync reads the same additions typed (as the ConnectWise adapter hands them on).
-    assert handmade.untagged([cw_records.addition(other)], 701, handmade.tag_literal(RepairSettings().tag_format)) == []
+    assert handmade.untagged([other], 701, handmade.tag_literal(RepairSettings().tag_format)) == []
     typed = addition(9002, serial="licence pack 2024")
     findings, _ = compare([subscription()], {"3101": [typed]})
     assert kinds(findings) == [("adopt_candidate", "serialNumber", Decimal(0))]
-    assert handmade.untagged([cw_records.addition(typed)], 701, "MP-") == [cw_records.addition(typed)]
+    assert handmade.untagged([typed], 701, "MP-") == [typed]

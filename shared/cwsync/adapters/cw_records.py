@@ -124,7 +124,17 @@ def agreement(raw: Any) -> AgreementRecord:
         id=read.id, name=read.text("name") or f"Agreement {read.id}", company_id=read.integer("company/id"),
         status=read.text("agreementStatus"), cancelled=bool(read.flag("cancelledFlag")),
         billing_cycle=read.text("billingCycle/name"), currency_code=_currency_code(read),
-        end_date=None if read.flag("noEndingDateFlag") else _day(read.moment("endDate")))
+        end_date=None if read.flag("noEndingDateFlag") else _day(read.moment("endDate")),
+        bill_start_date=_day(read.moment("billStartDate")), next_invoice_date=_day(read.moment("nextInvoiceDate")))
+
+
+def agreement_company(raw: Any) -> int | None:
+    """The company of an agreement cwsync may not be able to read otherwise (None when that is unreadable too)."""
+    company = raw.get("company") if isinstance(raw, Mapping) else None
+    number = company.get("id") if isinstance(company, Mapping) else None
+    if isinstance(number, bool) or not (isinstance(number, int) or (isinstance(number, str) and number.isdigit())):
+        return None
+    return int(number)
 
 
 def _day(moment: datetime | None) -> date | None:
@@ -200,6 +210,18 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
 def parsed(parse: Callable[[Any], T], records: Iterable[Any]) -> list[T]:
     """Each record of a listing, typed by `parse` (InvalidRecord names the first one it cannot read)."""
     return [parse(record) for record in records]
+
+
+def readable(parse: Callable[[Any], T], records: Iterable[Any]) -> tuple[list[T], list[tuple[Any, InvalidRecord]]]:
+    """The records of a listing `parse` can read, typed, and apart the others (as sent) with why: for
+    reading where one unreadable record must not stop the rest (reconciliation)."""
+    typed, unreadable = [], []
+    for record in records:
+        try:
+            typed.append(parse(record))
+        except InvalidRecord as error:
+            unreadable.append((record, error))
+    return typed, unreadable
 
 
 def checked(parse: Callable[[Any], T], records: Any) -> list[Any]:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import string
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from cwsync.errors import SyncFailed
-from cwsync.domain.money import format_money, format_quantity, to_decimal
+from cwsync.domain.money import format_money, format_quantity
 from cwsync.domain.models import Order, OrderLine
 from cwsync.domain.records import AdditionRecord
 from cwsync.vocabulary import TaskType
@@ -70,12 +70,12 @@ def untagged(additions: Sequence[AdditionRecord], product_id: Any, literal: str)
     return found
 
 
-def best_first(candidates: Sequence[Mapping], quantity: Decimal, unit_price: Decimal) -> list[Mapping]:
-    """Hand-made additions for a line (reconciliation's `AdditionRecord.to_fields()` form), the likeliest
-    first: its quantity, then its price, then the oldest."""
-    def key(addition: Mapping) -> tuple:
-        text = str(addition.get("id"))
-        return (_dec(addition.get("quantity")) != quantity, _dec(addition.get("unitPrice")) != unit_price,
+def best_first(candidates: Sequence[AdditionRecord], quantity: Decimal,
+               unit_price: Decimal) -> list[AdditionRecord]:
+    """Hand-made additions for a line, the likeliest first: its quantity, then its price, then the oldest."""
+    def key(addition: AdditionRecord) -> tuple:
+        text = str(addition.id)
+        return (addition.quantity != quantity, (addition.unit_price or Decimal(0)) != unit_price,
                 (int(text), "") if text.isdigit() else (1 << 62, text))
     return sorted(candidates, key=key)
 
@@ -109,9 +109,3 @@ def choose(candidates: Sequence[AdditionRecord], expected: Decimal | None, *, li
                      "that is this subscription's in ConnectWise (correct its quantity if needed), then sync the "
                      "task again.")
 
-
-def _dec(value: Any) -> Decimal:
-    try:
-        return to_decimal(value)
-    except ValueError:
-        return Decimal(0)

@@ -1,9 +1,10 @@
 """Reconciliation: what customers have in the marketplace against what ConnectWise bills.
 
-Pure rules over plain values. `Subscription.from_api` reads a marketplace subscription
-(`GET /subscriptions/{id}`, products with quantity, unit price and unit cost);
-`compare_customer` compares one customer's subscriptions with the additions of the
-customer's agreements and returns, per subscription line, what was found (`LineFinding`)
+Pure rules over typed values: marketplace subscriptions (`Subscription`, parsed by the
+marketplace adapter's `mp_records.subscription` from `GET /subscriptions/{id}`: products with
+quantity, unit price and unit cost) and ConnectWise agreements and additions
+(`AgreementRecord`, `AdditionRecord`, parsed by `cw_records`). `compare_customer` compares one
+customer's subscriptions with the additions of the customer's agreements and returns, per subscription line, what was found (`LineFinding`)
 and every difference (`Difference`) with its money impact per billing period:
 positive = money the customer is not billed, negative = money billed too much.
 
@@ -22,8 +23,9 @@ from typing import Any, Mapping, Sequence
 from cwsync import dates
 from cwsync.domain.agreements import billing_cycle_name, _problems
 from cwsync.domain.models import BillingPeriod
-from cwsync.domain.money import format_money, format_quantity, to_decimal
+from cwsync.domain.money import format_money, format_quantity
 from cwsync.domain.operations import has_subscription_tag, subscription_tag_prefix
+from cwsync.domain.records import AdditionRecord, AgreementRecord, utc_text
 from cwsync.errors import InvalidOrder
 from cwsync.vocabulary import DIFFERENCE_KIND_LABELS, DifferenceKind
 
@@ -77,65 +79,23 @@ class Subscription:
     def ended(self) -> bool:
         return self.status in ENDED_STATUSES
 
-    @classmethod
-    def from_api(cls, raw: Any) -> Subscription:
-        """A subscription with its products; InvalidOrder names what is wrong."""
-        if not isinstance(raw, Mapping):
-            raise InvalidOrder("The subscription is not a JSON object")
-        ref = raw.get("id") or "(no id)"
-        try:
-            return _parse_subscription(raw)
-        except InvalidOrder as error:
-            raise InvalidOrder(f"Subscription {ref}: {error}") from None
 
+@dataclass(frozen=True)
+class SubscriptionSummary:
+    """A subscription as the marketplace lists it (no products): what decides whether it is compared."""
 
-def _amount(value: Any, where: str) -> tuple[Decimal | None, str | None]:
-    if value is None:
-        return None, None
-    if isinstance(value, Mapping):
-        currency = value.get("currency")
-        value = value.get("amount")
-    else:
-        currency = None
-    try:
-        return to_decimal(value), (str(currency).upper() if currency else None)
-    except ValueError:
-        raise InvalidOrder(f"{where} {value!r} is not an amount") from None
+    id: str
+    customer_id: str
+    status: str
+    changed: date | None = None  # lastModifiedDate, else expirationDate (None when neither is readable)
 
+    @property
+    def billed(self) -> bool:
+        return self.status in BILLED_STATUSES
 
-def _parse_subscription(raw: Mapping) -> Subscription:
-    sub_id, customer = raw.get("id"), raw.get("customerId")
-    if not sub_id or not customer:
-        raise InvalidOrder("id or customerId is missing")
-    period = BillingPeriod.from_api(raw.get("billingPeriod"))
-    currencies: set[str] = set()
-    lines = []
-    for index, product in enumerate(raw.get("products") or []):
-        where = f"products[{index}]"
-        if not isinstance(product, Mapping) or not product.get("mpn"):
-            raise InvalidOrder(f"{where} has no mpn")
-        price, price_currency = _amount(product.get("unitPrice"), f"{where}.unitPrice")
-        cost, cost_currency = _amount(product.get("unitCost"), f"{where}.unitCost")
-        currencies.update(c for c in (price_currency, cost_currency) if c)
-        try:
-            quantity = to_decimal(product.get("quantity", 0))
-        except ValueError:
-            raise InvalidOrder(f"{where}.quantity {product.get('quantity')!r} is not a number") from None
-        if price is None:
-            raise InvalidOrder(f"{where} ({product['mpn']}) has no unitPrice")
-        lines.append(SubscriptionLine(str(product["mpn"]), str(product.get("name") or product["mpn"]), quantity,
-                                      price, cost))
-    total = raw.get("totalPrice")
-    if isinstance(total, Mapping) and total.get("currency"):
-        currencies.add(str(total["currency"]).upper())
-    if len(currencies) > 1:
-        raise InvalidOrder(f"mixes currencies {', '.join(sorted(currencies))}")
-    if not currencies and lines:
-        raise InvalidOrder("names no currency")
-    created = raw.get("creationDate")
-    return Subscription(str(sub_id), str(customer), str(raw.get("name") or sub_id), str(raw.get("status") or ""),
-                        currencies.pop() if currencies else "", period, tuple(lines),
-                        _day(created) if created else None, raw.get("billingModel"))
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED_STATUSES
 
 
 def _day(value: Any) -> date | None:
@@ -149,29 +109,27 @@ def _day(value: Any) -> date | None:
     return parsed.date() if parsed is not None else None
 
 
-def next_billed_day(agreement: Mapping, today: date) -> date:
-    """The first day not invoiced yet: the agreement's nextInvoiceDate, else today (never earlier)."""
-    upcoming = _day(agreement.get("nextInvoiceDate"))
-    start = _day(agreement.get("billStartDate"))
-    return max(d for d in (today, upcoming, start) if d is not None)
+def next_billed_day(agreement: AgreementRecord | None, today: date) -> date:
+    """The first day not invoiced yet: the agreement's nextInvoiceDate, else today (never earlier,
+    never before the agreement starts billing)."""
+    if agreement is None:
+        return today
+    return max(d for d in (today, agreement.next_invoice_date, agreement.bill_start_date) if d is not None)
 
 
-def invoices(agreement: Mapping | None) -> bool:
+def invoices(agreement: AgreementRecord | None) -> bool:
     """An agreement that still invoices: Active and not cancelled."""
-    return bool(agreement) and not agreement.get("cancelledFlag") and agreement.get("agreementStatus") == "Active"
+    return agreement is not None and agreement.invoices
 
 
-def is_live(addition: Mapping, day: date) -> bool:
-    cancelled = _day(addition.get("cancelledDate"))
+def is_live(addition: AdditionRecord, day: date) -> bool:
+    cancelled = _day(addition.cancelled_date)
     return cancelled is None or cancelled > day
 
 
-def _dec(record: Mapping, name: str) -> Decimal:
-    value = record.get(name)
-    try:
-        return to_decimal(value) if value is not None else Decimal(0)
-    except ValueError:
-        return Decimal(0)
+def billed(addition: AdditionRecord) -> Decimal:
+    """What the addition bills a period: quantity × unit price (no price bills nothing)."""
+    return addition.quantity * (addition.unit_price or Decimal(0))
 
 
 @dataclass
@@ -209,7 +167,9 @@ def _text(value: Any) -> str | None:
 def _json(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format_quantity(value) if value == value.to_integral_value() else f"{value.normalize():f}"
-    if isinstance(value, (date, datetime)):
+    if isinstance(value, datetime):
+        return utc_text(value)
+    if isinstance(value, date):
         return value.isoformat()
     return value
 
@@ -221,10 +181,11 @@ class LineFinding:
     subscription: Subscription
     line: SubscriptionLine | None
     target_agreement: Any = None
-    primary: Mapping | None = None           # the live tagged (or adoptable) addition that bills the line
+    primary: AdditionRecord | None = None    # the live tagged (or adoptable) addition that bills the line
+    primary_agreement: str | None = None     # the agreement primary is on
     adopt: bool = False                      # primary is a hand-made addition to tag
     extras: list = field(default_factory=list)      # more live additions for the line (billed twice)
-    elsewhere: Mapping | None = None         # primary is on another agreement than the target
+    elsewhere: AgreementRecord | None = None  # primary's agreement, when it is not the one to bill on
     dead: list = field(default_factory=list)        # tagged additions on agreements that no longer invoice
     ended: list = field(default_factory=list)       # live additions of an ended subscription / removed line
     edits: dict = field(default_factory=dict)       # field -> (cwsync wrote, ConnectWise has)
@@ -236,8 +197,8 @@ class CustomerContext:
     """One customer's ConnectWise side, as read by the reconciliation service."""
 
     customer: str                                   # a name for people
-    agreements: Mapping[str, Mapping]               # id -> agreement (the linked company's)
-    additions: Mapping[str, Sequence[Mapping]]      # agreement id -> its additions
+    agreements: Mapping[str, AgreementRecord]       # id -> agreement (the linked company's)
+    additions: Mapping[str, Sequence[AdditionRecord]]  # agreement id -> its additions
     products: Mapping[str, Any]                     # MPN (casefolded) -> catalog item id
     targets: Mapping[str, Any]                      # subscription id -> the agreement it belongs on (or None)
     baselines: Mapping[str, Mapping] = field(default_factory=dict)  # addition id -> fields cwsync wrote
@@ -251,25 +212,18 @@ def compare_customer(subscriptions: Sequence[Subscription], ctx: CustomerContext
     return Comparison(subscriptions, ctx).run()
 
 
-def eligibility_problems(agreement: Mapping, subscription: Subscription, today: date | None = None) -> list[str]:
+def eligibility_problems(agreement: AgreementRecord, subscription: Subscription, today: date | None = None) -> list[str]:
     """Why the agreement cannot bill the subscription (billing cycle, currency, status, end date); [] when it can."""
     try:
         cycle = billing_cycle_name(subscription.period)
     except InvalidOrder:
         cycle = None
-    from cwsync.adapters import cw_records  # the agreement rules read typed records, parsed as the adapter does
-
-    return _problems(cw_records.agreement(agreement), cycle, subscription.currency or "", today)
-
-
-def agreement_field(agreement: Mapping, name: str, key: str) -> Any:
-    value = agreement.get(name)
-    return value.get(key) if isinstance(value, Mapping) else None
+    return _problems(agreement, cycle, subscription.currency or "", today)
 
 
 def tag_prefix(tag_format: str, subscription_id: str) -> str:
     return subscription_tag_prefix(tag_format, subscription_id)
 
 
-def carries_tag(addition: Mapping, prefix: str) -> bool:
-    return has_subscription_tag(addition.get("serialNumber"), prefix)
+def carries_tag(addition: AdditionRecord, prefix: str) -> bool:
+    return has_subscription_tag(addition.serial_number, prefix)

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from cwsync.domain import handmade, reconcile as r
 from cwsync.domain.money import format_money, format_quantity
+from cwsync.domain.records import AdditionRecord, AgreementRecord
 
 
-def _product_key(addition: Mapping) -> tuple[str | None, str | None]:
-    product = addition.get("product") if isinstance(addition.get("product"), Mapping) else {}
-    ident = product.get("identifier")
-    return (None if product.get("id") is None else str(product.get("id")),
-            str(ident).casefold() if ident else None)
+def _product_key(addition: AdditionRecord) -> tuple[str | None, str | None]:
+    ident = addition.product_identifier
+    return (None if addition.product_id is None else str(addition.product_id),
+            ident.casefold() if ident else None)
 
 
 class Comparison:
@@ -20,29 +20,35 @@ class Comparison:
         self.subs = list(subscriptions)
         self.ctx = ctx
         # Every addition of the customer's agreements with the day it is compared at.
-        self.additions: list[tuple[str, Mapping]] = [
+        self.additions: list[tuple[str, AdditionRecord]] = [
             (str(agreement_id), addition) for agreement_id, items in ctx.additions.items() for addition in items]
         self.claimed: set[str] = set()  # addition ids already attributed to a line
 
     # --- helpers ------------------------------------------------------------------------
     def day(self, agreement_id: str):
-        agreement = self.ctx.agreements.get(str(agreement_id)) or {}
-        return r.next_billed_day(agreement, self.ctx.today)
+        return r.next_billed_day(self.ctx.agreements.get(str(agreement_id)), self.ctx.today)
+
+    def agreement(self, agreement_id: str) -> AgreementRecord:
+        """The customer's agreement (one the additions were read from is always there)."""
+        found = self.ctx.agreements.get(str(agreement_id))
+        return found if found is not None else AgreementRecord(
+            id=int(agreement_id) if str(agreement_id).isdigit() else agreement_id, name=f"Agreement {agreement_id}",
+            company_id=None, status=None, cancelled=False, billing_cycle=None, currency_code=None)
 
     def invoices(self, agreement_id: str) -> bool:
         return r.invoices(self.ctx.agreements.get(str(agreement_id)))
 
-    def live(self, agreement_id: str, addition: Mapping) -> bool:
+    def live(self, agreement_id: str, addition: AdditionRecord) -> bool:
         return r.is_live(addition, self.day(agreement_id))
 
-    def matches_product(self, addition: Mapping, mpn: str) -> bool:
+    def matches_product(self, addition: AdditionRecord, mpn: str) -> bool:
         item_id, ident = _product_key(addition)
         wanted = self.ctx.products.get(mpn.casefold())
         if wanted is not None and item_id is not None:
             return item_id == str(wanted)
         return ident == mpn.casefold()
 
-    def tagged(self, subscription: r.Subscription) -> list[tuple[str, Mapping]]:
+    def tagged(self, subscription: r.Subscription) -> list[tuple[str, AdditionRecord]]:
         prefix = r.tag_prefix(self.ctx.tag_format, subscription.id)
         return [(a, add) for a, add in self.additions if r.carries_tag(add, prefix)]
 
@@ -54,7 +60,7 @@ class Comparison:
         for sub in sorted(self.subs, key=lambda s: s.id):
             tagged = self.tagged(sub)
             for _, addition in tagged:
-                self.claimed.add(str(addition.get("id")))
+                self.claimed.add(str(addition.id))
             target = self.ctx.targets.get(sub.id)
             if not sub.billed:
                 finding = r.LineFinding(sub, None, target)
@@ -83,7 +89,7 @@ class Comparison:
             finding.differences = self.differences(finding)
         return findings
 
-    def place(self, finding: r.LineFinding, mine: list[tuple[str, Mapping]]) -> None:
+    def place(self, finding: r.LineFinding, mine: list[tuple[str, AdditionRecord]]) -> None:
         live = [(a, add) for a, add in mine if self.invoices(a) and self.live(a, add)]
         finding.dead = [(a, add) for a, add in mine if not self.invoices(a) and self.live(a, add)]
         if not live:
@@ -91,18 +97,17 @@ class Comparison:
         target = None if finding.target_agreement is None else str(finding.target_agreement)
         live.sort(key=lambda pair: (pair[0] != target, _id(pair[1])))
         agreement_id, primary = live[0]
-        finding.primary = {**primary, "agreementId": agreement_id}
+        finding.primary, finding.primary_agreement = primary, agreement_id
         finding.extras = live[1:]
-        if target is not None and agreement_id != target:
-            finding.elsewhere = self.ctx.agreements.get(agreement_id) or {"id": agreement_id}
-        elif r.eligibility_problems(self.ctx.agreements.get(agreement_id) or {}, finding.subscription,
-                                    self.ctx.today):
-            finding.elsewhere = self.ctx.agreements.get(agreement_id) or {"id": agreement_id}
-        baseline = self.ctx.baselines.get(str(primary.get("id")))
+        agreement = self.agreement(agreement_id)
+        if (target is not None and agreement_id != target) or \
+                r.eligibility_problems(agreement, finding.subscription, self.ctx.today):
+            finding.elsewhere = agreement
+        baseline = self.ctx.baselines.get(str(primary.id))
         if baseline:
             for name in r.EDITABLE_FIELDS:
-                if name in baseline and not _same(name, baseline.get(name), primary.get(name)):
-                    finding.edits[name] = (baseline.get(name), primary.get(name))
+                if name in baseline and not _same(name, baseline.get(name), primary.value(name)):
+                    finding.edits[name] = (baseline.get(name), primary.value(name))
 
     def adopt(self, finding: r.LineFinding, target: str) -> None:
         """A live hand-made addition (the sync's rules, `handmade`) of the same product on the target
@@ -111,14 +116,14 @@ class Comparison:
         literal = handmade.tag_literal(self.ctx.tag_format)
         candidates = [add for a, add in self.additions
                       if a == target and self.invoices(a) and self.live(a, add)
-                      and str(add.get("id")) not in self.claimed
-                      and handmade.is_hand_made(add.get("serialNumber"), literal)
+                      and str(add.id) not in self.claimed
+                      and handmade.is_hand_made(add.serial_number, literal)
                       and self.matches_product(add, line.mpn)]
         if not candidates:
             return
         chosen = handmade.best_first(candidates, line.quantity, line.unit_price)[0]
-        self.claimed.add(str(chosen.get("id")))
-        finding.primary = {**chosen, "agreementId": target}
+        self.claimed.add(str(chosen.id))
+        finding.primary, finding.primary_agreement = chosen, target
         finding.adopt = True
 
     # --- differences and their money --------------------------------------------------------
@@ -129,11 +134,11 @@ class Comparison:
 
         def add(kind, *, agreement=None, addition=None, field=None, mp=None, cw=None, impact=Decimal(0), why=""):
             out.append(r.Difference(kind, self.ctx.customer, sub.id, line.mpn if line else _mpn(addition),
-                                    agreement, None if addition is None else addition.get("id"), field, mp, cw,
+                                    agreement, None if addition is None else addition.id, field, mp, cw,
                                     impact, sub.currency or self.currency_of(agreement), months, why))
 
         for agreement_id, addition in f.ended:
-            amount = _billed(addition)
+            amount = r.billed(addition)
             what = "has ended" if sub.ended else "no longer has this product"
             add(r.STILL_BILLED, agreement=agreement_id, addition=addition, field="status",
                 mp=sub.status if sub.ended else "removed", cw="billed", impact=-amount,
@@ -145,7 +150,7 @@ class Comparison:
         if f.primary is None:
             if f.dead:
                 agreement_id, addition = f.dead[0]
-                status = (self.ctx.agreements.get(agreement_id) or {}).get("agreementStatus") or "Cancelled"
+                status = self.agreement(agreement_id).status or "Cancelled"
                 add(r.CANCELLED_AGREEMENT, agreement=agreement_id, addition=addition, field="agreementStatus",
                     mp="Active", cw=status, impact=expected,
                     why=f"Addition {_label(addition)} is on agreement #{agreement_id}, which is {status} and does "
@@ -156,24 +161,24 @@ class Comparison:
                                          f"ConnectWise: {self.money(expected, sub)} a period is not billed")
             return out
         primary = f.primary
-        agreement_id = primary["agreementId"]
+        agreement_id = f.primary_agreement
         if f.adopt:
             add(r.ADOPT_CANDIDATE, agreement=agreement_id, addition=primary, field="serialNumber",
-                mp=r.tag_prefix(self.ctx.tag_format, sub.id) + "…", cw=primary.get("serialNumber") or None,
-                why=f"Addition #{primary.get('id')} was made by hand for the same product on the agreement: cwsync "
+                mp=r.tag_prefix(self.ctx.tag_format, sub.id) + "…", cw=primary.serial_number or None,
+                why=f"Addition #{primary.id} was made by hand for the same product on the agreement: cwsync "
                     "tags it instead of creating a second one")
         if f.elsewhere is not None:
             problems = r.eligibility_problems(f.elsewhere, sub, self.ctx.today)
             field = "billingCycle" if any("Billing cycle" in p for p in problems) else \
                 "currency" if any("Currency" in p for p in problems) else "agreementId"
             mp = {"billingCycle": _cycle(sub), "currency": sub.currency}.get(field, _text(f.target_agreement))
-            cw = {"billingCycle": r.agreement_field(f.elsewhere, "billingCycle", "name"),
-                  "currency": r.agreement_field(f.elsewhere, "currency", "currencyCode")}.get(field, agreement_id)
+            cw = {"billingCycle": f.elsewhere.billing_cycle,
+                  "currency": f.elsewhere.currency_code}.get(field, agreement_id)
             add(r.WRONG_AGREEMENT, agreement=agreement_id, addition=primary, field=field, mp=mp, cw=cw,
                 why=f"Addition {_label(primary)} is on agreement #{agreement_id}"
                     + (f" ({'; '.join(problems)})" if problems else
                        f"; the subscription belongs on agreement #{f.target_agreement}"))
-        cw_qty, cw_price = r._dec(primary, "quantity"), r._dec(primary, "unitPrice")
+        cw_qty, cw_price = primary.quantity, primary.unit_price or Decimal(0)
         if cw_qty != line.quantity:
             impact = (line.quantity - cw_qty) * cw_price
             add(r.QUANTITY_DIFFERS, agreement=agreement_id, addition=primary, field="quantity", mp=line.quantity,
@@ -185,50 +190,44 @@ class Comparison:
                 mp=line.unit_price, cw=cw_price, impact=impact,
                 why=f"The marketplace price is {self.money(line.unit_price, sub)}, ConnectWise bills "
                     f"{self.money(cw_price, sub)}")
-        if line.unit_cost is not None and primary.get("unitCost") is not None \
-                and r._dec(primary, "unitCost") != line.unit_cost:
+        if line.unit_cost is not None and primary.unit_cost is not None and primary.unit_cost != line.unit_cost:
             add(r.UNIT_COST_DIFFERS, agreement=agreement_id, addition=primary, field="unitCost",
-                mp=line.unit_cost, cw=r._dec(primary, "unitCost"),
+                mp=line.unit_cost, cw=primary.unit_cost,
                 why="The cost recorded in ConnectWise differs (margin reports only; the customer's bill is unchanged)")
         for extra_agreement, extra in f.extras:
-            amount = _billed(extra)
+            amount = r.billed(extra)
             add(r.BILLED_TWICE, agreement=extra_agreement, addition=extra, field="serialNumber",
-                mp=primary.get("serialNumber"), cw=extra.get("serialNumber"), impact=-amount,
+                mp=primary.serial_number, cw=extra.serial_number, impact=-amount,
                 why=f"Addition {_label(extra)} bills the same subscription line again: "
                     f"{self.money(amount, sub)} a period too much")
         for name, (wrote, now) in f.edits.items():
             impact = Decimal(0)
             if name == "billCustomer" and wrote == "Billable" and now != "Billable":
-                impact = _billed(primary)
+                impact = r.billed(primary)
             add(r.EDITED_IN_CONNECTWISE, agreement=agreement_id, addition=primary, field=name, mp=wrote, cw=now,
                 impact=impact, why=f"{name} was changed in ConnectWise after cwsync wrote it")
         return out
 
     def currency_of(self, agreement_id: Any) -> str:
-        agreement = self.ctx.agreements.get(str(agreement_id)) or {}
-        return r.agreement_field(agreement, "currency", "currencyCode") or ""
+        agreement = self.ctx.agreements.get(str(agreement_id))
+        return (agreement.currency_code if agreement is not None else None) or ""
 
     def money(self, amount: Decimal, sub: r.Subscription, agreement_id: Any = None) -> str:
         currency = sub.currency or self.currency_of(agreement_id)
         return f"{format_money(amount, currency)} {currency}".strip()
 
 
-def _billed(addition: Mapping) -> Decimal:
-    return r._dec(addition, "quantity") * r._dec(addition, "unitPrice")
-
-
-def _id(addition: Mapping) -> tuple[int, str]:
-    text = str(addition.get("id"))
+def _id(addition: AdditionRecord) -> tuple[int, str]:
+    text = str(addition.id)
     return (int(text), "") if text.isdigit() else (1 << 62, text)
 
 
-def _label(addition: Mapping) -> str:
-    return str(addition.get("serialNumber") or f"#{addition.get('id')}")
+def _label(addition: AdditionRecord) -> str:
+    return addition.serial_number or f"#{addition.id}"
 
 
-def _mpn(addition: Mapping | None) -> str | None:
-    product = (addition or {}).get("product")
-    return product.get("identifier") if isinstance(product, Mapping) else None
+def _mpn(addition: AdditionRecord | None) -> str | None:
+    return addition.product_identifier if addition is not None else None
 
 
 def _months(sub: r.Subscription) -> int:

@@ -19,7 +19,7 @@ from typing import Any, Collection, Mapping, Sequence
 from cwsync.domain import reconcile as r
 from cwsync.domain.money import format_money, format_quantity
 from cwsync.domain.planning import BEFORE_FIELDS
-from cwsync.domain.records import CatalogItemRecord
+from cwsync.domain.records import AdditionRecord, AgreementRecord, CatalogItemRecord, utc_text
 from cwsync.domain.operations import (CANCEL_ADDITION, CREATE_ADDITION, UPDATE_ADDITION, Operation, Plan,
                                       ownership_tag)
 from cwsync.errors import SyncFailed
@@ -44,7 +44,7 @@ def _midnight(day: date) -> datetime:
 
 class _Repair:
     def __init__(self, task_id: str, findings: Sequence[r.LineFinding], *, target: Any,
-                 agreements: Mapping[str, Mapping], products: Mapping[str, Any], settings: RepairSettings,
+                 agreements: Mapping[str, AgreementRecord], products: Mapping[str, Any], settings: RepairSettings,
                  today: date, catalog: Mapping[str, CatalogItemRecord] | None = None):
         self.task_id, self.findings, self.target = task_id, list(findings), None if target is None else str(target)
         self.agreements, self.products, self.settings, self.today = agreements, products, settings, today
@@ -58,7 +58,7 @@ class _Repair:
         self.tags_used: dict[str, int] = {}
 
     def day(self, agreement_id: Any) -> date:
-        return r.next_billed_day(self.agreements.get(str(agreement_id)) or {}, self.today)
+        return r.next_billed_day(self.agreements.get(str(agreement_id)), self.today)
 
     def money(self, amount: Decimal) -> str:
         return f"{format_money(amount, self.currency)} {self.currency}".strip()
@@ -71,15 +71,15 @@ class _Repair:
                              order_id=number, suffix=suffix)
 
     # --- operations -----------------------------------------------------------------------
-    def cancel(self, agreement_id: Any, addition: Mapping, why: str) -> None:
+    def cancel(self, agreement_id: Any, addition: AdditionRecord, why: str) -> None:
         day = self.day(agreement_id)
-        billed = r._dec(addition, "quantity") * r._dec(addition, "unitPrice")
+        billed = r.billed(addition)
         self.ops.append(Operation(
-            f"cancel-addition:{addition.get('id')}", CANCEL_ADDITION, _cw_id(agreement_id),
-            {"id": addition.get("id"), "serialNumber": addition.get("serialNumber") or None},
+            f"cancel-addition:{addition.id}", CANCEL_ADDITION, _cw_id(agreement_id),
+            {"id": addition.id, "serialNumber": addition.serial_number or None},
             {"cancelledDate": _midnight(day)},
-            f"{why}: addition {addition.get('serialNumber') or '#' + str(addition.get('id'))} "
-            f"({format_quantity(r._dec(addition, 'quantity'))} × {self.money(r._dec(addition, 'unitPrice'))}) "
+            f"{why}: addition {addition.serial_number or '#' + str(addition.id)} "
+            f"({format_quantity(addition.quantity)} × {self.money(addition.unit_price or Decimal(0))}) "
             f"ends on {day.isoformat()}; periods invoiced before then are not changed",
             money_effect=-billed, before=_before(addition)))
 
@@ -107,11 +107,11 @@ class _Repair:
             f"{why}: {line.name} × {format_quantity(line.quantity)} at {self.money(line.unit_price)} {start}",
             money_effect=line.quantity * line.unit_price))
 
-    def update(self, key: str, agreement_id: Any, addition: Mapping, fields: dict, why: str, *,
+    def update(self, key: str, agreement_id: Any, addition: AdditionRecord, fields: dict, why: str, *,
                serial: str | None, effect: Decimal = Decimal(0)) -> None:
         self.ops.append(Operation(
-            f"{key}:{addition.get('id')}", UPDATE_ADDITION, _cw_id(agreement_id),
-            {"id": addition.get("id"), **({"serialNumber": serial} if serial else {})}, fields, why,
+            f"{key}:{addition.id}", UPDATE_ADDITION, _cw_id(agreement_id),
+            {"id": addition.id, **({"serialNumber": serial} if serial else {})}, fields, why,
             money_effect=effect, before=_before(addition)))
 
     # --- per finding -----------------------------------------------------------------------
@@ -135,15 +135,15 @@ class _Repair:
                 self.create(line, "Not billed" if r.NOT_BILLED in kinds else
                             "Its addition is on an agreement that no longer invoices")
             return
-        primary, agreement_id = f.primary, f.primary["agreementId"]
-        serial = primary.get("serialNumber") or None
+        primary, agreement_id = f.primary, f.primary_agreement
+        serial = primary.serial_number or None
         if f.adopt:
             tag = self.tag(self.day(agreement_id))
-            billed = r._dec(primary, "quantity") * r._dec(primary, "unitPrice")
             self.update("adopt-addition", agreement_id, primary, {"serialNumber": tag},
-                        f"Adopt the hand-made addition #{primary.get('id')} "
-                        f"({format_quantity(r._dec(primary, 'quantity'))} × "
-                        f"{self.money(r._dec(primary, 'unitPrice'))} = {self.money(billed)} a period): tag it {tag} "
+                        f"Adopt the hand-made addition #{primary.id} "
+                        f"({format_quantity(primary.quantity)} × "
+                        f"{self.money(primary.unit_price or Decimal(0))} = {self.money(r.billed(primary))} a period): "
+                        f"tag it {tag} "
                         "instead of creating a second addition", serial=None)
             serial = tag
         if f.elsewhere is not None:
@@ -155,7 +155,7 @@ class _Repair:
         for extra_agreement, extra in f.extras:
             self.cancel(extra_agreement, extra, "Billed twice")
 
-    def fix_values(self, f: r.LineFinding, primary: Mapping, agreement_id: Any, serial: str | None,
+    def fix_values(self, f: r.LineFinding, primary: AdditionRecord, agreement_id: Any, serial: str | None,
                    kinds: set[str]) -> None:
         line = f.line
         wrong = {}
@@ -166,14 +166,14 @@ class _Repair:
         if r.UNIT_COST_DIFFERS in kinds and line.unit_cost is not None:
             wrong["unitCost"] = line.unit_cost
         day = self.day(agreement_id)
-        started = r._day(primary.get("effectiveDate"))
-        effect = line.quantity * line.unit_price - r._dec(primary, "quantity") * r._dec(primary, "unitPrice")
+        started = r._day(primary.effective_date)
+        effect = line.quantity * line.unit_price - r.billed(primary)
         if wrong and started is not None and started < day:
             self.cancel(agreement_id, primary, "Replaced with the marketplace's quantity and price")
             self.create(line, "Replacement with the marketplace's quantity and price")
             return
         if wrong:
-            changes = ", ".join(f"{k} {_show(primary.get(k))} → {_show(v)}" for k, v in wrong.items())
+            changes = ", ".join(f"{k} {_show(primary.value(k))} → {_show(v)}" for k, v in wrong.items())
             self.update("patch-addition", agreement_id, primary, dict(wrong),
                         f"Set {changes} (the addition has not been invoiced yet; "
                         f"{self.money(effect) if effect < 0 else '+' + self.money(effect)} a period)",
@@ -185,7 +185,7 @@ class _Repair:
             self.update("restore-addition", agreement_id, primary, restore,
                         f"Write back what cwsync wrote: {changes}", serial=serial)
         if kept:
-            self.accepted.append({"additionId": str(primary.get("id")), "agreementId": str(agreement_id),
+            self.accepted.append({"additionId": str(primary.id), "agreementId": str(agreement_id),
                                   "fields": {k: _show(v) for k, v in kept.items()}})
             self.notes.append("Kept as edited in ConnectWise (dates are never moved by a repair): "
                               + ", ".join(f"{k} {_show(v)}" for k, v in kept.items()))
@@ -211,7 +211,8 @@ class _Repair:
         return plan
 
 
-def repair_plan(task_id: str, findings: Sequence[r.LineFinding], *, target: Any, agreements: Mapping[str, Mapping],
+def repair_plan(task_id: str, findings: Sequence[r.LineFinding], *, target: Any,
+                agreements: Mapping[str, AgreementRecord],
                 products: Mapping[str, Any], settings: RepairSettings, today: date,
                 catalog: Mapping[str, CatalogItemRecord] | None = None) -> dict:
     """The repair plan (its `to_dict()` form) for the findings of one or more subscriptions that bill on
@@ -263,9 +264,10 @@ def repair_groups(findings: Sequence[r.LineFinding], busy: Collection[str] = fro
     return out
 
 
-def _before(addition: Mapping) -> dict:
-    """What the approver sees of the addition as ConnectWise has it today."""
-    return {k: addition[k] for k in BEFORE_FIELDS if addition.get(k) is not None}
+def _before(addition: AdditionRecord) -> dict:
+    """What the approver sees of the addition as ConnectWise has it today (in ConnectWise's field names)."""
+    shown = addition.to_fields()
+    return {k: shown[k] for k in BEFORE_FIELDS if shown.get(k) is not None}
 
 
 def _str(value: Any) -> str | None:
@@ -280,4 +282,6 @@ def _cw_id(value: Any) -> Any:
 def _show(value: Any) -> str:
     if isinstance(value, Decimal):
         return format_quantity(value) if value == value.to_integral_value() else f"{value.normalize():f}"
+    if isinstance(value, datetime):
+        return utc_text(value)
     return str(value)

@@ -23,6 +23,15 @@ class AgreementRecord:
     billing_cycle: str | None  # billingCycle.name
     currency_code: str | None  # currency.currencyCode ("USD"); None when the agreement has no currency
     end_date: date | None = None  # endDate; None when it has none or `noEndingDateFlag` is set
+    # Invoicing, read by reconciliation (None when not asked for or not set): the first day a
+    # repair may change is the latest of today, nextInvoiceDate and billStartDate.
+    bill_start_date: date | None = None  # billStartDate
+    next_invoice_date: date | None = None  # nextInvoiceDate
+
+    @property
+    def invoices(self) -> bool:
+        """The agreement still invoices: Active and not cancelled."""
+        return not self.cancelled and self.status == "Active"
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,11 @@ class AdditionRecord:
         """Not ended: no cancel date."""
         return self.cancelled_date is None
 
+    def value(self, field_name: str):
+        """The typed value of one field, by its ConnectWise name (what cwsync remembers it wrote is
+        kept by those names): `value("taxableFlag")` is `taxable`."""
+        return getattr(self, ADDITION_ATTRIBUTES[field_name])
+
     def to_fields(self) -> dict:
         """The addition in ConnectWise's field names, as a plan, a page and the stored baselines show it:
         numbers as Decimal, moments as ISO 8601 UTC text; fields that are not set are left out."""
@@ -139,6 +153,18 @@ class AdjustmentRecord:
     amount: Decimal | None = None
     description: str = ""
     effective_date: datetime | None = None
+
+
+# An addition's ConnectWise field names → its attributes.
+ADDITION_ATTRIBUTES = {"quantity": "quantity", "unitPrice": "unit_price", "unitCost": "unit_cost",
+                       "effectiveDate": "effective_date", "cancelledDate": "cancelled_date",
+                       "serialNumber": "serial_number", "billCustomer": "bill_customer", "taxableFlag": "taxable",
+                       "description": "description", "invoiceDescription": "invoice_description"}
+
+
+def utc_text(moment: datetime | None) -> str | None:
+    """A moment as ConnectWise writes it: ISO 8601 in UTC, `2026-12-01T00:00:00Z`."""
+    return _utc_text(moment)
 
 
 def _utc_text(moment: datetime | None) -> str | None:

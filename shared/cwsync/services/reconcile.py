@@ -44,6 +44,11 @@ def compare(deps, picture: Picture, *, override: Mapping[str, Any] | None = None
                                          "problem": f"Customer {data.name} ({data.customer_id}) is not linked to a "
                                                     "ConnectWise company and matches none exactly"})
             continue
+        unreadable = picture.unreadable.get(str(data.company_id))
+        if unreadable is not None:  # one of the company's agreements may bill these: not compared until it is read
+            picture.problems.extend({"subscriptionId": sub.id, "customer": data.name,
+                                     "problem": f"Not compared: {unreadable}"} for sub in data.subscriptions)
+            continue
         chosen = targets(picture, data, picture.remembered, settings.tag_format, _today(deps))
         chosen.update({k: str(v) for k, v in (override or {}).items() if v is not None})
         agreements = picture.company_agreements(data.company_id)

@@ -17,15 +17,17 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Iterable, Mapping
 
+from cwsync.adapters import cw_records, mp_records
 from cwsync.adapters.conditions import field as cw_field
 from cwsync.domain import reconcile as r
-from cwsync.errors import CwsyncError, InvalidOrder
+from cwsync.domain.records import AgreementRecord
+from cwsync.errors import CwsyncError, InvalidOrder, InvalidRecord
 
 log = logging.getLogger(__name__)
 
-AGREEMENT_FIELDS = ("id", "name", "company/id", "agreementStatus", "cancelledFlag", "billingCycle/id",
-                    "billingCycle/name", "currency/id", "currency/currencyCode", "billStartDate", "nextInvoiceDate",
-                    "prorateFlag", "invoiceProratedAdditionsFlag", "endDate", "noEndingDateFlag")
+# What `cw_records.agreement` reads: the agreement rules' fields and the invoicing dates.
+AGREEMENT_FIELDS = ("id", "name", "company/id", "agreementStatus", "cancelledFlag", "billingCycle/name",
+                    "currency/currencyCode", "billStartDate", "nextInvoiceDate", "endDate", "noEndingDateFlag")
 ADDITION_FIELDS = ("id", "serialNumber", "product/id", "product/identifier", "quantity", "unitPrice", "unitCost",
                    "effectiveDate", "cancelledDate", "billCustomer", "taxableFlag", "description",
                    "invoiceDescription")
@@ -45,17 +47,20 @@ class CustomerData:
 @dataclass
 class Picture:
     customers: dict = field(default_factory=dict)      # customer id -> CustomerData
-    agreements: dict = field(default_factory=dict)     # agreement id -> agreement
-    additions: dict = field(default_factory=dict)      # agreement id -> additions
+    agreements: dict = field(default_factory=dict)     # agreement id -> AgreementRecord
+    additions: dict = field(default_factory=dict)      # agreement id -> [AdditionRecord]
     baselines: dict = field(default_factory=dict)      # addition id -> fields cwsync wrote
     products: dict = field(default_factory=dict)       # mpn casefold -> catalog item id
     catalog: dict = field(default_factory=dict)        # mpn casefold -> CatalogItemRecord (its taxable flag)
     problems: list = field(default_factory=list)       # [{"subscriptionId"|"customer", "problem"}]
     remembered: dict = field(default_factory=dict)     # subscription id -> remembered agreement id
+    # company id -> why it is not compared: one of its agreements (or their additions) cannot be read, and
+    # it may hold the very additions that bill a subscription (comparing without it could bill twice).
+    unreadable: dict = field(default_factory=dict)
 
-    def company_agreements(self, company_id: str | None) -> dict[str, dict]:
+    def company_agreements(self, company_id: str | None) -> dict[str, AgreementRecord]:
         return {a: ag for a, ag in self.agreements.items()
-                if company_id is not None and str((ag.get("company") or {}).get("id")) == str(company_id)}
+                if company_id is not None and str(ag.company_id) == str(company_id)}
 
 
 class Reader:
@@ -68,28 +73,31 @@ class Reader:
 
     def read(self, customer_id: str | None = None) -> Picture:
         picture = Picture()
-        listed = list(self.deps.marketplace.subscriptions(customer_id=customer_id))
-        wanted = [s for s in listed if self._wanted(s)]
-        billed = [s for s in wanted if s.get("status") in r.BILLED_STATUSES]
-        details = dict(zip((str(s.get("id")) for s in billed),
-                           self._parallel(lambda s: self._detail(str(s.get("id"))), billed)))
+        wanted: list[tuple[r.SubscriptionSummary, Mapping]] = []
+        for raw in self.deps.marketplace.subscriptions(customer_id=customer_id):
+            try:
+                summary = mp_records.subscription_summary(raw)
+            except InvalidRecord as error:
+                picture.problems.append({"subscriptionId": str(error.record_id), "problem": str(error)})
+                continue
+            if self._wanted(summary):
+                wanted.append((summary, raw))
+        billed = [s for s, _ in wanted if s.billed]
+        details = dict(zip((s.id for s in billed), self._parallel(self._detail, [s.id for s in billed])))
         from cwsync.adapters.store_batch import links
 
-        customer_links = links(self.deps.store, "CUSTOMER", {str(s.get("customerId")) for s in wanted})
+        customer_links = links(self.deps.store, "CUSTOMER", {s.customer_id for s, _ in wanted})
         picture.remembered = {k: str(v["agreementId"]) for k, v in
-                              links(self.deps.store, "SUBSCRIPTION", [str(s.get("id")) for s in wanted],
+                              links(self.deps.store, "SUBSCRIPTION", [s.id for s, _ in wanted],
                                     sk="AGREEMENT").items() if v.get("agreementId") is not None}
         subscriptions: dict[str, list] = {}
-        for summary in wanted:
-            sub_id = str(summary.get("id"))
-            raw = details.get(sub_id) or {**summary, "products": []}
-            if isinstance(raw, Exception):
-                picture.problems.append({"subscriptionId": sub_id, "problem": _problem(raw)})
-                continue
+        for summary, raw in wanted:
             try:
-                sub = r.Subscription.from_api(raw)
-            except InvalidOrder as error:
-                picture.problems.append({"subscriptionId": sub_id, "problem": str(error)})
+                sub = details[summary.id] if summary.billed else mp_records.subscription(raw, products=False)
+            except CwsyncError as error:
+                sub = error
+            if isinstance(sub, Exception):
+                picture.problems.append({"subscriptionId": summary.id, "problem": _problem(sub)})
                 continue
             subscriptions.setdefault(sub.customer_id, []).append(sub)
         customers = sorted(subscriptions)
@@ -104,33 +112,38 @@ class Reader:
         companies = sorted({c.company_id for c in picture.customers.values() if c.company_id})
         for start in range(0, len(companies), COMPANIES_PER_LISTING):
             chunk = [int(c) if c.isdigit() else c for c in companies[start:start + COMPANIES_PER_LISTING]]
-            for agreement in self.deps.connectwise.agreements(conditions=cw_field("company/id").in_(chunk),
-                                                              fields=AGREEMENT_FIELDS):
-                picture.agreements[str(agreement.get("id"))] = agreement
+            typed, unreadable = cw_records.readable(cw_records.agreement, self.deps.connectwise.agreements(
+                conditions=cw_field("company/id").in_(chunk), fields=AGREEMENT_FIELDS))
+            picture.agreements.update((str(agreement.id), agreement) for agreement in typed)
+            for raw, error in unreadable:
+                company = cw_records.agreement_company(raw)
+                for company_id in [str(company)] if company is not None else [str(c) for c in chunk]:
+                    picture.unreadable.setdefault(company_id, str(error))
         ids = sorted(picture.agreements, key=lambda a: (len(a), a))
         for agreement_id, additions in zip(ids, self._parallel(self._additions, ids)):
-            if isinstance(additions, Exception):
+            if isinstance(additions, InvalidRecord):
+                picture.unreadable.setdefault(str(picture.agreements[agreement_id].company_id), str(additions))
+                additions = []
+            elif isinstance(additions, Exception):
                 raise additions
             picture.additions[agreement_id] = additions
         from cwsync.adapters.written import WrittenRecords
 
-        tagged = [a.get("id") for items in picture.additions.values() for a in items if a.get("serialNumber")]
+        tagged = [a.id for items in picture.additions.values() for a in items if a.serial_number]
         picture.baselines = WrittenRecords(self.deps.store).for_additions(tagged)
         self._products(picture)
         return picture
 
     # --- marketplace -------------------------------------------------------------------------
-    def _wanted(self, summary: Mapping) -> bool:
-        status = summary.get("status")
-        if status in r.BILLED_STATUSES:
+    def _wanted(self, summary: r.SubscriptionSummary) -> bool:
+        if summary.billed:
             return True
-        if status in r.ENDED_STATUSES:
-            changed = r._day(summary.get("lastModifiedDate") or summary.get("expirationDate"))
-            return changed is None or changed >= self.today - timedelta(days=RECENTLY_ENDED_DAYS)
+        if summary.ended:
+            return summary.changed is None or summary.changed >= self.today - timedelta(days=RECENTLY_ENDED_DAYS)
         return False
 
-    def _detail(self, sub_id: str) -> dict:
-        return self.deps.marketplace.subscription(sub_id)
+    def _detail(self, sub_id: str) -> r.Subscription:
+        return mp_records.subscription(self.deps.marketplace.subscription(sub_id))
 
     def _customer(self, customer_id: str, link: Mapping | None) -> CustomerData:
         if link:
@@ -149,12 +162,10 @@ class Reader:
         return CustomerData(customer_id, name, match.chosen)
 
     # --- ConnectWise ---------------------------------------------------------------------------
-    def _additions(self, agreement_id: str) -> list[dict]:
-        """The agreement's additions in ConnectWise's field names, which the comparison reads
-        (`AdditionRecord.to_fields`: the adapter has checked and typed them)."""
-        found = self.deps.connectwise.additions(int(agreement_id) if agreement_id.isdigit() else agreement_id,
-                                                fields=ADDITION_FIELDS)
-        return [addition.to_fields() for addition in found]
+    def _additions(self, agreement_id: str) -> list:
+        """The agreement's additions, typed by the adapter (InvalidRecord names one it cannot read)."""
+        return self.deps.connectwise.additions(int(agreement_id) if agreement_id.isdigit() else agreement_id,
+                                               fields=ADDITION_FIELDS)
 
     def _products(self, picture: Picture) -> None:
         from cwsync.adapters.store_batch import links
@@ -200,7 +211,6 @@ def targets(picture: Picture, data: CustomerData, remembered: Mapping[str, Any],
             today: date) -> dict[str, Any]:
     """The agreement each subscription belongs on: the remembered one while eligible, else the
     eligible agreement already holding its tagged additions, else the company's only eligible one."""
-    from cwsync.adapters import cw_records
     from cwsync.domain.agreements import select_agreement
 
     agreements = picture.company_agreements(data.company_id)
@@ -221,7 +231,7 @@ def targets(picture: Picture, data: CustomerData, remembered: Mapping[str, Any],
             chosen[sub.id] = None
             continue
         try:
-            match = select_agreement([cw_records.agreement(a) for a in agreements.values()],
+            match = select_agreement(list(agreements.values()),
                                      company_id=data.company_id, period=sub.period,
                                      currency=sub.currency or "", remembered_id=None, today=today)
         except InvalidOrder:  # a billing period no agreement cycle bills: reported as not billed, no agreement
