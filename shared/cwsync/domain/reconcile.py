@@ -59,8 +59,22 @@ class SubscriptionLine:
     unit_cost: Decimal | None
 
 
+class _Status:
+    """Billed while active or on hold; ended when terminated or removed."""
+
+    status: str
+
+    @property
+    def billed(self) -> bool:
+        return self.status in BILLED_STATUSES
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED_STATUSES
+
+
 @dataclass(frozen=True)
-class Subscription:
+class Subscription(_Status):
     id: str
     customer_id: str
     name: str
@@ -71,31 +85,15 @@ class Subscription:
     created: date | None = None
     billing_model: str | None = None
 
-    @property
-    def billed(self) -> bool:
-        return self.status in BILLED_STATUSES
-
-    @property
-    def ended(self) -> bool:
-        return self.status in ENDED_STATUSES
-
 
 @dataclass(frozen=True)
-class SubscriptionSummary:
+class SubscriptionSummary(_Status):
     """A subscription as the marketplace lists it (no products): what decides whether it is compared."""
 
     id: str
     customer_id: str
     status: str
     changed: date | None = None  # lastModifiedDate, else expirationDate (None when neither is readable)
-
-    @property
-    def billed(self) -> bool:
-        return self.status in BILLED_STATUSES
-
-    @property
-    def ended(self) -> bool:
-        return self.status in ENDED_STATUSES
 
 
 def _day(value: Any) -> date | None:
