@@ -80,6 +80,16 @@ class FakeStore:
                 raise ValueError(f"set_task_attributes cannot set {name!r} directly")
         task.update(_stored(attrs))
 
+    def begin_apply(self, task_id, *, now=None):
+        task = self.tasks.get(str(task_id))
+        if task is None:
+            raise TaskNotFound(f"Task {task_id} does not exist")
+        first = not (task.get("applyStartedAt") or task.get("applyBegunAt"))
+        at = self._at(now)
+        task["applyStartedAt"] = at
+        task["applyBegunAt"] = task.get("applyBegunAt") or at
+        return first
+
     def add_task_notification(self, task_id, entry):
         task = self.tasks.get(str(task_id))
         if task is None:

@@ -189,12 +189,11 @@ def test_an_already_linked_sales_order_reads_only_what_it_needs_and_lands_in_con
     requests = [(e["method"], e["path"].split("/apis/3.0", 1)[-1], e["status"]) for e in second_order["task"]]
     assert requests == [
         ("GET", "/finance/agreements/3101", 200),            # the remembered agreement, still eligible?
-        ("GET", "/finance/agreements/3101/additions", 200),  # the ownership tag, before creating
         ("POST", "/finance/agreements/3101/additions", 201),
-    ], report  # the catalog item's price, cost and taxable flag come from the product link (read by SO000112)
-    agreement_read, lookup, _ = second_order["task"]
+    ], report  # the catalog item's price, cost and taxable flag come from the product link (read by SO000112);
+    # no lookup of the tag MP-SUB-106-SO000130: it names this order, and no apply of this task ran before
+    agreement_read, _ = second_order["task"]
     assert "fields" in agreement_read["query"]
-    assert lookup["query"]["conditions"] == 'serialNumber="MP-SUB-106-SO000130"'
 
     # The addition landed in ConnectWise with the plan's values.
     sim = second_order["sim"]
@@ -248,3 +247,76 @@ def test_a_product_links_catalog_facts_are_read_again_once_they_are_older_than_t
         (added,) = [a for a in second_order["sim"].state.data["additions"]
                     if a.get("serialNumber") == "MP-SUB-106-SO000130"]
     assert added["taxableFlag"] is False
+
+
+# SUB-101 12 → 15 on agreement 3101, after CH000116 (10 → 12) linked the customer, product and agreement.
+LINKED_CHANGE = {
+    "id": "5000140", "orderNumber": "CH000140", "type": "change", "customerId": "1000048531",
+    "creationDate": "2026-11-24T10:00:00Z", "provisioningDate": "2026-11-24T10:00:40Z", "status": "completed",
+    "total": {"amount": "4.20", "currency": "USD"}, "subscriptionId": "SUB-101",
+    "billingModel": "chargeBeforeBillingPeriod", "lastBillingDate": "2026-11-01", "nextBillingDate": "2026-12-01",
+    "details": [{"type": "recurring", "mpn": "M365-BUSBASIC-P1M", "productId": "2001",
+                 "description": "Microsoft 365 Business Basic: 3 more licences from 2026-11-24 to 2026-11-30",
+                 "quantity": 3, "duration": {"type": "day", "duration": 7},
+                 "unitPrice": {"amount": "1.12", "currency": "USD"},
+                 "salesUnitPrice": {"amount": "1.40", "currency": "USD"},
+                 "extendedPrice": {"amount": "3.36", "currency": "USD"},
+                 "salesExtendedPrice": {"amount": "4.20", "currency": "USD"}}],
+    "products": [{"mpn": "M365-BUSBASIC-P1M", "id": "2001", "vendor": "Microsoft",
+                  "name": "Microsoft 365 Business Basic", "quantity": 15,
+                  "billingPeriod": {"type": "month", "duration": 1},
+                  "subscriptionPeriod": {"type": "month", "duration": 1},
+                  "subscriptionId": "SUB-101", "type": "UPGRADE"}],
+}
+LINKED_CHANGE_REQUESTS = 5
+PLAN_STEPS = ("load_task", "link_customer", "link_product", "select_agreement", "plan_changes")
+
+
+def linked_change_task(deps, simulators) -> str:
+    """CH000116 synced (every link made), then CH000140 stored as the check stores it, not started."""
+    connectwise_sim, marketplace_sim = simulators
+    run_task(deps, add_task(deps, "5000116"), connectwise_sim.requests)
+    marketplace_sim.add_orders([copy.deepcopy(LINKED_CHANGE)])
+    return add_task(deps, LINKED_CHANGE["id"])
+
+
+def sub_101(sim) -> tuple[list, list]:
+    """(live (quantity, unit price) of SUB-101's tagged additions, descriptions of its adjustments of CH000140)."""
+    with sim.state.lock:
+        additions = [dict(a) for a in sim.state.data["additions"] if a.get("agreementId") == 3101]
+        adjustments = [a["description"] for a in sim.state.data["adjustments"] if a.get("agreementId") == 3101]
+    live = [(Decimal(str(a["quantity"])), Decimal(str(a["unitPrice"]))) for a in additions
+            if str(a.get("serialNumber") or "").startswith("MP-SUB-101-") and not a.get("cancelledDate")]
+    tags = [a.get("serialNumber") for a in additions if a.get("serialNumber")]
+    assert len(tags) == len(set(tags)), tags  # no tag twice: no addition written twice
+    return live, [d for d in adjustments if d.startswith("MP-SUB-101-CH000140")]
+
+
+def test_a_linked_change_order_takes_five_connectwise_requests_and_asks_nothing_its_plan_read(dynamodb, simulators):
+    """The plan's read of SUB-101's tagged additions answers what the applier would ask again:
+    the addition to end is as read, and no record carries the new tags yet."""
+    connectwise_sim, marketplace_sim = simulators
+    deps = make_deps(dynamodb, connectwise_sim, marketplace_sim)
+    task_id = linked_change_task(deps, simulators)
+    start = len(connectwise_sim.requests())
+    by_step: dict[str, list] = {}
+    answers = run_task(deps, task_id, connectwise_sim.requests, by_step)
+    task_requests, _ = split(connectwise_sim.requests()[start:])
+    report = "\n".join(f"{step}: {len(split(entries)[0])}\n{describe(entries)}" for step, entries in by_step.items())
+    assert answers["link_customer"]["source"] == "remembered" and answers["select_agreement"]["source"] == "remembered"
+    (old,) = [a for a in connectwise_sim.state.data["additions"] if a.get("serialNumber") == "MP-SUB-101-CH000116"]
+    requests = [(e["method"], e["path"].split("/apis/3.0", 1)[-1]) for e in task_requests]
+    assert requests == [
+        ("GET", "/finance/agreements/3101"),                    # the remembered agreement, still eligible?
+        ("GET", "/finance/agreements/3101/additions"),          # the plan: SUB-101's tagged additions
+        ("PATCH", f"/finance/agreements/3101/additions/{old['id']}"),  # the ×12 ends
+        ("POST", "/finance/agreements/3101/additions"),         # the ×15
+        ("POST", "/finance/agreements/3101/adjustments"),       # the prorated 3 more licences
+    ], report
+    assert len(task_requests) == LINKED_CHANGE_REQUESTS
+    assert answers["apply_changes"] == {"outcome": "applied", "operations": 3, "written": 3}
+    live, prorate = sub_101(connectwise_sim)
+    assert live == [(Decimal(15), Decimal(6))]
+    (description,) = prorate
+    assert "12 → 15" in description
+    assert deps.store.get_task(task_id)["status"] == "synced"

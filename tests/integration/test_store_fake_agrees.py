@@ -152,3 +152,21 @@ def test_a_checkpoint_is_cleared_only_by_its_own_window(store):
     assert store.clear_checkpoint("2026-03-01T08:00:00Z") is False
     assert store.clear_checkpoint("2026-03-01T09:00:00Z") is True
     assert store.check_state() == (format_time(NOW), None) and store.clear_checkpoint("2026-03-01T09:00:00Z") is False
+
+
+def test_only_the_first_apply_attempt_a_task_ever_has_is_told_it_is_the_first(store):
+    store.create_task({"taskId": "T1"}, now=NOW)
+    assert store.begin_apply("T1", now=NOW) is True
+    assert store.begin_apply("T1", now=NOW + timedelta(seconds=5)) is False  # a retry, or a racing execution
+    task = store.get_task("T1")
+    assert task["applyBegunAt"] == format_time(NOW)  # the first attempt's time is kept
+    assert task["applyStartedAt"] == format_time(NOW + timedelta(seconds=5))
+    # "Sync again" clears the plan's marker; the task's own stays, so the next attempt is not a first one.
+    store.update_task("T1", "in_progress", "again", applyStartedAt=None)
+    assert store.begin_apply("T1", now=NOW + timedelta(minutes=1)) is False
+    # A task whose writes began before the task-wide marker existed is not a first attempt either.
+    store.create_task({"taskId": "T2", "applyStartedAt": format_time(NOW)}, now=NOW)
+    assert store.begin_apply("T2", now=NOW) is False
+    assert store.get_task("T2")["applyBegunAt"] == format_time(NOW)
+    with pytest.raises(TaskNotFound):
+        store.begin_apply("T3", now=NOW)

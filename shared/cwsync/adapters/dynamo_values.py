@@ -121,6 +121,13 @@ class Update:
             self._actions["SET"].append(f"{self._name(name)} = {self._value(value)}")
         return self
 
+    def set_missing(self, fields: Mapping[str, Any]) -> "Update":
+        """`name = value` for each field the item does not have yet (one that exists keeps its value)."""
+        for name, value in fields.items():
+            placeholder = self._name(name)
+            self._actions["SET"].append(f"{placeholder} = if_not_exists({placeholder}, {self._value(value)})")
+        return self
+
     def append(self, name: str, items: list) -> "Update":
         """Add `items` to the end of the list `name` (a missing list counts as empty)."""
         placeholder = self._name(name)

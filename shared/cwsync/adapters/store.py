@@ -202,6 +202,21 @@ class Store(CheckStateItems, ApprovalItems, LinkItems):
         _check_settable(attrs, "set_task_attributes", ("taskId", "status", "history", "updatedAt"))
         self._update_task(task_id, Update().set(attrs))
 
+    def begin_apply(self, task_id: str, *, now: datetime | None = None) -> bool:
+        """Record, before an apply attempt's first ConnectWise write, that applying has begun:
+        `applyStartedAt` (this plan's writes began; "Sync again" clears it) and `applyBegunAt` (the
+        task's first apply attempt ever; kept, never cleared). True only for the one call that found
+        neither: the task's first apply attempt, before which nothing of it can be in ConnectWise.
+        One atomic update: of two executions racing, one gets True."""
+        at = format_time(now or _now())
+        never = Attr("applyBegunAt").not_exists() & (Attr("applyStartedAt").not_exists()
+                                                      | Attr("applyStartedAt").attribute_type("NULL"))
+        if self._update(_task_key(task_id), Update().set({"applyStartedAt": at, "applyBegunAt": at}),
+                        when=Attr(PK).exists() & never).applied:
+            return True
+        self._update_task(task_id, Update().set({"applyStartedAt": at}).set_missing({"applyBegunAt": at}))
+        return False
+
     def _update_task(self, task_id: str, update: Update, *, returns: str = "NONE") -> dict:
         """Apply `update` to an existing task; TaskNotFound when there is none."""
         written = self._update(_task_key(task_id), update, when=Attr(PK).exists(), returns=returns)

@@ -39,6 +39,8 @@ class TaskItem(TypedDict, total=False):
     updatedAt: str
     finishedAt: str
     workflowStartedAt: str
+    applyStartedAt: str         # this plan's writes began (a stop then completes it); "Sync again" clears it
+    applyBegunAt: str           # the task's first apply attempt began; never cleared (see Store.begin_apply)
 
 
 class CustomerLink(TypedDict, total=False):

@@ -12,6 +12,11 @@ For each operation, in plan order:
 
 A crash anywhere leaves either no write (step 3 runs again) or a write that step 2 finds.
 
+With `known` (`cwsync.services.apply_known`: the task's first apply attempt, moments after its
+plan read ConnectWise), step 2 asks nothing the plan's read already answered: a tag of the
+plan is on no record yet, and the additions it cancels or updates are as read. A failed write
+is always followed by its lookup.
+
 Operations may refer to objects an earlier operation of the same plan creates:
 `"product": {"ref": "<op key>"}` takes that operation's id, and `"product": {"identifier": "X"}`
 (no id) takes the catalog item created or found for identifier X, else looks it up.
@@ -28,6 +33,7 @@ from cwsync.dates import parse_datetime
 from cwsync.retries import WRITE_ATTEMPTS
 from cwsync.domain.operations import adjustment_description
 from cwsync.domain.records import AdditionRecord, AdjustmentRecord, CatalogItemRecord
+from cwsync.services.apply_known import KnownAnswers
 from cwsync.errors import ExternalApiError, NotFound, SyncFailed, TransientError
 from cwsync.vocabulary import NUMERIC_FIELDS, Action, ChangeStatus
 
@@ -63,10 +69,11 @@ class Applier:
             "create_adjustment": self._create_adjustment,
         }
 
-    def apply(self, task_id: str, plan: Mapping[str, Any]) -> ApplyResult:
+    def apply(self, task_id: str, plan: Mapping[str, Any], known: KnownAnswers | None = None) -> ApplyResult:
         operations = list(plan.get("operations") or [])
         _check_operations(operations, self._handlers)
         result = ApplyResult(str(task_id))
+        self._known = known  # None: every ownership lookup and read happens
         self._ids: dict[str, Any] = {}  # op key → id of what it created or found
         self._catalog: dict[str, Any] = {}  # catalog identifier → id
         for op in operations:
@@ -118,7 +125,8 @@ class Applier:
                     return addition
             return None
 
-        addition, status = self._create(op, find, lambda: self.cw.create_addition(agreement_id, body))
+        addition, status = self._create(op, find, lambda: self.cw.create_addition(agreement_id, body),
+                                        new_tag=self._known is not None)
         quantity, price = body.get("quantity"), body.get("unitPrice")
         what = f"{quantity} × {price}" if quantity is not None and price is not None else "addition"
         return {**_base(op), "id": addition.id, "tag": serial, "status": status,
@@ -147,7 +155,8 @@ class Applier:
                 found = self.cw.find_adjustments(agreement_id, tag)
                 return found[0] if found else None
 
-        adjustment, status = self._create(op, find, lambda: self.cw.create_adjustment(agreement_id, body))
+        adjustment, status = self._create(op, find, lambda: self.cw.create_adjustment(agreement_id, body),
+                                          new_tag=self._known is not None)
         return {**_base(op), "id": adjustment.id, "tag": tag, "status": status,
                 "summary": f"One-time adjustment {body.get('amount')} on agreement {agreement_id}: "
                            f"{body['description']}"}
@@ -167,7 +176,8 @@ class Applier:
         def done() -> bool:
             return not self.cw.addition(agreement_id, addition.id, ("id", "cancelledDate")).live
 
-        self._write_checked(op, done, lambda: self.cw.cancel_addition(agreement_id, addition.id, cancelled))
+        self._write_checked(op, done, lambda: self.cw.cancel_addition(agreement_id, addition.id, cancelled),
+                            gone=lambda: _gone(op, agreement_id, addition.id))
         return {**_base(op), "id": addition.id, "tag": tag, "status": UPDATED,
                 "summary": f"Addition {tag or addition.id} on agreement {agreement_id} ends on {cancelled}"}
 
@@ -187,17 +197,19 @@ class Applier:
             current = self.cw.addition(agreement_id, addition.id, ("id", *differing)).to_fields()
             return all(_same_value(name, current.get(name), value) for name, value in differing.items())
 
-        self._write_checked(op, done, lambda: self.cw.update_addition(agreement_id, addition.id, differing))
+        self._write_checked(op, done, lambda: self.cw.update_addition(agreement_id, addition.id, differing),
+                            gone=lambda: _gone(op, agreement_id, addition.id))
         return {**_base(op), "id": addition.id, "tag": tag, "status": UPDATED,
                 "summary": f"Addition {tag or addition.id} on agreement {agreement_id}: "
                            + ", ".join(f"{name} → {_show(value)}" for name, value in differing.items())}
 
     # ---- idempotent write loops -------------------------------------------------------
 
-    def _create(self, op: dict, find: Callable[[], dict | None],
-                write: Callable[[], dict]) -> tuple[dict, str]:
-        """(object, status): what `find` sees, else what `write` made; a failed write is checked by `find` first."""
-        existing = find()
+    def _create(self, op: dict, find: Callable[[], dict | None], write: Callable[[], dict], *,
+                new_tag: bool = False) -> tuple[dict, str]:
+        """(object, status): what `find` sees, else what `write` made; a failed write is checked by `find` first.
+        `new_tag`: no record can carry the tag yet (a first apply attempt), so `find` is not asked before writing."""
+        existing = None if new_tag else find()
         if existing:
             return existing, ALREADY_PRESENT
         last: Exception | None = None
@@ -222,12 +234,15 @@ class Applier:
                              f"{_attempts(self.write_attempts)}; a check after the last attempt found no record "
                              f"carrying its tag, so retrying the step cannot make a second one. Last error: {last}")
 
-    def _write_checked(self, op: dict, done: Callable[[], bool], write: Callable[[], Any]) -> None:
+    def _write_checked(self, op: dict, done: Callable[[], bool], write: Callable[[], Any], *,
+                       gone: Callable[[], Exception]) -> None:
         last: Exception | None = None
         for attempt in range(1, self.write_attempts + 1):
             try:
                 write()
                 return
+            except NotFound:  # deleted since it was read (by the plan, moments ago, or just now)
+                raise gone() from None
             except TransientError as error:
                 last = error
                 log.warning("%s: write attempt %d failed (%s); checking whether it was saved",
@@ -245,11 +260,11 @@ class Applier:
         addition_id, serial = match.get("id"), match.get("serialNumber")
         fields = tuple(dict.fromkeys(fields))
         if addition_id is not None:
+            seen = self._known.addition(addition_id, fields) if self._known is not None else None
             try:
-                addition = self.cw.addition(agreement_id, addition_id, fields)
+                addition = seen or self.cw.addition(agreement_id, addition_id, fields)
             except NotFound:
-                raise SyncFailed(f"Addition {addition_id} on agreement {agreement_id} no longer exists; "
-                                 f"operation {op['key']} was not applied.") from None
+                raise _gone(op, agreement_id, addition_id) from None
             if serial and addition.serial_number != serial:
                 raise SyncFailed(f"Addition {addition_id} on agreement {agreement_id} now carries tag "
                                  f"{addition.serial_number!r}, not {serial!r}: it was changed by hand, so "
@@ -307,6 +322,10 @@ def _attempts(count: int) -> str:
 def _base(op: Mapping) -> dict:
     return {"action": op["action"], "key": op["key"], "agreementId": op.get("agreementId")}
 
+
+def _gone(op: Mapping, agreement_id: Any, addition_id: Any) -> SyncFailed:
+    return SyncFailed(f"Addition {addition_id} on agreement {agreement_id} no longer exists; "
+                      f"operation {op['key']} was not applied.")
 
 
 def _agreement(op: Mapping) -> Any:

@@ -11,14 +11,19 @@ from cwsync.vocabulary import Action, ChangeStatus, LinkSource, StepOutcome
 def apply_changes(deps, task_id: str) -> dict:
     """Write the plan through the Applier; `written` counts the writes made now."""
     from cwsync.services.apply import Applier
+    from cwsync.services.apply_known import known_answers
 
     task = load_task_item(deps, task_id)
     plan = plain(task.get("plan") or {})
     if not plan.get("operations"):
         raise SyncFailed(f"Task {task_id} has no planned changes to apply")
-    if not task.get("applyStartedAt"):  # from now on a restart completes this plan instead of planning again
-        deps.store.set_task_attributes(str(task_id), applyStartedAt=deps.now().isoformat())
-    result = Applier(deps.connectwise, deps.store).apply(str(task_id), plan)
+    now = deps.now()
+    # From now on a restart completes this plan instead of planning again; and only the task's very
+    # first apply attempt takes the answers of its plan's read as known (an earlier one may have written).
+    first = not (task.get("applyStartedAt") and task.get("applyBegunAt")) and deps.store.begin_apply(str(task_id),
+                                                                                                      now=now)
+    known = known_answers(plan, task, first_attempt=first, now=now)
+    result = Applier(deps.connectwise, deps.store).apply(str(task_id), plan, known)
     changes = [dict(change) for change in result.changes]
     from cwsync.services.reconcile import remember_written
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from cwsync.services.apply_known import READ_KEY
 from cwsync.services.steps.common import decision_of, plain, progress
 from cwsync.vocabulary import ApprovalKind, StepOutcome
 
@@ -11,6 +12,7 @@ def confirm_plan(deps, task_id: str, task: Mapping[str, Any], decision: Mapping[
     """Store the confirmed plan with the approver's edits; nothing is planned again."""
     decision_of(deps, task, decision, ApprovalKind.CONFIRM)
     plan = apply_edits(plain(task["plan"]), decision.get("changes") or {})
+    plan.pop(READ_KEY, None)  # a person waited: what the plan read then is not trusted when it is applied
     edited = sum(len(v) for v in (decision.get("changes") or {}).values())
     progress(deps, task_id, "Changes confirmed by the approver"
                             + (f" with {edited} edit(s)" if edited else ""), plan=plan, confirmed=True)

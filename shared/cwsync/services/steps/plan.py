@@ -39,16 +39,24 @@ def plan_changes(deps, task_id: str, decision: Mapping[str, Any] | None = None) 
     if task_type_of(task) == TaskType.RECONCILE:
         from cwsync.services.reconcile import reconcile_plan, remember_written
 
+        context = None  # a repair's tags are not the order's own: every lookup happens when it is applied
         plan = reconcile_plan(deps, task)  # read from both systems now: the repair as things stand
         if not plan.get("operations"):
             remember_written(deps, plan, [])  # edits kept as they are become what cwsync compares with
     else:
-        plan = plan_task(task_type_of(task), order, plan_context(deps, task, order)).to_dict()
+        read_at = deps.now()
+        context = plan_context(deps, task, order)
+        plan = plan_task(task_type_of(task), order, context).to_dict()
     if plan.get("nothingToChange") or not plan.get("operations"):
         progress(deps, task_id, nothing_to_change_reason(plan.get("summary")), plan=plan)
         return {"outcome": StepOutcome.NOTHING_TO_CHANGE, "needsConfirmation": False, "summary": plan.get("summary")}
 
     needed, why = needs_confirmation(deps.settings.approval_policy, plan, deps.settings.approval_threshold)
+    if not needed and context is not None:  # applied next, while its read still holds
+        from cwsync.adapters.connectwise import PLAN_ADDITION_FIELDS
+        from cwsync.services.apply_known import READ_KEY, plan_read
+
+        plan[READ_KEY] = plan_read(context.additions, plan["operations"], read_at, PLAN_ADDITION_FIELDS)
     progress(deps, task_id, f"Planned {len(plan['operations'])} change(s): {plan.get('summary')}", plan=plan)
     result = {"outcome": StepOutcome.PLANNED, "needsConfirmation": needed, "operations": len(plan["operations"]),
               "reason": why}
