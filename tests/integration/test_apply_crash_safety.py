@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 
@@ -251,3 +252,100 @@ def test_writes_already_in_connectwise_but_not_recorded_are_reported_as_already_
         assert state(sim) == expected
     assert client.write_requests == 0
     assert [change["status"] for change in result.changes] == ["already_present"] * OPERATIONS
+
+
+# ---- the ApplyChanges step: a first attempt that asks nothing its plan read, then a crash anywhere ----------
+# CH000140 (SUB-101 12 → 15, linked): the first attempt ends the ×12, creates the ×15 and the prorated
+# charge without a lookup. A crash after any of its writes (the store's first-attempt marker included),
+# then the execution that starts again (LoadTask answers `resume_apply`) looks everything up, and each
+# addition and the adjustment end up in ConnectWise exactly once.
+
+from cwsync.services import steps  # noqa: E402
+from tests.integration.test_request_economy import (PLAN_STEPS, linked_change_task, make_deps,  # noqa: E402,F401
+                                                    simulators, sub_101)
+
+# begin_apply, then per operation its ConnectWise write and its record: 1 + 3 × 2.
+STEP_WRITES = 7
+
+
+def crash_on(deps, crasher: Crasher) -> None:
+    """Count the step's writes (the first-attempt marker, ConnectWise writes, applied records) on `deps`."""
+    send, record, begin = deps.connectwise._send, deps.store.record_applied, deps.store.begin_apply
+
+    def counted(call):
+        def wrapper(*args, **kwargs):
+            try:
+                return call(*args, **kwargs)
+            finally:
+                crasher.wrote()
+        return wrapper
+
+    def sending(method, url, **kwargs):
+        return send(method, url, **kwargs) if method == "GET" else counted(send)(method, url, **kwargs)
+
+    deps.connectwise._send, deps.store.record_applied, deps.store.begin_apply = (
+        sending, counted(record), counted(begin))
+
+
+@pytest.mark.parametrize("crash_after", range(1, STEP_WRITES + 1))
+def test_a_first_apply_attempt_stopped_after_any_write_ends_with_each_write_once_after_the_restart(
+        module_dynamodb, simulators, crash_after):
+    connectwise_sim, marketplace_sim = simulators
+    table = new_table(module_dynamodb)
+    task_id = linked_change_task(make_deps(module_dynamodb, connectwise_sim, marketplace_sim, table=table), simulators)
+    deps = make_deps(module_dynamodb, connectwise_sim, marketplace_sim, table=table)
+    for name in PLAN_STEPS:
+        getattr(steps, name)(deps, task_id)
+    first_mark = len(connectwise_sim.requests())
+    crash_on(deps, Crasher(crash_after))
+    with pytest.raises(Crash):
+        steps.apply_changes(deps, task_id)
+    first = connectwise_sim.requests()[first_mark:]
+    assert not [e for e in first if e["method"] == "GET"]  # the first attempt asked nothing its plan read
+
+    again = make_deps(module_dynamodb, connectwise_sim, marketplace_sim, table=table)  # a new container
+    assert steps.load_task(again, task_id)["outcome"] == "resume_apply"
+    mark = len(connectwise_sim.requests())
+    applied = steps.apply_changes(again, task_id)
+    retry = [(e["method"], e["path"], e["query"].get("conditions")) for e in connectwise_sim.requests()[mark:]]
+    for index, (method, path, _) in enumerate(retry):  # each write of the retry after its own lookup
+        if method == "POST":
+            assert any(m == "GET" and p == path and c for m, p, c in retry[:index]), retry
+        if method == "PATCH":
+            assert ("GET", path, None) in retry[:index], retry
+
+    assert applied["operations"] == 3
+    live, prorate = sub_101(connectwise_sim)
+    assert live == [(Decimal(15), Decimal(6))]
+    assert len(prorate) == 1 and "12 → 15" in prorate[0]
+    posts = [e for e in connectwise_sim.requests()[first_mark:] if e["method"] == "POST"]
+    assert len(posts) == 2  # the ×15 and the prorated charge, each sent once in both attempts together
+    assert again.store.get_task(task_id)["applyBegunAt"]
+
+
+def test_a_first_attempts_write_answered_500_after_saving_is_found_by_its_tag_and_not_sent_again(
+        module_dynamodb, simulators):
+    connectwise_sim, marketplace_sim = simulators
+    deps = make_deps(module_dynamodb, connectwise_sim, marketplace_sim, table=new_table(module_dynamodb))
+    task_id = linked_change_task(deps, simulators)
+    for name in PLAN_STEPS:
+        getattr(steps, name)(deps, task_id)
+    send = deps.connectwise._send
+
+    def saved_then_500(method, url, **kwargs):
+        answer = send(method, url, **kwargs)
+        if method == "POST":
+            raise TransientError("ConnectWise answered 500 (the write was saved)")
+        return answer
+
+    deps.connectwise._send = saved_then_500
+    mark = len(connectwise_sim.requests())
+    applied = steps.apply_changes(deps, task_id)
+    assert applied == {"outcome": "applied", "operations": 3, "written": 3}
+    requests = [(e["method"], e["path"].rsplit("/", 1)[-1]) for e in connectwise_sim.requests()[mark:]]
+    assert requests.count(("POST", "additions")) == 1 and requests.count(("POST", "adjustments")) == 1
+    # after each unanswered POST, its tag was looked up (that answer is never taken as known)
+    assert requests.index(("GET", "additions")) > requests.index(("POST", "additions"))
+    assert requests.index(("GET", "adjustments")) > requests.index(("POST", "adjustments"))
+    live, prorate = sub_101(connectwise_sim)
+    assert live == [(Decimal(15), Decimal(6))] and len(prorate) == 1

@@ -89,14 +89,14 @@ def simulators(tmp_path):
         yield connectwise, marketplace
 
 
-def make_deps(dynamodb, connectwise_sim, marketplace_sim, **env) -> Dependencies:
-    settings = Settings.from_environment({"TABLE_NAME": TABLE, "APPROVAL_POLICY": "never", **env})
+def make_deps(dynamodb, connectwise_sim, marketplace_sim, *, clock=None, table: str = TABLE, **env) -> Dependencies:
+    settings = Settings.from_environment({"TABLE_NAME": table, "APPROVAL_POLICY": "never", **env})
     cw = ConnectWiseClient.from_secret({"siteUrl": connectwise_sim.url, **cw_simulator.DEFAULT_CREDENTIALS},
                                        retry=RetryPolicy.fast())
     mp = MarketplaceClient.from_secret({"baseUrl": marketplace_sim.url, **mp_simulator.DEFAULT_CREDENTIALS},
                                        retry=RetryPolicy.fast())
-    return Dependencies(settings, store=Store(TABLE, client=dynamodb), connectwise=cw, marketplace=mp,
-                        notifier=Notifications(), clock=lambda: NOW)
+    return Dependencies(settings, store=Store(table, client=dynamodb), connectwise=cw, marketplace=mp,
+                        notifier=Notifications(), clock=clock or (lambda: NOW))
 
 
 def add_task(deps, order_id: str) -> str:
