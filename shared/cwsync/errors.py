@@ -75,4 +75,9 @@ class InvalidRecord(SyncFailed):
 
     def __init__(self, system: str, record: str, record_id: object, field: str, problem: str, fix: str):
         self.system, self.record, self.record_id, self.field = system, record, record_id, field
-        super().__init__(f"{system} {record} {record_id}: {field} {problem}; {fix}")
+        self.problem, self.fix = problem, fix
+        super().__init__(self.told(fix))
+
+    def told(self, fix: str) -> str:
+        """The message with another fix (what to do after correcting the record depends on who reads it)."""
+        return f"{self.system} {self.record} {self.record_id}: {self.field} {self.problem}; {fix}"

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from cwsync.adapters import cw_records
 from cwsync.adapters.connectwise import ConnectWiseClient
 from cwsync.adapters.http import RetryPolicy
 from cwsync.adapters.marketplace import MarketplaceClient
@@ -51,6 +52,14 @@ class Answering:
         change = self._changed.get("agreement")
         return [change(copy.deepcopy(a)) if change and str(a.get("id")) == self._changed["agreement_id"] else a
                 for a in found]
+
+    def additions(self, agreement_id, *args, **kwargs):
+        found = self._client.additions(agreement_id, *args, **kwargs)
+        change = self._changed.get("addition")
+        if change and str(agreement_id) == self._changed["agreement_id"] and found:
+            # the adapter reads what ConnectWise answered: here its first addition, in a shape it cannot read
+            return [cw_records.addition(change(found[0].to_fields())), *found[1:]]
+        return found
 
     def subscription(self, subscription_id):
         found = self._client.subscription(subscription_id)
@@ -109,8 +118,29 @@ def test_an_unreadable_agreement_and_subscription_are_named_and_every_other_subs
                                     "reconciliation again")
     for sub in held:
         assert problems[sub] == (f"Not compared: ConnectWise agreement {agreement_id}: currency/currencyCode is 840, "
-                                 "not a currency code; correct the agreement in ConnectWise and check again")
+                                 "not a currency code; correct it in ConnectWise and run the reconciliation again")
     left_out = held | {broken_sub}
     assert after["totals"]["subscriptionsChecked"] == before["totals"]["subscriptionsChecked"] - len(left_out)
     assert by_subscription(after) == {s: d for s, d in by_subscription(before).items() if s not in left_out}
     assert after["totals"]["subscriptionsChecked"] > 0
+
+
+def test_an_unreadable_addition_stops_only_its_companys_comparison(make_deps):
+    deps = make_deps()
+    picture = Reader(deps, today=NOW.date()).read()
+    agreement_id = next(a for a in sorted(picture.additions) if picture.additions[a])
+    addition_id = picture.additions[agreement_id][0].id
+    company = str(picture.agreements[agreement_id].company_id)
+    held = {s.id for c in picture.customers.values() if c.company_id == company for s in c.subscriptions}
+    before = reconcile(deps, repair=False)
+
+    broken = make_deps(lambda client: Answering(client, agreement_id=agreement_id,
+                                                addition=lambda a: {**a, "quantity": "eight"}))
+    after = reconcile(broken, repair=False)
+
+    problems = {p["subscriptionId"]: p["problem"] for p in after["problems"]}
+    assert held and {s: problems.get(s) for s in held} == {s: (
+        f'Not compared: ConnectWise addition {addition_id}: quantity is "eight", not a number; correct it in '
+        "ConnectWise and run the reconciliation again") for s in held}
+    assert after["totals"]["subscriptionsChecked"] == before["totals"]["subscriptionsChecked"] - len(held)
+    assert by_subscription(after) == {s: d for s, d in by_subscription(before).items() if s not in held}

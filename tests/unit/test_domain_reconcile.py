@@ -139,6 +139,20 @@ def test_an_addition_on_an_agreement_of_another_billing_cycle_is_on_the_wrong_ag
     assert [(op["action"], op["agreementId"]) for op in ops] == [("cancel_addition", 3102), ("create_addition", 3101)]
 
 
+def test_an_addition_on_an_agreement_without_a_currency_is_on_the_wrong_agreement_and_says_what_to_set():
+    agreements = {"3101": agreement(), "3102": agreement(3102, currency={"id": 9, "currencyCode": None})}
+    assert agreements["3102"].currency_code is None
+    findings, _ = compare([subscription()], {"3102": [addition(9001, serial="MP-SUB-1-SO1")]},
+                          agreements=agreements)
+    (difference,) = [d for f in findings for d in f.differences]
+    assert (difference.kind, difference.field, difference.marketplace, difference.connectwise) == \
+        ("wrong_agreement", "currency", "USD", None)
+    assert "ConnectWise agreement 3102 has no currency code" in difference.explanation
+    assert "set the agreement's currency in ConnectWise" in difference.explanation
+    ops = plan_for(findings, agreements)["operations"]
+    assert [(op["action"], op["agreementId"]) for op in ops] == [("cancel_addition", 3102), ("create_addition", 3101)]
+
+
 def test_an_addition_on_a_cancelled_agreement_is_not_billed_and_is_recreated_without_touching_that_agreement():
     agreements = {"3101": agreement(), "3109": agreement(3109, status="Cancelled", cancelled=True)}
     findings, _ = compare([subscription()], {"3109": [addition(9001, serial="MP-SUB-1-SO1")]}, agreements=agreements)

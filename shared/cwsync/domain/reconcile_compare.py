@@ -170,7 +170,7 @@ class Comparison:
         if f.elsewhere is not None:
             problems = r.eligibility_problems(f.elsewhere, sub, self.ctx.today)
             field = "billingCycle" if any("Billing cycle" in p for p in problems) else \
-                "currency" if any("Currency" in p for p in problems) else "agreementId"
+                "currency" if any("currency" in p.casefold() for p in problems) else "agreementId"
             mp = {"billingCycle": _cycle(sub), "currency": sub.currency}.get(field, _text(f.target_agreement))
             cw = {"billingCycle": f.elsewhere.billing_cycle,
                   "currency": f.elsewhere.currency_code}.get(field, agreement_id)

@@ -34,6 +34,7 @@ ADDITION_FIELDS = ("id", "serialNumber", "product/id", "product/identifier", "qu
 COMPANIES_PER_LISTING = 100  # keeps the conditions well under ConnectWise's ~2000-character URLs
 RECENTLY_ENDED_DAYS = 90     # ended subscriptions still compared (their additions must stop)
 WORKERS = 8
+RECONCILE_FIX = "correct it in ConnectWise and run the reconciliation again"
 
 
 @dataclass
@@ -118,11 +119,12 @@ class Reader:
             for raw, error in unreadable:
                 company = cw_records.agreement_company(raw)
                 for company_id in [str(company)] if company is not None else [str(c) for c in chunk]:
-                    picture.unreadable.setdefault(company_id, str(error))
+                    picture.unreadable.setdefault(company_id, error.told(RECONCILE_FIX))
         ids = sorted(picture.agreements, key=lambda a: (len(a), a))
         for agreement_id, additions in zip(ids, self._parallel(self._additions, ids)):
             if isinstance(additions, InvalidRecord):
-                picture.unreadable.setdefault(str(picture.agreements[agreement_id].company_id), str(additions))
+                picture.unreadable.setdefault(str(picture.agreements[agreement_id].company_id),
+                                              additions.told(RECONCILE_FIX))
                 additions = []
             elif isinstance(additions, Exception):
                 raise additions
