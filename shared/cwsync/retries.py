@@ -10,7 +10,8 @@ Three layers could send a write again; each has one job:
 | state machine (`RetryMaxAttempts`) | the whole ApplyChanges step after a `TransientError` | `STATE_MACHINE_RETRIES` |
 
 So a POST that may have reached ConnectWise is sent at most `post_budget()` times (7 by
-default), each time after its ownership tag was looked up and not found; a PATCH (idempotent:
+default), each time after its ownership tag was looked up and not found (but the first send of
+a task's first apply attempt: `cwsync.services.apply_known`); a PATCH (idempotent:
 the same absolute values) at most `patch_budget()` times. Nothing is ever written twice: an
 operation recorded as applied is skipped, and one whose tag is found is recorded, not resent.
 """
