@@ -59,6 +59,21 @@ def test_racing_creates_of_one_task_have_exactly_one_winner(dynamodb, atomic_dyn
     assert sorted(results) == [False] * 7 + [True]
 
 
+def test_of_executions_racing_to_apply_one_task_exactly_one_is_told_it_is_the_first(dynamodb, atomic_dynamodb):
+    Store(TABLE, client=dynamodb).create_task({"taskId": "ORD-APPLY"})
+    results = []
+
+    def begin():
+        results.append(Store(TABLE, client=boto3.client("dynamodb")).begin_apply("ORD-APPLY"))
+
+    threads = [threading.Thread(target=begin) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 7 + [True]
+
+
 def test_update_appends_history_and_moves_the_task_between_status_lists(store):
     store.create_task({"taskId": "A"}, now=T0)
     updated = store.update_task("A", "waiting_approval", "Which company is Green Lane LLC?",
