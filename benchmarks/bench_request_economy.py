@@ -74,6 +74,7 @@ def run(seed_path: str | None, rounds: int) -> dict:
     from cwsync.adapters.marketplace import MarketplaceClient
     from cwsync.adapters.store import Store, create_table
     from cwsync.config import Settings
+    from cwsync.adapters.mp_orders import read_order
     from cwsync.domain.classify import classify_order
     from cwsync.services.check_changes import check_changes
     from cwsync.services.deps import Dependencies
@@ -127,7 +128,7 @@ def run(seed_path: str | None, rounds: int) -> dict:
                         outcome = f"failed ({type(error).__name__})"
                     cw_log = cw.requests()[cw_mark:]
                     rows.append({"round": round_number, "order": task.get("orderNumber"),
-                                 "type": str(classify_order(order).task_type), "linked": linked,
+                                 "type": str(classify_order(read_order(order)).task_type), "linked": linked,
                                  "outcome": outcome,
                                  "cw": sum(1 for e in cw_log if cw_kind(e) == "task"),
                                  "cw_requests": [f"{e['method']} {e['path'].split('/apis/3.0', 1)[-1]} {e['status']}"

@@ -6,9 +6,10 @@ and steps are written against these methods only, so a new adapter or fake needs
 these and nothing else. ConnectWise records cross as the typed records of
 `cwsync.domain.records` and marketplace customers as `cwsync.domain.models.CustomerRecord`
 (parsed once, in the adapter); marketplace orders and subscriptions cross as the API's JSON
-(parsed by `Order.from_api` / the marketplace record module's `mp_records.subscription`, and
+(the order detail is stored with its task as sent) and are parsed by the marketplace adapter's
+record modules (`mp_orders.order_summary` / `read_order` / `order`, `mp_records.subscription`),
 reconciliation's agreement listing by `cw_records.readable`, so one unreadable record is
-reported on its own); the store's items are the
+reported on its own; the store's items are the
 `TypedDict`s of `cwsync.adapters.store_items`.
 """
 from __future__ import annotations

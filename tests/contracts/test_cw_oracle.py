@@ -122,13 +122,13 @@ def new_catalog_item(session: ContractCheckingSession) -> dict:
     from cwsync.adapters.connectwise_wire import prepare_body
     from cwsync.adapters.http import dumps
     from cwsync.domain.matching import CatalogSettings, propose_catalog_item
-    from cwsync.domain.models import Order
+    from cwsync.adapters import mp_orders
     from cwsync.domain.new_records import catalog_item_body, propose_catalog_form
 
     references = _references(session, CATALOG_REFERENCE_PATHS)
     sub, kind = references.default("subcategory"), references.default("type")
     usd = lambda amount: {"amount": amount, "currency": "USD"}  # noqa: E731
-    order = Order.from_api({
+    order = mp_orders.order({
         "id": "1", "orderNumber": "SO1", "type": "sales", "customerId": "1", "status": "completed",
         "creationDate": "2026-11-14T15:45:00Z", "total": usd("7.00"), "subscriptionId": "SUB-1",
         "products": [{"mpn": "NEW-PRODUCT-P1M", "name": "A new product", "quantity": 1, "subscriptionId": "SUB-1",

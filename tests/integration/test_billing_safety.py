@@ -20,7 +20,7 @@ from cwsync.adapters import cw_records
 from cwsync.adapters.connectwise import ConnectWiseClient
 from cwsync.adapters.http import RetryPolicy
 from cwsync.adapters.store import Store, create_table
-from cwsync.domain.models import Order
+from cwsync.adapters import mp_orders
 from cwsync.domain.planning import PlanContext, PlanSettings, plan_task
 from cwsync.errors import SyncFailed, TransientError
 from cwsync.services.apply import Applier
@@ -49,7 +49,7 @@ def store(module_dynamodb):
 
 
 def order(number, kind, *, quantity, charges, subscription="SUB-9", line_type="CREATE", **extra):
-    return Order.from_api({
+    return mp_orders.order({
         "id": "ORD-" + number, "orderNumber": number, "type": kind, "customerId": "1000048531",
         "status": "completed", "creationDate": "2026-10-17T10:02:11Z", "subscriptionId": subscription,
         "provisioningDate": "2026-10-17T10:02:59Z",

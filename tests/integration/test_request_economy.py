@@ -24,6 +24,7 @@ from cwsync.adapters.http import RetryPolicy
 from cwsync.adapters.marketplace import MarketplaceClient
 from cwsync.adapters.store import Store
 from cwsync.config import Settings
+from cwsync.adapters.mp_orders import read_order
 from cwsync.domain.classify import classify_order
 from cwsync.services import steps
 from cwsync.services.deps import Dependencies
@@ -102,7 +103,7 @@ def make_deps(dynamodb, connectwise_sim, marketplace_sim, *, clock=None, table: 
 def add_task(deps, order_id: str) -> str:
     """The task as CheckChanges stores it: the detailed order read from the marketplace."""
     detail = deps.marketplace.order(order_id)
-    kind = classify_order(detail)
+    kind = classify_order(read_order(detail))
     assert kind.outcome == "task", kind
     deps.store.create_task({"taskId": detail["id"], "orderId": detail["id"], "orderNumber": detail["orderNumber"],
                             "customerId": detail["customerId"], "taskType": str(kind.task_type), "order": detail})

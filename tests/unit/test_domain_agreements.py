@@ -1,7 +1,7 @@
 """Choosing the agreement a subscription's additions go on; never an ineligible one."""
 import pytest
 
-from cwsync.adapters import cw_records
+from cwsync.adapters import cw_records, mp_orders
 from cwsync.errors import InvalidOrder
 from cwsync.domain.agreements import billing_cycle_name, select_agreement
 from cwsync.domain.models import BillingPeriod
@@ -15,7 +15,7 @@ MONTHLY = BillingPeriod("month", 1)
     (BillingPeriod("month", 6), "SemiAnnual"),
     (BillingPeriod("year", 1), "Yearly"),
     (BillingPeriod("statement_day", 15), "Monthly"),
-    ({"type": "year", "duration": 1}, "Yearly"),
+    (mp_orders.billing_period({"type": "year", "duration": 1}), "Yearly"),
 ])
 def test_a_billing_period_maps_to_its_connectwise_billing_cycle(period, name):
     assert billing_cycle_name(period) == name

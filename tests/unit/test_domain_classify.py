@@ -1,8 +1,15 @@
 """Which task a marketplace order becomes: the Check Changes list, made automatic."""
 import pytest
 
-from cwsync.domain.classify import classify_order
+from cwsync.adapters.mp_orders import read_order
+from cwsync.domain import classify
 from cwsync.vocabulary import TaskType
+
+
+def classify_order(detail, **options):
+    """The check's classification of a detailed order as the marketplace sends it (read by its adapter)."""
+    return classify.classify_order(read_order(detail), **options)
+
 
 MONTHLY = {"type": "month", "duration": 1}
 
@@ -54,6 +61,13 @@ def test_completed_orders_become_tasks_of_their_type(detail, task_type):
 def test_orders_that_are_not_completed_are_not_tasks_yet(status, outcome, reason):
     result = classify_order(order(status=status, statusCode="E42"))
     assert (result.outcome, result.task_type, result.reason) == (outcome, None, reason)
+
+
+@pytest.mark.parametrize("status", [["completed"], {"name": "completed"}, 3])
+def test_a_status_that_is_not_text_is_an_unknown_status_named_as_sent(status):
+    result = classify_order(order(status=status))
+    assert (result.outcome, result.task_type) == ("invalid", None)
+    assert result.reason.startswith("Order SO000012 has an unknown status ") and "'" not in result.reason
 
 
 def test_a_pending_order_is_not_judged_on_its_unfinished_details():

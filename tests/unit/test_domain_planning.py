@@ -7,7 +7,7 @@ import pytest
 
 from cwsync.adapters import cw_records
 from cwsync.errors import ConfigurationError, SyncFailed
-from cwsync.domain.models import Order
+from cwsync.adapters import mp_orders
 from cwsync.vocabulary import TaskType
 from cwsync.domain.planning import PlanContext, PlanSettings, plan_task
 
@@ -25,7 +25,7 @@ def charge(kind, quantity, price, cost=None, mpn="M365-BB", description=""):
 
 def order(number, type_, *, created="2026-02-15T09:30:00Z", quantity=10, period=MONTHLY,
           charges=(), subscription="SUB-1", mpn="M365-BB", line_type="CREATE", **extra):
-    return Order.from_api({
+    return mp_orders.order({
         "id": "ORD-" + number, "orderNumber": number, "type": type_, "customerId": "1000048531",
         "status": "completed", "creationDate": created, "subscriptionId": subscription,
         "total": {"amount": "0", "currency": "USD"},

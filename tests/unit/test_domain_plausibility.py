@@ -4,10 +4,17 @@ from datetime import datetime, timezone
 
 import pytest
 
-from cwsync.domain.classify import classify_order
+from cwsync.adapters.mp_orders import read_order
+from cwsync.domain import classify
 from cwsync.domain.models import OrderSummary
 from cwsync.domain.plausibility import (Limits, check_amount, check_quantity, duplicate_orders,
                                         edit_problems)
+
+
+def classify_order(detail, **options):
+    """The check's classification of a detailed order as the marketplace sends it (read by its adapter)."""
+    return classify.classify_order(read_order(detail), **options)
+
 
 MONTHLY = {"type": "month", "duration": 1}
 

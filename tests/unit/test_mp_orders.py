@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cwsync.adapters import mp_orders
-from cwsync.errors import InvalidRecord
+from cwsync.errors import InvalidOrder, InvalidRecord
 
 FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -92,3 +92,48 @@ def test_any_json_at_all_is_read_as_a_summary_or_refused_with_a_reason(raw):
         assert refused.field and str(refused).startswith("The marketplace order ")
         return
     assert summary.id and (summary.problem is None or summary.problem.startswith("The marketplace order "))
+
+
+def detail(**changes):
+    order = {**listed(), "subscriptionId": "SUB-1", "provisioningDate": "2026-10-15T10:00:00Z",
+             "products": [{"mpn": "M365-BB", "name": "Business Basic", "quantity": 10, "type": "CREATE",
+                           "subscriptionId": "SUB-1", "billingPeriod": {"type": "month", "duration": 1}}],
+             "details": [{"type": "recurring", "mpn": "M365-BB", "quantity": 10,
+                          "salesUnitPrice": {"amount": "6.00", "currency": "USD"}}]}
+    order.update(changes)
+    return order
+
+
+def test_a_detailed_order_is_read_for_the_check_with_its_status_apart_and_the_parsed_order():
+    reading = mp_orders.read_order(detail(statusCode="E42"))
+    assert (reading.number, reading.status, reading.status_code) == ("SO000112", "completed", "E42")
+    assert reading.order is not None and reading.order.lines[0].mpn == "M365-BB" and reading.problem is None
+    assert reading.order == mp_orders.order(detail())
+    assert reading.unstated_quantities == frozenset() and reading.not_an_order is None
+
+
+def test_an_order_the_steps_cannot_read_is_refused_naming_the_field_and_read_for_the_check_with_the_reason():
+    broken = detail(customerId=None)
+    with pytest.raises(InvalidOrder) as refused:
+        mp_orders.order(broken)
+    assert str(refused.value) == "Order SO000112: customerId is missing"
+    reading = mp_orders.read_order(broken)
+    assert reading.order is None and reading.problem == "Order SO000112: customerId is missing"
+    assert reading.status == "completed"  # an unfinished order would still be judged by its status
+
+
+@pytest.mark.parametrize("raw, words", [
+    ("SO000112", "The order is not a JSON object"),
+    (detail(status=["completed"]), "Order SO000112 has an unknown status [\"completed\"]"),
+    (detail(status={"name": "completed"}), "Order SO000112 has an unknown status {\"name\": \"completed\"}"),
+    (detail(status=3), "Order SO000112 has an unknown status 3"),
+])
+def test_a_record_or_a_status_that_cannot_be_read_is_said_in_words(raw, words):
+    assert mp_orders.read_order(raw).not_an_order == words
+
+
+def test_a_product_line_without_a_quantity_is_read_as_0_and_named_as_unstated():
+    order = detail()
+    del order["products"][0]["quantity"]
+    reading = mp_orders.read_order(order)
+    assert reading.order.lines[0].quantity == 0 and reading.unstated_quantities == frozenset({0})

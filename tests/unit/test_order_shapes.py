@@ -9,10 +9,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from cwsync.domain.classify import IGNORED, INVALID, PENDING, TASK, classify_order
+from cwsync.adapters.mp_orders import read_order
+from cwsync.domain import classify
+from cwsync.domain.classify import IGNORED, INVALID, PENDING, TASK
 from cwsync_local.simulators.common import load_seed
 from cwsync_local.simulators.marketplace.contract import validator
 from plain_text import PYTHON_TEXT
+
+
+def classify_order(detail, **options):
+    """The check's classification of a detailed order as the marketplace sends it (read by its adapter)."""
+    return classify.classify_order(read_order(detail), **options)
+
 
 ORDERS = [o for o in load_seed("demo")["marketplace"]["orders"] if o["status"] == "completed"]
 EXPECTED = {o["orderNumber"]: classify_order(o).outcome for o in ORDERS}

@@ -1,5 +1,5 @@
 """Marketplace JSON → typed records, once, at the edge: customers, subscriptions (reconciliation);
-orders are read by `Order.from_api`.
+orders are read by `cwsync.adapters.mp_orders`.
 
 A record cwsync cannot read is an `InvalidRecord` naming the marketplace, the record and the
 field, with what to fix; fields cwsync does not read are ignored.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Iterable, Mapping
+from typing import Iterable
 
 from cwsync.errors import InvalidOrder
 from cwsync.domain.matching import Match, Option
@@ -20,10 +20,8 @@ _CYCLES = {
 }
 
 
-def billing_cycle_name(period: BillingPeriod | Mapping) -> str:
+def billing_cycle_name(period: BillingPeriod) -> str:
     """The ConnectWise billing cycle that bills like the subscription; InvalidOrder if none does."""
-    if isinstance(period, Mapping):
-        period = BillingPeriod.from_api(period)
     if period.type == "statement_day":
         # Statement-day subscriptions bill once a month on a fixed day.
         return "Monthly"
@@ -70,7 +68,7 @@ def _label(agreement: AgreementRecord) -> str:
 
 
 def select_agreement(agreements: Iterable[AgreementRecord], *, company_id: str | int,
-                     period: BillingPeriod | Mapping | None, currency: str,
+                     period: BillingPeriod | None, currency: str,
                      remembered_id: str | int | None = None, today: date | None = None) -> Match:
     """Choose the agreement, or list every agreement of the company for a person to decide.
 

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
 
 from cwsync.errors import InvalidOrder, shown
 from cwsync.domain.agreements import billing_cycle_name
-from cwsync.domain.models import Order
+from cwsync.domain.models import Order, OrderReading
 from cwsync.domain.plausibility import Limits, order_problems
 from cwsync.vocabulary import DEFAULT_PRICE_FIELD, ChargeType, Classified, OrderType, TaskType
 
@@ -40,24 +39,21 @@ class Classification:
                 "reason": self.reason}
 
 
-def classify_order(detail: Any, *, limits: Limits | None = None,
+def classify_order(reading: OrderReading, *, limits: Limits | None = None,
                    price_field: str = DEFAULT_PRICE_FIELD) -> Classification:
-    """Classify a detailed order. Status first: an unfinished order is not parsed yet.
+    """Classify a detailed order as the marketplace adapter read it (`mp_orders.read_order`).
+    Status first: an unfinished order is not judged on its details yet.
 
     A well-formed order that breaks a plausibility rule (cwsync.domain.plausibility) is
     invalid, with every broken rule named in the reason."""
-    if not isinstance(detail, Mapping):
-        return Classification(INVALID, None, "The order is not a JSON object")
-    number = detail.get("orderNumber") or detail.get("id") or "(no number)"
-    status = detail.get("status")
-    by_status = classify_status(number, status, detail.get("statusCode"))
+    if reading.not_an_order:
+        return Classification(INVALID, None, reading.not_an_order)
+    by_status = classify_status(reading.number, reading.status, reading.status_code)
     if by_status is not None:
         return by_status
-
-    try:
-        order = Order.from_api(detail)
-    except InvalidOrder as error:
-        return Classification(INVALID, None, str(error))
+    order = reading.order
+    if order is None:
+        return Classification(INVALID, None, reading.problem or f"Order {reading.number} could not be read")
 
     task_type = _task_type(order)
     if task_type is None:
@@ -77,9 +73,8 @@ def classify_order(detail: Any, *, limits: Limits | None = None,
     problem = _cannot_sync(order, task_type)
     if problem:
         return Classification(INVALID, task_type, f"Order {order.number}: {problem}")
-    implausible = order_problems(detail, task_type, currency=order.currency, ordered=order.created_at,
-                                 effective=order.provisioned_at, price_field=price_field,
-                                 limits=limits or Limits())
+    implausible = order_problems(order, task_type, price_field=price_field, limits=limits or Limits(),
+                                 unstated_quantities=reading.unstated_quantities)
     if implausible:
         return Classification(INVALID, task_type, f"Order {order.number} cannot be synced as it is: "
                               + "; ".join(p.reason for p in implausible))

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
-from cwsync.domain.models import OrderSummary
+from cwsync.domain.models import BillingPeriod, Order, OrderSummary
 from cwsync.domain.money import currency_decimals
 from cwsync.vocabulary import DEFAULT_PRICE_FIELD, MONEY_FIELDS, ChargeType, OrderType, TaskType
 
@@ -79,7 +79,8 @@ def number(value: Any) -> Decimal | None:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value) if not isinstance(value, str) else f"'{value}'"
+    """A value in a reason: text and amounts quoted ('6.00'), whole numbers as they are."""
+    text = f"'{value}'" if isinstance(value, (str, Decimal)) else repr(value)
     return text if len(text) <= 40 else text[:37] + "…'"
 
 
@@ -138,15 +139,14 @@ def check_amount(value: Any, where: str, currency: str | None, *, allow_negative
     return []
 
 
-def check_period(value: Any, where: str) -> list[Problem]:
+def check_period(period: BillingPeriod | None, where: str) -> list[Problem]:
     """Rule period-duration: a billing period lasts a whole number of 1 or more (a statement day 1 to 31)."""
-    if not isinstance(value, Mapping):
+    if period is None:
         return []
-    duration = number(value.get("duration"))
-    top = 31 if value.get("type") == "statement_day" else 120
-    if duration is None or duration != duration.to_integral_value() or not 1 <= duration <= top:
+    top = 31 if period.type == "statement_day" else 120
+    if not 1 <= period.duration <= top:
         return [Problem("period-duration", f"{where}.duration",
-                        f"{where}.duration {_shown(value.get('duration'))} is not a whole number from 1 to {top}")]
+                        f"{where}.duration {_shown(period.duration)} is not a whole number from 1 to {top}")]
     return []
 
 
@@ -206,43 +206,36 @@ def duplicate_orders(summaries: Iterable[OrderSummary]) -> dict[str, str]:
 
 # --- orders ------------------------------------------------------------------------------
 
-def order_problems(detail: Mapping, task_type: str, *, currency: str | None, ordered: datetime | None,
-                   effective: datetime | None, price_field: str = DEFAULT_PRICE_FIELD,
-                   limits: Limits = Limits()) -> list[Problem]:
-    """Every plausibility problem of a detailed marketplace order (empty: it may be synced)."""
+def order_problems(order: Order, task_type: str, *, price_field: str = DEFAULT_PRICE_FIELD,
+                   limits: Limits = Limits(), unstated_quantities: Iterable[int] = ()) -> list[Problem]:
+    """Every plausibility problem of a detailed marketplace order (empty: it may be synced).
+
+    `unstated_quantities`: product lines (by index) whose quantity the marketplace left out."""
     problems: list[Problem] = []
-    allow_zero = str(task_type) in ZERO_QUANTITY_TASKS or str(detail.get("type")) == OrderType.CANCELLATION
-    for index, line in enumerate(_list(detail.get("products"))):
+    unstated = set(unstated_quantities)
+    allow_zero = str(task_type) in ZERO_QUANTITY_TASKS or order.type == OrderType.CANCELLATION
+    for index, line in enumerate(order.lines):
         where = f"products[{index}]"
-        name = line.get("name") or line.get("mpn")
-        label = f"{where}.quantity ({name})" if name else f"{where}.quantity"
-        problems += check_quantity(line.get("quantity"), label, allow_zero=allow_zero or line.get("type") == "CANCEL",
-                                   maximum=limits.quantity_limit(line.get("newMPN") or line.get("mpn")))
-        problems += check_period(line.get("billingPeriod"), f"{where}.billingPeriod")
-    for index, charge in enumerate(_list(detail.get("details"))):
+        label = f"{where}.quantity ({line.name})" if line.name else f"{where}.quantity"
+        problems += check_quantity(None if index in unstated else line.quantity, label,
+                                   allow_zero=allow_zero or line.type == "CANCEL",
+                                   maximum=limits.quantity_limit(line.new_mpn or line.mpn))
+        problems += check_period(line.billing_period, f"{where}.billingPeriod")
+    for index, charge in enumerate(order.charges):
         where = f"details[{index}]"
-        kind = str(charge.get("type") or "")
-        credit = kind in CREDIT_CHARGE_TYPES
-        if "quantity" in charge:
-            problems += check_quantity(charge.get("quantity"), f"{where}.quantity ({kind} charge)", allow_zero=True,
-                                       maximum=10 ** limits.max_price_digits, whole=False)
+        credit = charge.type in CREDIT_CHARGE_TYPES
+        problems += check_quantity(charge.quantity, f"{where}.quantity ({charge.type} charge)", allow_zero=True,
+                                   maximum=10 ** limits.max_price_digits, whole=False)
         for name in MONEY_FIELDS:
-            raw = charge.get(name)
-            amount = raw.get("amount") if isinstance(raw, Mapping) else raw
-            required = name == price_field and kind in BILLED_CHARGE_TYPES
-            problems += check_amount(amount, f"{where}.{name} ({kind} charge)", currency, allow_negative=credit,
-                                     max_digits=limits.max_price_digits, required=required)
-        problems += check_period(charge.get("duration"), f"{where}.duration")
-    total = detail.get("total")
-    if isinstance(total, Mapping):
-        problems += check_amount(total.get("amount"), "total.amount", currency, allow_negative=True,
-                                 max_digits=limits.max_price_digits, required=False)
-    problems += check_effective_date(effective, ordered, "provisioningDate", limits.effective_date_window_days)
+            required = name == price_field and charge.type in BILLED_CHARGE_TYPES
+            problems += check_amount(charge.amount(name), f"{where}.{name} ({charge.type} charge)", order.currency,
+                                     allow_negative=credit, max_digits=limits.max_price_digits, required=required)
+        problems += check_period(charge.duration, f"{where}.duration")
+    problems += check_amount(order.total, "total.amount", order.currency, allow_negative=True,
+                             max_digits=limits.max_price_digits, required=False)
+    problems += check_effective_date(order.provisioned_at, order.created_at, "provisioningDate",
+                                     limits.effective_date_window_days)
     return problems
-
-
-def _list(value: Any) -> list[Mapping]:
-    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
 
 
 # --- approver edits ------------------------------------------------------------------------

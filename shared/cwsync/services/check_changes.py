@@ -318,7 +318,7 @@ def _classify(detail: Any, settings: Any = None) -> Classification:
     from cwsync.config import DEFAULT_PRICE_FIELD, plausibility_limits
 
     try:
-        return classify_order(detail, limits=plausibility_limits(settings),
+        return classify_order(mp_orders.read_order(detail), limits=plausibility_limits(settings),
                               price_field=getattr(settings, "price_field", None) or DEFAULT_PRICE_FIELD)
     except Exception as error:  # noqa: BLE001 - a classifier bug on one odd order must not stop the run
         logger.exception("Classifying an order failed")

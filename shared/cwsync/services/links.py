@@ -168,13 +168,13 @@ def _gone(deps, kind: LinkKind, key: str) -> str:
 
 def task_links(deps, task: Mapping[str, Any]) -> list[dict]:
     """The links a task uses, and the one it waits for (a pending customer, product or agreement approval)."""
-    from cwsync.domain.models import Order
+    from cwsync.adapters import mp_orders
     from cwsync.errors import InvalidOrder
     from cwsync.services.steps.common import plain
 
     wanted: list[tuple[LinkKind, str]] = []
     try:
-        order = Order.from_api(plain(task.get("order"))) if isinstance(task.get("order"), Mapping) else None
+        order = mp_orders.order(plain(task.get("order"))) if isinstance(task.get("order"), Mapping) else None
     except InvalidOrder:
         order = None
     customer = task.get("customerId") or (order.customer_id if order else None)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from cwsync.adapters import mp_orders
 from cwsync.domain.models import Order
 from cwsync.errors import ApprovalRejected, SyncFailed
 from cwsync.vocabulary import TASK_TYPE_LABELS, DecidedBy, Decision, LinkSource, StepOutcome, TaskStatus, TaskType
@@ -20,7 +21,7 @@ def order_of(deps, task: Mapping[str, Any]) -> Order:
     detail = task.get("order")
     if not isinstance(detail, Mapping):
         detail = deps.marketplace.order(str(task.get("orderId") or task["taskId"]))
-    return Order.from_api(plain(detail))
+    return mp_orders.order(plain(detail))
 
 
 def plain(value: Any) -> Any:
