@@ -33,6 +33,7 @@ class FakeStore:
         self.applied: dict[tuple[str, str], dict] = {}
         self.watermark: str | None = None
         self.checkpoint: dict | None = None
+        self.starts: dict[str, dict] = {}  # "starts under way" items by key
         self.checks: dict[str, dict] = {}
 
     def _at(self, now: datetime | None) -> str:
@@ -271,6 +272,16 @@ class FakeStore:
 
     def check_state(self):
         return self.watermark, copy.deepcopy(self.checkpoint)
+
+    def check_items(self):
+        return self.watermark, copy.deepcopy(self.checkpoint), [
+            {"key": key, **copy.deepcopy(item)} for key, item in sorted(self.starts.items())]
+
+    def begin_starts(self, key, task_ids, at):
+        self.starts[key] = _stored({"taskIds": list(task_ids), "at": at})
+
+    def end_starts(self, key):
+        self.starts.pop(key, None)
 
     def save_checkpoint(self, checkpoint):
         self.checkpoint = _stored(checkpoint)

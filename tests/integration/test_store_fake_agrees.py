@@ -170,3 +170,17 @@ def test_only_the_first_apply_attempt_a_task_ever_has_is_told_it_is_the_first(st
     assert store.get_task("T2")["applyBegunAt"] == format_time(NOW)
     with pytest.raises(TaskNotFound):
         store.begin_apply("T3", now=NOW)
+
+
+def test_starts_under_way_are_read_with_the_watermark_and_gone_once_ended(store):
+    store.advance_watermark(NOW)
+    store.begin_starts("k1", ["T1", "T2"], format_time(NOW))
+    store.begin_starts("k2", ["T3"], format_time(NOW + timedelta(minutes=1)))
+    watermark, checkpoint, starts = store.check_items()
+    assert watermark == format_time(NOW) and checkpoint is None
+    assert starts == [{"key": "k1", "taskIds": ["T1", "T2"], "at": format_time(NOW)},
+                      {"key": "k2", "taskIds": ["T3"], "at": format_time(NOW + timedelta(minutes=1))}]
+    assert store.check_state() == (format_time(NOW), None)
+    store.end_starts("k1")
+    store.end_starts("k1")  # a second end is harmless
+    assert [item["key"] for item in store.check_items()[2]] == ["k2"]

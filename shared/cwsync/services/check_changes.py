@@ -6,17 +6,21 @@ back `first_run_lookback_days` — and de-duplicates by order id:
 
 - ids already in the table (one BatchGetItem per 100 orders) cost no detail call;
 - every other order costs one `GET /orders/{id}`, is classified, and is stored with a
-  conditional put keyed by the order id, so racing runs create it once;
+  conditional put keyed by the order id, so racing runs create it once; that one write
+  also marks the task started (`cwsync.services.check_starts` covers a run that dies
+  between the put and the start with one item per batch);
 - `pending` orders (not completed yet) are not stored: they are read again next run, and
   the watermark never moves past the oldest of them;
 - a malformed order is stored as an `invalid` task with the reason; `ignored` orders are
   stored as `ignored` so they are not fetched again; one bad order never fails the run;
 - each new task gets one SyncTask execution (named by the task id). A task stored by a
-  run that died before starting its execution is started by the next run.
+  run that died before starting its execution, or whose start failed, is started by a
+  later run.
 """
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol
@@ -29,6 +33,7 @@ from cwsync.errors import ExternalApiError, InvalidRecord, TransientError
 from cwsync.observability import logger
 from cwsync.services.check_budget import DEFAULT_RESERVE_SECONDS, TimeBudget, WindowProgress
 from cwsync.services.check_result import CheckResult
+from cwsync.services.check_starts import BatchStarts, finish_stale_starts, stale_starts
 from cwsync.services.task_items import _is_item_problem, _preview, _task_item
 from cwsync.vocabulary import TaskStatus
 
@@ -43,7 +48,9 @@ _AUTH_STATUSES = (401, 403)  # the whole run is misconfigured, not this one orde
 # --- what check_changes needs (cwsync.services.deps.Dependencies provides it) ---------------
 
 class _Store(Protocol):
-    def check_state(self) -> tuple[str | None, dict | None]: ...
+    def check_items(self) -> tuple[str | None, dict | None, list[dict]]: ...
+    def begin_starts(self, key: str, task_ids: list[str], at: str) -> None: ...
+    def end_starts(self, key: str) -> None: ...
     def save_checkpoint(self, checkpoint: Mapping[str, Any]) -> None: ...
     def clear_checkpoint(self, window_to: str) -> bool: ...
     def get_watermark(self) -> datetime | None: ...
@@ -77,7 +84,8 @@ def check_changes(deps: CheckDeps, now: datetime | None = None, *, concurrency: 
     """One Check Changes run; safe to run twice at once, to re-run after a crash, and to stop early.
 
     New orders of a batch are handled by up to `concurrency` threads (settings
-    `check_concurrency`, default 8): each waits on one detail call and two DynamoDB writes.
+    `check_concurrency`, default 8): each waits on one detail call, one DynamoDB write and
+    the execution's start.
     `remaining_ms` is the invocation's clock: near the end of its time the run stops between
     batches and the next run goes on where it stopped (`cwsync.services.check_budget`).
     """
@@ -88,7 +96,7 @@ def check_changes(deps: CheckDeps, now: datetime | None = None, *, concurrency: 
     settings = deps.settings
     budget = TimeBudget(remaining_ms, _setting(settings, "check_time_reserve_seconds", DEFAULT_RESERVE_SECONDS))
 
-    stored_watermark, checkpoint = deps.store.check_state()
+    stored_watermark, checkpoint, starts = deps.store.check_items()
     watermark = parse_time(stored_watermark) if stored_watermark else None
     progress = WindowProgress.from_item(checkpoint)
     if progress is None:
@@ -100,7 +108,8 @@ def check_changes(deps: CheckDeps, now: datetime | None = None, *, concurrency: 
                          watermark_before=watermark, resumed_at=progress.offset if checkpoint else None)
     workers = max(1, concurrency or _setting(settings, "check_concurrency", DEFAULT_CONCURRENCY))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check-changes") as pool:
-        run = _Run(deps, result, pool if workers > 1 else None)
+        run = _Run(deps, result, pool if workers > 1 else None, now=now)
+        run.finish_stale(starts)
         taken, finished = _read_window(deps, run, result, progress, budget)
 
     if not finished:  # the older part of the window is still to be read: the watermark stays
@@ -173,10 +182,14 @@ _END = object()
 class _Run:
     """The state of one run: which orders were stored and which hold the watermark back."""
 
-    def __init__(self, deps: CheckDeps, result: CheckResult, pool: ThreadPoolExecutor | None = None):
+    def __init__(self, deps: CheckDeps, result: CheckResult, pool: ThreadPoolExecutor | None = None, *,
+                 now: datetime | None = None):
         self.deps = deps
         self.result = result
         self.pool = pool
+        self.now = now or datetime.now(timezone.utc)
+        self._began = time.monotonic()
+        self.batch_starts: BatchStarts | None = None
         self.lock = threading.Lock()  # guards counters; list.append is atomic in CPython
         self.stored_times: list[datetime] = []  # creation times of orders now in the table
         self.held_times: list[datetime] = []  # pending or deferred orders: read again next run
@@ -195,6 +208,25 @@ class _Run:
             if task.get("status") in (TaskStatus.NEW, TaskStatus.INVALID, TaskStatus.IGNORED):
                 self.deps.store.set_task_attributes(order_id, duplicateWarning=reason)
 
+    def clock(self) -> datetime:
+        """The run's time now: its start time (given or real) plus the time it has taken."""
+        return self.now + timedelta(seconds=time.monotonic() - self._began)
+
+    def finish_stale(self, starts: list[dict]) -> None:
+        """Start the tasks of batches whose run ended between storing and starting them."""
+        stale = stale_starts(starts, self.now)
+        if stale:
+            self.result.restarted.extend(finish_stale_starts(self.deps.store, stale, self._start_stale))
+
+    def _start_stale(self, task_id: str) -> bool | None:
+        try:
+            return self.deps.workflow.start(task_id) is not False
+        except Exception as error:  # noqa: BLE001 - one task's start must not fail the run
+            logger.exception("Could not start the SyncTask execution; the next run tries again",
+                             extra={"taskId": task_id, "error": str(error)})
+            self.result.not_started.append(task_id)
+            return None
+
     def process(self, batch: list[OrderSummary]) -> None:
         self.processed.update(summary.id for summary in batch)
         known = self.deps.store.known_tasks(summary.id for summary in batch)
@@ -205,20 +237,25 @@ class _Run:
                 self._already_known(summary.id, task, summary.created_at)
             else:
                 new.append(summary)
+        if not new:
+            return
+        self.batch_starts = BatchStarts(self.deps.store, [summary.id for summary in new], self.clock)
         if self.pool is None:
             for summary in new:
                 self._new_order(summary)
-            return
-        futures = [self.pool.submit(self._new_order, summary) for summary in new]
-        for future in futures:
-            future.result()  # re-raises what must stop the run (an auth failure, the table gone)
+        else:
+            futures = [self.pool.submit(self._new_order, summary) for summary in new]
+            for future in futures:
+                future.result()  # re-raises what must stop the run (an auth failure, the table gone)
+        # Reached only when every start of the batch was answered; otherwise the item stays.
+        self.batch_starts.done()
 
     def _already_known(self, order_id: str, task: Mapping, created: datetime | None) -> None:
         self.result.already_known.append(order_id)
         self._stored(created)
         if task.get("status") == TaskStatus.NEW and not task.get("workflowStartedAt"):
             # Stored by a run that stopped before starting its execution (or whose start failed).
-            if self._start(order_id):
+            if self._start(order_id, mark=True):
                 self.result.restarted.append(order_id)
 
     def _new_order(self, summary: OrderSummary) -> None:
@@ -264,6 +301,9 @@ class _Run:
         order_id, created = summary.id, summary.created_at
         status = {TASK: TaskStatus.NEW, INVALID: TaskStatus.INVALID, IGNORED: TaskStatus.IGNORED}[classification.outcome]
         task = _task_item(summary, detail, classification, status)
+        if status == TaskStatus.NEW:  # marked started by the same write; the batch item covers the gap
+            task["workflowStartedAt"] = format_time(datetime.now(timezone.utc))
+            self.batch_starts.before_store()
         if not self._create(task):
             self.result.already_known.append(order_id)  # a concurrent run stored it first
             self._stored(created)
@@ -290,17 +330,30 @@ class _Run:
             slim["orderOmitted"] = True
             return self.deps.store.create_task(slim)
 
-    def _start(self, task_id: str) -> bool:
-        """Start the task's execution and remember that it was started; a failure waits for next run."""
+    def _start(self, task_id: str, *, mark: bool = False) -> bool:
+        """Start the task's execution (and, with `mark`, record that it was started: a task
+        stored by this run carries the mark already); a failure waits for the next run."""
         try:
             self.deps.workflow.start(task_id)  # False = it exists already, which is as good
-            self.deps.store.set_task_attributes(task_id, workflowStartedAt=format_time(datetime.now(timezone.utc)))
+            if mark:
+                self.deps.store.set_task_attributes(task_id, workflowStartedAt=format_time(datetime.now(timezone.utc)))
             return True
         except Exception as error:  # noqa: BLE001 - one task's start must not fail the run
             logger.exception("Could not start the SyncTask execution; the next run tries again",
                              extra={"taskId": task_id, "error": str(error)})
             self.result.not_started.append(task_id)
+            if not mark:
+                self._unmark(task_id)
             return False
+
+    def _unmark(self, task_id: str) -> None:
+        """A task stored as started whose start failed: `new` without the mark, started next run."""
+        try:
+            self.deps.store.set_task_attributes(task_id, workflowStartedAt=None)
+        except Exception as error:  # noqa: BLE001 - the batch's item then stays for a later run
+            logger.exception("Could not record that the execution did not start; a later run starts it",
+                             extra={"taskId": task_id, "error": str(error)})
+            self.batch_starts.keep()
 
     def _stored(self, created: datetime | None) -> None:
         if created is not None:
