@@ -2,13 +2,15 @@
 
     python -m benchmarks check_changes [--orders 1000,10000] [--customers 5000] [--latency-ms 50]
                                        [--concurrency 8] [--tracemalloc] [--invocation-seconds 900]
+                                       [--first-run-only]
 
 For each size, in one process (simulator thread + moto + the run share one interpreter):
 1. download only: list every page (500 a page), then fetch every detail with the same
    number of threads the run uses: the floor any Check Changes run over these orders pays;
-2. first run: every order new (list + BatchGetItem + detail + classify + conditional put +
-   start + mark started);
-3. second run: every order known (list + BatchGetItem, no detail calls).
+2. first run: every order new (list + BatchGetItem per 100 + detail + classify + one
+   conditional put marked started + start; a "starts under way" item per batch of 100);
+3. second run: every order known (list + BatchGetItem, no detail calls); left out with
+   `--first-run-only`.
 Reported: wall time and its ratio to (1), marketplace calls (request log), DynamoDB
 requests by operation (counted on the client), and max RSS of the process before and after
 (it includes the simulator's and moto's data); `--tracemalloc` adds the Python heap peak of
@@ -131,7 +133,7 @@ def _until_done(check, deps, now, concurrency: int, invocation_seconds: float | 
 
 
 def run(count: int, *, use_tracemalloc: bool, concurrency: int = 8, customers: int = 5000,
-        latency_ms: int = 50, invocation_seconds: float | None = None) -> dict:
+        latency_ms: int = 50, invocation_seconds: float | None = None, second_run: bool = True) -> dict:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -203,6 +205,10 @@ def run(count: int, *, use_tracemalloc: bool, concurrency: int = 8, customers: i
             numbers["workflows_started"] = workflow.started
             numbers["maxrss_after_first_mib"] = _maxrss_mib()
             mark = len(sim.requests())
+            numbers["maxrss_before_runs_mib"] = rss_before
+            numbers["ratio_first_to_download"] = numbers["first_run_s"] / numbers["download_s"]
+            if not second_run:
+                return numbers
 
             # 3. second run: all known
             started = time.perf_counter()
@@ -213,9 +219,7 @@ def run(count: int, *, use_tracemalloc: bool, concurrency: int = 8, customers: i
             numbers["second_run_calls"] = _count_calls(sim.requests()[mark:])
             numbers["second_run_dynamodb"] = calls.take()
             numbers["second_run_known"] = sum(len(second.already_known) for second in seconds)
-            numbers["maxrss_before_runs_mib"] = rss_before
             numbers["maxrss_after_runs_mib"] = _maxrss_mib()
-            numbers["ratio_first_to_download"] = numbers["first_run_s"] / numbers["download_s"]
         finally:
             sim.stop()
     return numbers
@@ -230,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tracemalloc", action="store_true", help="also measure the Python heap peak (slower)")
     parser.add_argument("--invocation-seconds", type=float, default=None,
                         help="each run's invocation time limit (e.g. 900 as Lambda's 15 minutes); default none")
+    parser.add_argument("--first-run-only", action="store_true",
+                        help="leave out the second run (every order known)")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON lines too")
     args = parser.parse_args(argv)
     print(f"Check changes (simulator over HTTP with {args.latency_ms} ms latency, DynamoDB on moto "
@@ -238,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in (int(part) for part in args.orders.split(",")):
         numbers = run(size, use_tracemalloc=args.tracemalloc, concurrency=args.concurrency,
                       customers=args.customers, latency_ms=args.latency_ms,
-                      invocation_seconds=args.invocation_seconds)
+                      invocation_seconds=args.invocation_seconds, second_run=not args.first_run_only)
         _print(numbers)
         if args.json:
             print(json.dumps(numbers), flush=True)
@@ -259,11 +265,15 @@ def _print(numbers: dict) -> None:
     print(f"    DynamoDB requests: {_requests(dynamo)} {dynamo}")
     print(f"    invocations: {len(numbers['first_run_invocations'])} "
           f"(wall s each: {numbers['first_run_invocations']}, limit {numbers['invocation_seconds'] or 'none'})")
+    print(f"  first run / download only:       {numbers['ratio_first_to_download']:8.2f}x")
+    if "second_run_calls" not in numbers:
+        print(f"  max RSS: {numbers['maxrss_before_runs_mib']:.0f} MiB before the run, "
+              f"{numbers['maxrss_after_first_mib']:.0f} MiB after it (whole process: simulator + moto + run)", flush=True)
+        return
     lists, details = numbers["second_run_calls"]
     print(f"  second run, all known:           {numbers['second_run_s']:8.2f} s   "
           f"{lists} list + {details} detail calls, {numbers['second_run_known']} already known")
     print(f"    DynamoDB requests: {_requests(numbers['second_run_dynamodb'])} {numbers['second_run_dynamodb']}")
-    print(f"  first run / download only:       {numbers['ratio_first_to_download']:8.2f}x")
     print(f"  max RSS: {numbers['maxrss_before_runs_mib']:.0f} MiB before the runs, "
           f"{numbers['maxrss_after_first_mib']:.0f} MiB after the first, "
           f"{numbers['maxrss_after_runs_mib']:.0f} MiB after both (whole process: simulator + moto + run)", flush=True)
