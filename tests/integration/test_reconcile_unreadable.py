@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
@@ -68,10 +69,10 @@ class Answering:
             else found
 
 
-@pytest.fixture
-def make_deps(dynamodb):
-    """Dependencies over the simulators; `change(client)` may wrap either client."""
-    with cw_simulator.start() as connectwise, mp_simulator.start() as marketplace:
+@contextmanager
+def simulated(dynamodb, seed: str = "demo"):
+    """A maker of Dependencies over the simulators serving `seed`; `*_answers(client)` may wrap either client."""
+    with cw_simulator.start(seed=seed) as connectwise, mp_simulator.start(seed=seed) as marketplace:
         settings = Settings.from_environment({"TABLE_NAME": TABLE, "APPROVAL_POLICY": "never"})
         cw = ConnectWiseClient.from_secret({"siteUrl": connectwise.url, **cw_simulator.DEFAULT_CREDENTIALS},
                                            retry=RetryPolicy.fast())
@@ -81,6 +82,12 @@ def make_deps(dynamodb):
         def make(connectwise_answers=lambda c: c, marketplace_answers=lambda c: c):
             return Dependencies(settings, store=Store(TABLE, client=dynamodb), connectwise=connectwise_answers(cw),
                                 marketplace=marketplace_answers(mp), notifier=Notifications(), clock=lambda: NOW)
+        yield make
+
+
+@pytest.fixture
+def make_deps(dynamodb):
+    with simulated(dynamodb) as make:
         yield make
 
 
@@ -117,7 +124,7 @@ def test_an_unreadable_agreement_and_subscription_are_named_and_every_other_subs
                                     "not a number; correct the subscription in the marketplace and run the "
                                     "reconciliation again")
     for sub in held:
-        assert problems[sub] == (f"Not compared: ConnectWise agreement {agreement_id}: currency/currencyCode is 840, "
+        assert problems[sub] == (f"ConnectWise agreement {agreement_id}: currency/currencyCode is 840, "
                                  "not a currency code; correct it in ConnectWise and run the reconciliation again")
     left_out = held | {broken_sub}
     assert after["totals"]["subscriptionsChecked"] == before["totals"]["subscriptionsChecked"] - len(left_out)
@@ -140,7 +147,20 @@ def test_an_unreadable_addition_stops_only_its_companys_comparison(make_deps):
 
     problems = {p["subscriptionId"]: p["problem"] for p in after["problems"]}
     assert held and {s: problems.get(s) for s in held} == {s: (
-        f'Not compared: ConnectWise addition {addition_id}: quantity is "eight", not a number; correct it in '
+        f'ConnectWise addition {addition_id}: quantity is "eight", not a number; correct it in '
         "ConnectWise and run the reconciliation again") for s in held}
     assert after["totals"]["subscriptionsChecked"] == before["totals"]["subscriptionsChecked"] - len(held)
     assert by_subscription(after) == {s: d for s, d in by_subscription(before).items() if s not in held}
+
+
+@pytest.mark.parametrize("data_set", ["demo", "real"])
+def test_every_subscription_and_agreement_of_the_shipped_data_sets_is_read_typed(dynamodb, data_set):
+    with simulated(dynamodb, data_set) as make:
+        deps = make()
+        picture = Reader(deps, today=NOW.date()).read()
+        result = reconcile(deps, repair=False)
+        listed = list(deps.marketplace.subscriptions())
+    assert picture.agreements and picture.customers and picture.unreadable == {}
+    unreadable = [p for p in result["problems"] if p["problem"].startswith(("The marketplace subscription", "ConnectWise"))]
+    assert unreadable == []
+    assert 0 < result["totals"]["subscriptionsChecked"] <= len(listed)

@@ -45,9 +45,9 @@ def compare(deps, picture: Picture, *, override: Mapping[str, Any] | None = None
                                                     "ConnectWise company and matches none exactly"})
             continue
         unreadable = picture.unreadable.get(str(data.company_id))
-        if unreadable is not None:  # one of the company's agreements may bill these: not compared until it is read
+        if unreadable is not None:  # one of the company's agreements may bill these: listed as not compared until it reads
             picture.problems.extend({"subscriptionId": sub.id, "customer": data.name,
-                                     "problem": f"Not compared: {unreadable}"} for sub in data.subscriptions)
+                                     "problem": unreadable} for sub in data.subscriptions)
             continue
         chosen = targets(picture, data, picture.remembered, settings.tag_format, _today(deps))
         chosen.update({k: str(v) for k, v in (override or {}).items() if v is not None})
