@@ -292,3 +292,26 @@ def test_an_addition_carrying_another_subscriptions_tag_is_never_adopted_as_the_
     findings, _ = compare([subscription()], {"3101": [typed]})
     assert kinds(findings) == [("adopt_candidate", "serialNumber", Decimal(0))]
     assert handmade.untagged([typed], 701, "MP-") == [typed]
+
+
+def test_the_comparison_works_on_records_built_in_memory_without_any_json():
+    from datetime import datetime, timezone
+
+    from cwsync.domain.models import BillingPeriod
+    from cwsync.domain.records import AdditionRecord, AgreementRecord
+
+    typed_agreement = AgreementRecord(id=3101, name="Managed", company_id=1, status="Active", cancelled=False,
+                                      billing_cycle="Monthly", currency_code="USD",
+                                      next_invoice_date=date(2026, 12, 1))
+    sub = r.Subscription("SUB-1", "C1", "Basic", "active", "USD", BillingPeriod("month", 1),
+                         (r.SubscriptionLine("M365-BASIC", "Basic", Decimal(12), Decimal("6.00"), None),))
+    billed = AdditionRecord(id=9001, product_id=701, quantity=Decimal(10), unit_price=Decimal("6.00"),
+                            effective_date=datetime(2026, 1, 1, tzinfo=timezone.utc), serial_number="MP-SUB-1-SO1")
+    findings, agreements = compare([sub], {"3101": [billed]}, agreements={"3101": typed_agreement})
+    assert kinds(findings) == [("quantity_differs", "quantity", Decimal("12.00"))]
+    ops = plan_for(findings, agreements)["operations"]
+    assert [(op["action"], op["fields"].get("cancelledDate") or op["fields"].get("quantity")) for op in ops] == \
+        [("cancel_addition", "2026-12-01T00:00:00Z"), ("create_addition", "12")]
+    # What the approver sees of the addition as ConnectWise has it: its fields, in ConnectWise's names.
+    assert (ops[0]["before"]["quantity"], ops[0]["before"]["unitPrice"], ops[0]["before"]["serialNumber"]) == \
+        ("10", "6.00", "MP-SUB-1-SO1")
