@@ -73,3 +73,23 @@ def http_log_records():
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "python_text_allowed: the test feeds Python-looking text in on purpose")
+
+
+@pytest.fixture(autouse=True)
+def nothing_shown_has_python_text(request):
+    """The suite-wide guard (`tests/python_text_guard.py`): a page, an HTTP answer, a task
+    reason, an approval or a notification with Python's text fails the test that made it."""
+    import python_text_guard as guard
+
+    guard.install()
+    guard.findings.clear()
+    guard.collect_in_memory()
+    yield
+    found = guard.findings[:] + guard.collect_in_memory()
+    guard.findings.clear()
+    if found and request.node.get_closest_marker("python_text_allowed") is None:
+        pytest.fail("Python text in what cwsync told people:\n  " + "\n  ".join(found[:10]), pytrace=False)

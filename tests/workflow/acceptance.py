@@ -15,7 +15,7 @@ from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 from cwsync_local.runtime.embedded import FINAL_STATUSES, EmbeddedRuntime
-from plain_text import PYTHON_TEXT
+from python_text_guard import records_text
 from cwsync_local.simulators.common import load_seed
 
 # The shipped data sets the acceptance tests run over: the demo, and the same story with
@@ -46,26 +46,7 @@ def settled_runtime(data_dir: Path, **kwargs) -> Iterator[EmbeddedRuntime]:
 def python_text(rt: EmbeddedRuntime) -> list[str]:
     """Every place where a task record (its reason, history and progress: not the marketplace order it
     copies), a notification in the outbox, or an approval (what the approver's page shows) has Python text."""
-    found = []
-
-    def scan(where: str, value: Any) -> None:
-        if isinstance(value, str):
-            if PYTHON_TEXT.search(value):
-                found.append(f"{where}: {value[:200]}")
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                scan(f"{where}.{key}", item)
-        elif isinstance(value, (list, tuple)):
-            for index, item in enumerate(value):
-                scan(f"{where}[{index}]", item)
-
-    for task in rt.tasks():
-        scan(f"task {task.get('taskId')}", {k: v for k, v in task.items() if k not in ("order", "orderSummary")})
-    for entry in rt.outbox():
-        scan("outbox", {"subject": entry.get("subject"), "message": entry.get("message")})
-    for approval in rt.approvals(None):
-        scan(f"approval {approval.get('approvalId')}", {k: v for k, v in approval.items() if k != "token"})
-    return found
+    return records_text(rt.tasks(), rt.outbox(), rt.approvals(None))
 
 
 def demo_seed(order_ids: set[str] | None = None, data_set: str = "demo") -> dict:
