@@ -13,8 +13,11 @@ Await state and the step again (+2 transitions, +2 invocations: RequestApproval 
 step). Lambda time in AWS is modelled as the measured local time of the steps plus
 `--cw-latency-ms` per ConnectWise request and 6 ms per DynamoDB request (the local
 simulators answer in about a millisecond), at the template's 512 MB on arm64. Every
-ConnectWise request also writes the shared rate-limit item once (1 WRU). Prices: us-east-1
-list prices (below), without free tiers.
+ConnectWise request also writes the shared rate-limit item once (1 WRU). Each task also
+carries its share of the Check Changes run that stored it: the DynamoDB units the
+request-economy run's checks measured, divided by the tasks they stored (the Lambda time
+of a check is in the scheduled check's line). Prices: us-east-1 list prices (below),
+without free tiers.
 """
 from __future__ import annotations
 
@@ -37,7 +40,15 @@ CHECK_SECONDS, CHECK_GB = 1.0, 1769 / 1024  # an idle check: one Query, one list
 LOG_BYTES_A_TASK = 20_000  # about 40 JSON lines of Powertools logs across the steps
 
 
-def task_costs(rows: list[dict], cw_latency_s: float) -> list[dict]:
+def check_share(checks: list[dict]) -> tuple[float, float]:
+    """(WRU, RRU) of the measured Check Changes runs per task they stored."""
+    stored = sum(check["new"] for check in checks)
+    if not stored:
+        return 0.0, 0.0
+    return (sum(check["wru"] for check in checks) / stored, sum(check["rru"] for check in checks) / stored)
+
+
+def task_costs(rows: list[dict], cw_latency_s: float, check: tuple[float, float] = (0.0, 0.0)) -> list[dict]:
     costs = []
     for row in rows:
         if row["outcome"] not in PATHS:
@@ -45,14 +56,15 @@ def task_costs(rows: list[dict], cw_latency_s: float) -> list[dict]:
         transitions, invocations = PATHS[row["outcome"]]
         seconds = row["seconds"] + row["cw"] * cw_latency_s + row["dynamodb_requests"] * 0.006
         gb_seconds = seconds * 0.5 + invocations * 0.5 * 0.001  # billed per ms
-        wru = row["wru"] + row["cw"] + row["cw_reference"]  # + the rate-limit bucket
+        wru = row["wru"] + row["cw"] + row["cw_reference"] + check[0]  # + the rate-limit bucket + the check
+        rru = row["rru"] + check[1]
         cost = {"sfn": transitions * PRICES["sfn_transition"],
                 "lambda": invocations * PRICES["lambda_request"] + gb_seconds * PRICES["lambda_gb_second_arm"],
-                "dynamodb": wru * PRICES["dynamodb_wru"] + row["rru"] * PRICES["dynamodb_rru"],
+                "dynamodb": wru * PRICES["dynamodb_wru"] + rru * PRICES["dynamodb_rru"],
                 "logs": LOG_BYTES_A_TASK / 1e9 * PRICES["logs_gb"]}
         costs.append({"type": row["type"], "links": "linked" if row["linked"] else "unlinked",
                       "outcome": row["outcome"], "transitions": transitions, "invocations": invocations,
-                      "gb_seconds": round(gb_seconds, 3), "wru": wru, "rru": row["rru"], "cost": cost})
+                      "gb_seconds": round(gb_seconds, 3), "wru": round(wru, 2), "rru": round(rru, 2), "cost": cost})
     return costs
 
 
@@ -76,7 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.bench_request_economy import run
 
     result = run(None, 2)
-    costs = task_costs(result["tasks"], args.cw_latency_ms / 1000)
+    check = check_share(result["checks"])
+    costs = task_costs(result["tasks"], args.cw_latency_ms / 1000, check)
+    for run in result["checks"]:
+        print(f"check round {run['round']}: {run['new']} tasks stored, {run['dynamodb_requests']} DynamoDB requests, "
+              f"{run['wru']} WRU, {run['rru']} RRU")
+    print(f"check changes per stored task: {check[0]:.2f} WRU, {check[1]:.2f} RRU (in each task's WRU and RRU below)")
     print("per task (measured counts, modelled Lambda time):")
     print("type          links     outcome            transitions  invocations  GB-s    WRU   RRU   USD")
     for c in costs:
