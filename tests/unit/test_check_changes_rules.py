@@ -9,6 +9,7 @@ import pytest
 
 from cwsync.errors import ExternalApiError, TransientError
 from cwsync.services.check_changes import check_changes
+from cwsync.services.operator import allowed_actions
 from fakes import FakeMarketplace, FakeStore, FakeWorkflow
 
 NOW = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
@@ -164,6 +165,9 @@ def test_a_task_stored_without_its_execution_is_started_by_the_next_run(deps):
     deps.workflow = Broken()
     first = check_changes(deps, now=NOW)
     assert first.new_tasks == ["ORD-1"] and first.not_started == ["ORD-1"]
+    task = deps.store.get_task("ORD-1")  # stored marked started; the failed start cleared the mark
+    assert not task.get("workflowStartedAt") and "sync" in allowed_actions(task)
+    assert deps.store.check_items()[2] == []  # the start was answered: no batch left to finish
     deps.workflow = working
     second = check_changes(deps, now=NOW)
     assert second.restarted == ["ORD-1"] and working.started == ["ORD-1"]

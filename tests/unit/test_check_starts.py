@@ -9,7 +9,6 @@ import pytest
 
 from cwsync.services.check_changes import check_changes
 from cwsync.services.check_starts import STARTS_LEASE
-from cwsync.services.operator import allowed_actions
 from test_check_changes_rules import NOW, deps, order  # noqa: F401
 
 
@@ -66,19 +65,3 @@ def test_a_run_killed_between_storing_and_starting_is_finished_by_a_run_after_th
     assert deps.store.check_items()[2] == []
     assert check_changes(deps, now=NOW + 2 * STARTS_LEASE).restarted == []
 
-
-def test_a_failed_start_leaves_the_task_unmarked_so_the_next_run_and_the_operator_can_start_it(deps):
-    class Broken:
-        def start(self, task_id):
-            raise RuntimeError("Step Functions throttled")
-
-    deps.marketplace.add(order(1, NOW - timedelta(hours=1)))
-    working = deps.workflow
-    deps.workflow = Broken()
-    first = check_changes(deps, now=NOW)
-    task = deps.store.get_task("ORD-1")
-    assert first.not_started == ["ORD-1"] and not task.get("workflowStartedAt")
-    assert "sync" in allowed_actions(task)
-    assert deps.store.check_items()[2] == []  # the start was answered: nothing left to finish
-    deps.workflow = working
-    assert check_changes(deps, now=NOW).restarted == ["ORD-1"] and working.started == ["ORD-1"]
