@@ -131,3 +131,9 @@ def test_an_addition_the_plan_read_as_ended_is_reported_as_already_done_without_
 
 def test_known_answers_name_only_what_was_read():
     assert KnownAnswers().addition(9001, ("id",)) is None
+
+
+def test_sync_again_clears_the_plans_marker_but_never_the_tasks_first_attempt_marker():
+    from cwsync.services.operator import ATTEMPT_ATTRIBUTES
+
+    assert "applyStartedAt" in ATTEMPT_ATTRIBUTES and "applyBegunAt" not in ATTEMPT_ATTRIBUTES
