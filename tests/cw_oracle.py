@@ -42,14 +42,13 @@ MODELS: dict[str, type[BaseModel]] = {
 }
 
 # (model, field) -> where the field is documented. Newer than pyconnectwise's generated models.
-_GO_CLIENT = "ai-connor/connectwise (Go client generated from the API 2025.8 OpenAPI document)"
+_GO_CLIENT = "ai-connor/connectwise (Go client generated from the API 2025.1 OpenAPI document)"
 NEWER_FIELDS: dict[tuple[str, str], str] = {
     ("Agreement", "invoiceProratedAdditionsFlag"): f"{_GO_CLIENT}, model_agreement.go",
     ("Agreement", "shipToCompany"): f"{_GO_CLIENT}, model_agreement.go",
     ("Agreement", "shipToContact"): f"{_GO_CLIENT}, model_agreement.go",
     ("Agreement", "shipToSite"): f"{_GO_CLIENT}, model_agreement.go",
     ("AgreementType", "invoiceProratedAdditionsFlag"): f"{_GO_CLIENT}, model_agreement_type.go",
-    ("AgreementType", "connectWiseId"): f"{_GO_CLIENT}, model_agreement_type.go",
 }
 
 

@@ -185,8 +185,8 @@ def connectwise() -> dict:
                          {"id": 2, "name": "Vendor", "defaultFlag": False, "vendorFlag": True}],
         "companyStatuses": [{"id": 1, "name": "Active", "defaultFlag": True, "inactiveFlag": False},
                             {"id": 2, "name": "Inactive", "defaultFlag": False, "inactiveFlag": True}],
-        "countries": [{"id": cid, "name": name, "countryCode": code, "defaultFlag": cid == 1}
-                      for cid, code, name in COUNTRIES],
+        "countries": [{"id": cid, "name": name, "countryCode": code, "defaultFlag": cid == 1,
+                       "currency": {"id": 2 if code in ("DE", "FR") else 1}} for cid, code, name in COUNTRIES],
         "companies": [company(*row) for row in COMPANIES],
         "contacts": [contact(row) for row in COMPANIES],
         "productCategories": [{"id": 5, "name": "Software", "defaultFlag": True, "inactiveFlag": False},

@@ -135,7 +135,6 @@ def dress_agreement_type(record: dict) -> dict:
                   billingCycle={"id": 1, "name": "Monthly"}, taxableFlag=False, autoInvoiceFlag=False,
                   billableTimeInvoiceFlag=False, billableExpenseInvoiceFlag=False, billableProductInvoiceFlag=False,
                   copyWorkRolesFlag=False, copyWorkTypesFlag=False, exclusionWorkRoleIds=[], exclusionWorkTypeIds=[],
-                  connectWiseId="7f3a2b10-0c55-4e0e-9d8c-2b1f5a9e6c01",
                   _info=info("agreementType", record["id"], path="finance/agreements/types"))
     return record
 

@@ -37,7 +37,7 @@ def sample_seed(catalog_items: int = 40) -> dict:
     return {"connectwise": {
         "companyTypes": [{"id": 1, "name": "Customer", "defaultFlag": True}, {"id": 2, "name": "Prospect"}],
         "companyStatuses": [{"id": 1, "name": "Active", "defaultFlag": True}, {"id": 2, "name": "Inactive"}],
-        "countries": [{"id": 1, "name": "United States", "countryCode": "US"}],
+        "countries": [{"id": 1, "name": "United States", "countryCode": "US", "currency": {"id": 1}}],
         "productCategories": [{"id": 1, "name": "Software", "defaultFlag": True}],
         "productSubcategories": [{"id": 1, "name": "Licences", "category": {"id": 1}, "defaultFlag": True}],
         "productTypes": [{"id": 1, "name": "Subscription", "defaultFlag": True}],
