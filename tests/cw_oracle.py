@@ -49,6 +49,16 @@ NEWER_FIELDS: dict[tuple[str, str], str] = {
     ("Agreement", "shipToContact"): f"{_GO_CLIENT}, model_agreement.go",
     ("Agreement", "shipToSite"): f"{_GO_CLIENT}, model_agreement.go",
     ("AgreementType", "invoiceProratedAdditionsFlag"): f"{_GO_CLIENT}, model_agreement_type.go",
+    ("AgreementReference", "chargeFirmFlag"): f"{_GO_CLIENT}, model_agreement_reference.go",
+    ("CatalogItem", "agreementType"): f"{_GO_CLIENT}, model_catalog_item.go",
+    ("CatalogItem", "autoUpdateUnitCostFlag"): f"{_GO_CLIENT}, model_catalog_item.go",
+    ("CatalogItem", "autoUpdateUnitPriceFlag"): f"{_GO_CLIENT}, model_catalog_item.go",
+    ("CatalogItem", "connectWiseID"): f"{_GO_CLIENT}, model_catalog_item.go",
+    ("CatalogItem", "markupFlag"): f"{_GO_CLIENT}, model_catalog_item.go",
+    ("CatalogItem", "markupPercentage"): f"{_GO_CLIENT}, model_catalog_item.go",
+    ("CustomFieldValue", "connectWiseId"): f"{_GO_CLIENT}, model_custom_field_value.go",
+    ("MemberReference", "dailyCapacity"): f"{_GO_CLIENT}, model_member_reference.go",
+    ("WorkTypeReference", "utilizationFlag"): f"{_GO_CLIENT}, model_work_type_reference.go",
 }
 
 

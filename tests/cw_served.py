@@ -14,7 +14,7 @@ from cwsync_local.simulators.connectwise.sample import sample_seed
 from cwsync_local.simulators.connectwise.testing import ContractCheckingSession
 
 SEEDS = {"demo": lambda: load_seed("demo"), "real-shaped": lambda: load_seed("real"),
-         "generated": lambda: sample_seed(40)}
+         "generated": lambda: sample_seed(40), "vendor-full": lambda: load_seed("vendor-full")}
 TOP_LEVEL = {"companies": "company/companies", "companyTypes": "company/companies/types",
              "companyStatuses": "company/companies/statuses", "countries": "company/countries",
              "productCategories": "procurement/categories", "productSubcategories": "procurement/subcategories",

@@ -280,3 +280,30 @@ def test_the_real_shaped_seed_has_what_real_tenants_hold():
     assert any(c["inactiveFlag"] for c in cw["catalog"])
     assert all(isinstance(c["currencyCode"], dict) for c in cw["currencies"])
     assert all(isinstance(a["currency"]["currencyCode"], str) for a in cw["agreements"])
+
+
+# -- the vendor-full data set (vendor_full_seed.json) ---------------------------------------------
+VENDOR_FULL = json.loads((DATA / "vendor_full_seed.json").read_text(encoding="utf-8"))
+
+
+def test_the_committed_vendor_full_seed_is_what_its_script_makes():
+    from cwsync_local.data import make_vendor_full_seed
+
+    assert (DATA / "vendor_full_seed.json").read_text(encoding="utf-8") == make_vendor_full_seed.render()
+
+
+def test_the_vendor_full_seed_tells_the_demo_story_with_every_field_of_the_newer_models():
+    """Same marketplace; every real-shaped record is there, with the values cwsync reads unchanged."""
+    from cwsync_local.data.make_vendor_full_seed import READ
+
+    assert VENDOR_FULL["marketplace"] == MP
+    kept = {"additions": READ["Addition"] | {"product", "effectiveDate", "cancelledDate", "serialNumber"},
+            "agreements": READ["Agreement"] | {"company", "billingCycle", "currency", "endDate", "name", "type"},
+            "catalog": READ["CatalogItem"] | {"identifier", "description", "manufacturerPartNumber", "vendorSku"},
+            "companies": READ["Company"] | {"identifier", "name", "status", "customFields"}}
+    for name, fields in kept.items():
+        full = {r["id"]: r for r in VENDOR_FULL["connectwise"][name]}
+        for record in REAL["connectwise"][name]:
+            assert {k: without_info(full[record["id"]].get(k)) for k in fields} == \
+                {k: without_info(record.get(k)) for k in fields}, (name, record["id"])
+            assert len(full[record["id"]]) >= len(record), (name, record["id"])

@@ -17,8 +17,9 @@ DEFAULT_CONCURRENCY = 8
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_dir(parser)
     parser.add_argument("--seed", metavar="FILE|NAME",
-                        help="simulator seed data: a seed file, or a shipped data set, demo (the default) or real "
-                             "(real-shaped ConnectWise records); docs/SEED.md")
+                        help="simulator seed data: a seed file, or a shipped data set, demo (the default), real "
+                             "(real-shaped ConnectWise records) or vendor-full (every field of the vendor's "
+                             "newer models); docs/SEED.md")
     parser.add_argument("--config", metavar="FILE",
                         help="JSON file with real endpoints and parameters (default: <data-dir>/config.json)")
     parser.add_argument("--parameter", action="append", metavar="NAME=VALUE", default=[],

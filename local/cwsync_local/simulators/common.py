@@ -26,7 +26,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEMO_SEED = DATA / "demo_seed.json"
 # The data sets that ship with cwsync, by the names `--seed` also takes (docs/SEED.md).
-DATA_SETS = {"demo": DEMO_SEED, "real": DATA / "real_seed.json"}
+DATA_SETS = {"demo": DEMO_SEED, "real": DATA / "real_seed.json", "vendor-full": DATA / "vendor_full_seed.json"}
 
 
 @dataclass
@@ -53,7 +53,7 @@ class Faults:
 
 def load_seed(seed: str | Path | None = None) -> dict[str, Any]:
     """Read a seed file in the seed format (docs/SEED.md), or a shipped data set by name
-    (`demo`, `real`); the demo data when none is given."""
+    (`demo`, `real`, `vendor-full`); the demo data when none is given."""
     path = DATA_SETS.get(str(seed), Path(seed)) if seed else DEMO_SEED
     try:
         with path.open(encoding="utf-8") as handle:
@@ -236,7 +236,7 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, default_port: int) 
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=default_port, help="port to listen on (default: %(default)s)")
     parser.add_argument("--seed", metavar="FILE|NAME",
-                        help="seed data file, or a shipped data set: demo (the default) or real; see docs/SEED.md")
+                        help="seed data file, or a shipped data set: demo (the default), real or vendor-full; see docs/SEED.md")
     parser.add_argument("--state", metavar="FILE",
                         help="state file: loaded at start if present, saved on every write and on exit")
     faults = parser.add_argument_group("fault injection")

@@ -169,7 +169,10 @@ class Records:
                 errors.append(field_error("InvalidField", f"The {reference.label} {wanted!r} was not found.",
                                           resource.name, field))
             else:
-                expanded.append(reference_of(target, reference))
+                built = reference_of(target, reference)
+                if isinstance(item, dict) and isinstance(item.get("_info"), dict):
+                    built["_info"] = item["_info"]  # the link a seed's reference carries, as the service sends it
+                expanded.append(built)
         if not errors:
             record[field] = expanded if reference.many else expanded[0]
         return errors
