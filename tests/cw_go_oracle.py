@@ -86,7 +86,3 @@ def _value(shape: dict, item: Any, where: str, model: str) -> list[str]:
 def problems(collection: str, record: Any) -> list[str]:
     """Why the Go client would not read `record` as a record of `collection` (empty: it would)."""
     return _walk(COLLECTIONS[collection], record, "")
-
-
-def model_fields(model: str) -> dict[str, dict]:
-    return MODELS[model]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 
 from cwsync_local.simulators.common import load_seed
-from cwsync_local.simulators.connectwise import start
+from cwsync_local.simulators.connectwise import records, start
+from cwsync_local.simulators.connectwise.resources import BY_COLLECTION, Reference
 from cwsync_local.simulators.connectwise.sample import sample_seed
 from cwsync_local.simulators.connectwise.testing import ContractCheckingSession
 
@@ -122,3 +123,31 @@ def new_catalog_item(session: ContractCheckingSession) -> dict:
     return json.loads(dumps(prepare_body(body)))
 
 
+def _copying_reference_of(target: dict, reference: Reference) -> dict:
+    """The simulator's old reference builder: fields copied from the referenced record as they are."""
+    result = {"id": target["id"]}
+    for key in reference.copy:
+        if target.get(key) is not None:
+            result[key] = target[key]
+    return result
+
+
+def copy_currency_records_into_references(monkeypatch, *, keep_check: bool = False) -> None:
+    """Give the simulator back the copying bug: an agreement's `currency` built by copying the currency
+    record's fields, `currencyCode` `{id, name}` included (`keep_check`: the reference check stays on)."""
+    currency = BY_COLLECTION["agreements"].references["currency"]
+    monkeypatch.setitem(BY_COLLECTION["agreements"].references, "currency",
+                        Reference("currencies", ("symbol", "currencyCode", "currencyIdentifier", "name"),
+                                  currency.label, currency.schema))
+    if not keep_check:
+        monkeypatch.setattr(records, "reference_of", _copying_reference_of)
+
+
+def agreement_with_the_copying_bug(monkeypatch) -> dict:
+    """Agreement 3101 of the demo data as the simulator serves it with the copying bug back."""
+    copy_currency_records_into_references(monkeypatch)
+    with start(load_seed("demo")) as sim, ContractCheckingSession(sim.url) as session:
+        session.hooks["response"] = []  # the project's own contract check is not the oracle under test
+        agreement = session.get(session.url("finance/agreements/3101")).json()
+    assert agreement["currency"]["currencyCode"] == {"id": 1, "name": "USD"}  # the bug is back
+    return agreement

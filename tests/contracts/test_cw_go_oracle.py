@@ -12,11 +12,10 @@ from __future__ import annotations
 import pytest
 
 from cw_go_oracle import COLLECTIONS, GO_ALLOWED, MODELS, PROVENANCE, problems
-from cw_served import SEEDS, TOP_LEVEL, CHILDREN, served, written
-from cwsync_local.simulators.connectwise import records, start
-from cwsync_local.simulators.connectwise.resources import BY_COLLECTION, Reference
+from cw_served import CHILDREN, SEEDS, TOP_LEVEL, agreement_with_the_copying_bug, served, written
+from cwsync_local.simulators.connectwise import start
+from cwsync_local.simulators.connectwise.resources import BY_COLLECTION
 from cwsync_local.simulators.connectwise.testing import ContractCheckingSession
-from cwsync_local.simulators.common import load_seed
 
 
 def all_problems(found: dict[str, list[dict]]) -> list[str]:
@@ -77,22 +76,6 @@ def test_the_go_oracle_refuses_shapes_the_go_client_would_not_read(collection, r
     assert expected in problems(collection, record), problems(collection, record)
 
 
-def _copying_reference_of(target: dict, reference: Reference) -> dict:
-    result = {"id": target["id"]}
-    for key in reference.copy:
-        if target.get(key) is not None:
-            result[key] = target[key]
-    return result
-
-
 def test_the_go_oracle_catches_the_simulator_copying_a_currency_record_into_an_agreement(monkeypatch):
-    currency = BY_COLLECTION["agreements"].references["currency"]
-    monkeypatch.setitem(BY_COLLECTION["agreements"].references, "currency",
-                        Reference("currencies", ("symbol", "currencyCode", "currencyIdentifier", "name"),
-                                  currency.label, currency.schema))
-    monkeypatch.setattr(records, "reference_of", _copying_reference_of)
-    with start(load_seed("demo")) as sim, ContractCheckingSession(sim.url) as session:
-        session.hooks["response"] = []  # the project's own contract check is not the oracle under test
-        agreement = session.get(session.url("finance/agreements/3101")).json()
-    assert agreement["currency"]["currencyCode"] == {"id": 1, "name": "USD"}  # the bug is back
+    agreement = agreement_with_the_copying_bug(monkeypatch)
     assert "currency/currencyCode: is dict, not string" in problems("agreements", agreement)

@@ -12,10 +12,9 @@ from __future__ import annotations
 import pytest
 
 from cw_oracle import MODELS, NEWER_FIELDS, problems
-from cw_served import SEEDS, served, written
+from cw_served import SEEDS, agreement_with_the_copying_bug, copy_currency_records_into_references, served, written
 from cwsync_local.simulators.common import load_seed
-from cwsync_local.simulators.connectwise import records, start
-from cwsync_local.simulators.connectwise.resources import BY_COLLECTION, Reference
+from cwsync_local.simulators.connectwise import start
 from cwsync_local.simulators.connectwise.testing import ContractCheckingSession
 
 
@@ -67,32 +66,12 @@ def test_the_oracle_refuses_shapes_the_real_service_never_returns(collection, re
     assert any(problem.startswith(expected) for problem in problems(collection, record)), problems(collection, record)
 
 
-def _copying_reference_of(target: dict, reference: Reference) -> dict:
-    """The simulator's old reference builder: fields copied from the referenced record as they are."""
-    result = {"id": target["id"]}
-    for key in reference.copy:
-        if target.get(key) is not None:
-            result[key] = target[key]
-    return result
-
-
 def test_the_oracle_catches_the_simulator_copying_a_currency_record_into_an_agreement(monkeypatch):
-    currency = BY_COLLECTION["agreements"].references["currency"]
-    monkeypatch.setitem(BY_COLLECTION["agreements"].references, "currency",
-                        Reference("currencies", ("symbol", "currencyCode", "currencyIdentifier", "name"),
-                                  currency.label, currency.schema))
-    monkeypatch.setattr(records, "reference_of", _copying_reference_of)
-    with start(load_seed("demo")) as sim, ContractCheckingSession(sim.url) as session:
-        session.hooks["response"] = []  # the project's own contract check is not the oracle under test
-        agreement = session.get(session.url("finance/agreements/3101")).json()
-    assert agreement["currency"]["currencyCode"] == {"id": 1, "name": "USD"}  # the bug is back
+    agreement = agreement_with_the_copying_bug(monkeypatch)
     assert any(p.startswith("currency/currencyCode") for p in problems("agreements", agreement))
 
 
 def test_the_simulator_refuses_to_build_a_reference_in_the_shape_of_a_different_record(monkeypatch):
-    currency = BY_COLLECTION["agreements"].references["currency"]
-    monkeypatch.setitem(BY_COLLECTION["agreements"].references, "currency",
-                        Reference("currencies", ("symbol", "currencyCode", "currencyIdentifier", "name"),
-                                  currency.label, currency.schema))
+    copy_currency_records_into_references(monkeypatch, keep_check=True)
     with pytest.raises(ValueError, match="currency reference built from record 1 is not a CurrencyReference"):
         start(load_seed("demo"))
