@@ -79,3 +79,29 @@ def test_the_go_oracle_refuses_shapes_the_go_client_would_not_read(collection, r
 def test_the_go_oracle_catches_the_simulator_copying_a_currency_record_into_an_agreement(monkeypatch):
     agreement = agreement_with_the_copying_bug(monkeypatch)
     assert "currency/currencyCode: is dict, not string" in problems("agreements", agreement)
+
+
+def test_the_extractor_reads_json_names_types_nullability_and_required_from_a_go_struct():
+    from extract_go_models import describe, struct_fields
+
+    source = ('type Example struct {\n'
+              '\tId *int32 `json:"id,omitempty"`\n'
+              '\t//  Max length: 50;\n'
+              '\tName string `json:"name"`\n'
+              '\tRate NullableFloat64 `json:"rate,omitempty"`\n'
+              '\tStarted *time.Time `json:"started,omitempty"`\n'
+              '\tOwner *CompanyReference `json:"owner,omitempty"`\n'
+              '\tTags []CustomFieldValue `json:"tags,omitempty"`\n'
+              '\tInfo *map[string]string `json:"_info,omitempty"`\n'
+              '}\n')
+    fields = struct_fields(source, "Example")
+    assert {name: (describe(f["go"]), f["required"]) for name, f in fields.items()} == {
+        "id": ({"type": "integer", "nullable": False}, False),
+        "name": ({"type": "string", "nullable": False}, True),
+        "rate": ({"type": "number", "nullable": True}, False),
+        "started": ({"type": "date-time", "nullable": False}, False),
+        "owner": ({"type": "object", "model": "CompanyReference", "nullable": False}, False),
+        "tags": ({"type": "array", "items": {"type": "object", "model": "CustomFieldValue", "nullable": False},
+                  "nullable": False}, False),
+        "_info": ({"type": "map", "nullable": False}, False),
+    }

@@ -47,7 +47,7 @@ def test_every_bad_record_is_named_at_once():
     assert "currencies record 2: currencyCode" in str(refused.value)
 
 
-@pytest.mark.parametrize("name", ["demo", "real"])
+@pytest.mark.parametrize("name", ["demo", "real", "vendor-full"])
 def test_the_shipped_data_sets_load(name):
     with start(name) as sim:
         assert sim.url.startswith("http://")
