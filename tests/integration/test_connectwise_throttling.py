@@ -25,3 +25,30 @@ def test_tasks_sharing_the_rate_limit_all_sync_and_no_request_is_refused_twice_i
     tags = sorted(a["serialNumber"] for a in run.additions if str(a.get("serialNumber", "")).startswith("MP-SUB-B"))
     assert len(tags) == 12 and len(set(tags)) == 12  # each task's addition landed once
     assert summary["connectwise_requests"] > LIMIT  # the limit really was in the way
+
+
+class CountingLimiter:
+    """Stands in for the shared budget: counts the tokens taken."""
+
+    def __init__(self):
+        self.taken = 0
+
+    def acquire(self) -> None:
+        self.taken += 1
+
+    def pause(self, seconds: float) -> None:
+        pass
+
+
+def test_finding_the_api_address_takes_its_token_from_the_shared_budget_too():
+    from cwsync.adapters.connectwise import ConnectWiseClient
+    from cwsync_local.simulators import connectwise as cw_sim
+
+    limiter = CountingLimiter()
+    with cw_sim.start(demo_like_seed(1)) as simulator:
+        client = ConnectWiseClient.from_secret({"siteUrl": simulator.url, **cw_sim.DEFAULT_CREDENTIALS},
+                                               limiter=limiter)
+        assert limiter.taken == 1  # login/companyinfo, before any request of the sync
+        client.first("finance/agreements")
+        client.close()
+    assert limiter.taken == 2

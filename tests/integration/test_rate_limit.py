@@ -8,7 +8,7 @@ from collections import deque
 
 import pytest
 
-from cwsync.adapters.rate_limit import SharedRateLimit
+from cwsync.adapters.rate_limit import BURST_SHARE, STEADY_SHARE, SharedRateLimit
 
 TABLE = "cwsync-test"
 
@@ -52,9 +52,9 @@ def test_callers_sharing_the_budget_never_send_more_than_the_limit_in_any_minute
     for turn in range(400):  # about three minutes' worth, taken in turns
         callers[turn % 3].acquire()
         taken.append(fake_time.now)
-    assert most_in_any_window(taken, 60.0) <= 0.95 * 120
+    assert most_in_any_window(taken, 60.0) <= 0.96 * 120  # margin for requests that arrive late
     minutes = (taken[-1] - taken[0]) / 60
-    assert len(taken) / minutes >= 0.9 * 120 * 0.95  # paced near 90 % of the limit, not far below
+    assert len(taken) / minutes >= 0.93 * 120  # a busy integration keeps at least 90 % of the limit
     assert sum(c.collisions for c in callers) > 0  # they really did contend for the same item
 
 
@@ -81,9 +81,10 @@ def test_an_idle_budget_refills_only_up_to_its_burst(dynamodb, fake_time):
     caller.acquire()
     fake_time.sleep(3600)  # an hour idle
     start = fake_time.now
-    for _ in range(30 + 540):
+    burst, per_second = 600 * BURST_SHARE, 600 * STEADY_SHARE / 60
+    for _ in range(int(burst) + int(per_second * 60)):
         caller.acquire()
-    # 30 burst tokens at once, then 540 more at 9 a second: about a minute, not at once
+    # the burst at once, then a minute's refill at 9.4 a second: about a minute, not at once
     assert fake_time.now - start >= 59
 
 

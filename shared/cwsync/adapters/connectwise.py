@@ -93,7 +93,8 @@ class ConnectWiseClient:
                  timeout: Timeout = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
                  **options: Any) -> "ConnectWiseClient":
         """Find the API base URL from `{site_url}/login/companyinfo/{company_id}` and build a client."""
-        return cls(discover_base_url(site_url, company_id, timeout=timeout, retry=retry),
+        base_url = discover_base_url(site_url, company_id, timeout=timeout, retry=retry, limiter=options.get("limiter"))
+        return cls(base_url,
                    company_id, public_key, private_key, client_id, timeout=timeout, retry=retry, **options)
 
     @classmethod

@@ -12,12 +12,13 @@ from cwsync.vocabulary import NUMERIC_FIELDS
 
 
 def discover_base_url(site_url: str, company_id: str, *, timeout: Timeout = DEFAULT_TIMEOUT,
-                      retry: RetryPolicy | None = None) -> str:
-    """`{site}/{Codebase}apis/3.0` from the unauthenticated company-info endpoint."""
+                      retry: RetryPolicy | None = None, limiter: Any = None) -> str:
+    """`{site}/{Codebase}apis/3.0` from the unauthenticated company-info endpoint (a request that
+    takes its token from `limiter`, the shared budget, like every other)."""
     site = site_url.rstrip("/")
     if "://" not in site:
         site = f"https://{site}"
-    http = HttpClient("ConnectWise", timeout=timeout, retry=retry)
+    http = HttpClient("ConnectWise", timeout=timeout, retry=retry, limiter=limiter)
     try:
         response = http.request("GET", f"{site}/login/companyinfo/{company_id}")
         if response.status_code == 404:
