@@ -6,13 +6,9 @@ those). `failing[order_id]` makes `order()` raise that error instead.
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 from cwsync.adapters import mp_records
-
-
-def _iso(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+from cwsync.dates import parse_datetime_or_none
+from cwsync.errors import NotFound
 
 
 class FakeMarketplace:
@@ -38,6 +34,8 @@ class FakeMarketplace:
 
     def customer(self, customer_id):
         self.calls.append(("customer", customer_id))
+        if customer_id not in self.customers:
+            raise NotFound(f"The marketplace has no customer {customer_id}.", status=404)  # as the adapter: a 404
         return mp_records.customer(self.customers[customer_id])  # typed, as the real adapter answers
 
     def order(self, order_id):
@@ -49,10 +47,14 @@ class FakeMarketplace:
         return self.details[order_id]
 
     def orders(self, created_from=None, created_to=None, status=None, page_size=500, offset=0):
-        chosen = sorted((o for o in self.details.values()
-                         if (created_from is None or str(o.get("creationDate") or "") >= _iso(created_from))
-                         and (created_to is None or str(o.get("creationDate") or "") <= _iso(created_to))),
-                        key=lambda o: str(o.get("creationDate") or ""), reverse=True)
+        # By the instant each creation time names (with or without an offset), as the marketplace filters;
+        # an order without a readable one is never in a window.
+        created = {key: parse_datetime_or_none(o.get("creationDate")) if isinstance(o.get("creationDate"), str)
+                   else None for key, o in self.details.items()}
+        chosen = sorted((o for key, o in self.details.items() if created[key] is not None
+                         and (created_from is None or created[key] >= created_from)
+                         and (created_to is None or created[key] <= created_to)),
+                        key=lambda o: created[o["id"]], reverse=True)
         while True:
             self.calls.append(("orders", ""))
             for item in chosen[offset:offset + page_size]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, ConditionExpressionBuilder, Key  # noqa: F401
@@ -72,8 +72,14 @@ def to_dynamo(value: Any) -> Any:
 
 
 def to_attribute_values(item: Mapping[str, Any]) -> dict:
-    """An item as DynamoDB's wire format (`{"S": ...}`, `{"N": ...}`): the one conversion into the table."""
-    return {k: _serializer.serialize(to_dynamo(v)) for k, v in item.items()}
+    """An item as DynamoDB's wire format (`{"S": ...}`, `{"N": ...}`): the one conversion into the table.
+
+    ValueError for a number DynamoDB cannot hold (more than 38 digits, beyond 1E+125), as for any
+    other value it refuses: the caller keeps what it can (a task without its order detail)."""
+    try:
+        return {k: _serializer.serialize(to_dynamo(v)) for k, v in item.items()}
+    except DecimalException:
+        raise ValueError("a number has more digits or is larger than DynamoDB can store") from None
 
 
 def from_attribute_values(item: Mapping[str, Any]) -> dict:

@@ -166,14 +166,16 @@ def billing_period(value: Any, where: str = "billingPeriod") -> BillingPeriod:
     return BillingPeriod(kind, int(number))
 
 
-def _text(detail: Mapping, key: str, *, required: bool = True) -> str | None:
+def _text(detail: Mapping, key: str, *, required: bool = True, where: str = "") -> str | None:
+    """A text field of the order (or of its line or charge `where`, e.g. `products[0]`)."""
     value = detail.get(key)
+    name = f"{where}.{key}" if where else key
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise InvalidOrder(f"{key} is missing")
+            raise InvalidOrder(f"{name} is missing")
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidOrder(f"{key} should be a string, got {shown(value)}")
+        raise InvalidOrder(f"{name} should be a string, got {shown(value)}")
     return str(value).strip()
 
 
@@ -212,19 +214,19 @@ def _parse_line(raw: Any, index: int) -> OrderLine:
     where = f"products[{index}]"
     if not isinstance(raw, Mapping):
         raise InvalidOrder(f"{where} is not an object")
-    mpn = _text(raw, "mpn", required=False)
+    mpn = _text(raw, "mpn", required=False, where=where)
     if not mpn:
         raise InvalidOrder(f"{where} has no mpn (manufacturer part number)")
     period = raw.get("billingPeriod")
     return OrderLine(
         mpn=mpn,
-        name=_text(raw, "name", required=False) or mpn,
+        name=_text(raw, "name", required=False, where=where) or mpn,
         quantity=_quantity(raw.get("quantity", 0), f"{where}.quantity"),
-        type=_text(raw, "type", required=False),
-        subscription_id=_text(raw, "subscriptionId", required=False),
+        type=_text(raw, "type", required=False, where=where),
+        subscription_id=_text(raw, "subscriptionId", required=False, where=where),
         billing_period=billing_period(period, f"{where}.billingPeriod") if period is not None else None,
-        new_mpn=_text(raw, "newMPN", required=False),
-        vendor=_text(raw, "vendor", required=False),
+        new_mpn=_text(raw, "newMPN", required=False, where=where),
+        vendor=_text(raw, "vendor", required=False, where=where),
     )
 
 
@@ -240,9 +242,9 @@ def _parse_charge(raw: Any, index: int) -> tuple[Charge, set[str]]:
             currencies.update([currency] if currency else [])
     duration = raw.get("duration")
     charge = Charge(
-        type=_text(raw, "type", required=False) or "unknown",
-        mpn=_text(raw, "mpn", required=False),
-        description=_text(raw, "description", required=False) or "",
+        type=_text(raw, "type", required=False, where=where) or "unknown",
+        mpn=_text(raw, "mpn", required=False, where=where),
+        description=_text(raw, "description", required=False, where=where) or "",
         quantity=_quantity(raw.get("quantity", 1), f"{where}.quantity"),
         currency="",
         amounts=amounts,

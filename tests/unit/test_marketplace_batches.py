@@ -1,0 +1,108 @@
+"""Batches of marketplace orders nobody wrote by hand (tests/mp_orders.py: valid but varied, and broken in
+one field) through Check Changes and the SyncTask steps on the in-memory fakes: nothing crashes, one bad
+order never fails the batch, and every order ends with a stated outcome whose reason a billing person
+can read (the field named where one is wrong; never Python's text). Over HTTP and moto:
+tests/integration/test_check_changes_varied.py."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from hypothesis import HealthCheck, given, settings
+
+from cwsync.services import steps
+from cwsync.services.check_changes import check_changes
+from cwsync.services.steps.finish import UNEXPECTED
+from fakes import FakeConnectWise, FakeMarketplace, FakeStore, FakeWorkflow
+from mp_orders import CREATED_BEFORE, CUSTOMERS, DEMO, batches
+from plain_text import PYTHON_TEXT
+from tests.unit.test_steps import make_deps
+
+NOW = CREATED_BEFORE.replace(hour=23)  # after every drawn creation time, whatever its offset
+STEPS = (steps.load_task, steps.link_customer, steps.link_product, steps.select_agreement, steps.plan_changes)
+GOES_ON = {"loaded", "linked"}
+STATED = {"ignored", "invalid", "failed", "nothing_to_change", "planned", "needs a person", "pending"}
+
+
+def connectwise() -> FakeConnectWise:
+    cw = DEMO["connectwise"]
+    return FakeConnectWise(companies=cw["companies"], catalog=cw["catalog"], agreements=cw["agreements"],
+                           additions=cw["additions"])
+
+
+def lambda_error(error: Exception) -> dict:
+    """What the state machine's Catch hands FinishTask when a step raised `error`."""
+    name = type(error).__name__
+    return {"Error": name, "Cause": json.dumps({"errorMessage": str(error), "errorType": name})}
+
+
+def run_task(deps, task_id: str) -> tuple[str, str]:
+    """The steps as the state machine runs them, until the task ends, waits for a person or is planned."""
+    for step in STEPS:
+        try:
+            answer = step(deps, task_id)
+        except Exception as error:  # noqa: BLE001 - the state machine catches States.ALL into MarkFailed
+            finished = steps.finish_task(deps, task_id, "failed", lambda_error(error))
+            task = deps.store.get_task(task_id)
+            assert task.get("errorName") != UNEXPECTED, (task_id, repr(error))
+            return "failed", finished["reason"]
+        outcome = answer["outcome"]
+        if outcome == "needs_approval":
+            approval = answer["approval"]
+            return "needs a person", f"{approval['title']}. {approval.get('explanation') or ''}"
+        if outcome == "nothing_to_change":
+            return outcome, steps.finish_task(deps, task_id, outcome)["reason"]
+        if outcome == "planned":
+            return outcome, deps.store.get_task(task_id).get("reason") or "planned"
+        assert outcome in GOES_ON, answer
+    raise AssertionError("the steps never ended")
+
+
+def run_batch(batch) -> dict[str, tuple[str, str]]:
+    """Check Changes over the batch, then the steps of every new task: order id → (outcome, reason)."""
+    store = FakeStore(clock=lambda: NOW)
+    marketplace = FakeMarketplace(customers=CUSTOMERS, orders=[order for order, _ in batch])
+    check = SimpleNamespace(store=store, marketplace=marketplace, workflow=FakeWorkflow(),
+                            settings=SimpleNamespace(first_run_lookback_days=30, overlap_minutes=30))
+    result = check_changes(check, now=NOW)
+    deps = make_deps(store, connectwise=connectwise(), marketplace=marketplace,
+                     env={"APPROVAL_POLICY": "never"})
+    outcomes = {}
+    for order, _ in batch:
+        task = store.get_task(order["id"])
+        if task is None:
+            assert order["id"] in result.pending, (order, result.to_dict())
+            outcomes[order["id"]] = ("pending", f"{order['orderNumber']} is read again on the next run")
+        elif task["status"] == "new":
+            outcomes[order["id"]] = run_task(deps, order["id"])
+        else:
+            outcomes[order["id"]] = (task["status"], task["reason"])
+    assert len(result.new_tasks) + len(result.invalid) + len(result.ignored) + len(result.pending) == len(batch)
+    return outcomes
+
+
+def assert_stated(batch, outcomes) -> None:
+    for order, broken in batch:
+        outcome, reason = outcomes[order["id"]]
+        assert outcome in STATED, (outcome, reason)
+        assert reason and reason.strip(), (order, outcome)
+        assert not PYTHON_TEXT.search(reason), reason
+        if broken is not None and outcome in ("invalid", "failed"):
+            assert broken in reason, (broken, reason)
+
+
+BATCH = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@BATCH
+@given(batches())
+def test_a_batch_of_varied_and_broken_orders_ends_with_a_stated_outcome_for_every_order(batch):
+    assert_stated(batch, run_batch(batch))
+
+
+@BATCH
+@given(batches(min_size=3, max_size=6))
+def test_a_broken_order_cannot_change_what_happens_to_the_rest_of_its_batch(batch):
+    alone = {order["id"]: run_batch([(order, broken)])[order["id"]] for order, broken in batch}
+    together = run_batch(batch)
+    assert {k: v[0] for k, v in together.items()} == {k: v[0] for k, v in alone.items()}
