@@ -61,6 +61,8 @@ def to_dynamo(value: Any) -> Any:
     if isinstance(value, datetime):
         return format_time(value)
     if isinstance(value, Mapping):
+        if any(str(k) == "" for k in value):  # DynamoDB names every attribute, nested ones too
+            raise ValueError("a field has an empty name, which DynamoDB cannot store")
         return {str(k): to_dynamo(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_dynamo(v) for v in value]
