@@ -51,10 +51,9 @@ class FakeMarketplace:
         # an order without a readable one is never in a window.
         created = {key: parse_datetime_or_none(o.get("creationDate")) if isinstance(o.get("creationDate"), str)
                    else None for key, o in self.details.items()}
-        chosen = sorted((o for key, o in self.details.items() if created[key] is not None
-                         and (created_from is None or created[key] >= created_from)
-                         and (created_to is None or created[key] <= created_to)),
-                        key=lambda o: created[o["id"]], reverse=True)
+        inside = [key for key, when in created.items() if when is not None
+                  and (created_from is None or when >= created_from) and (created_to is None or when <= created_to)]
+        chosen = [self.details[key] for key in sorted(inside, key=created.get, reverse=True)]
         while True:
             self.calls.append(("orders", ""))
             for item in chosen[offset:offset + page_size]:
