@@ -97,7 +97,7 @@ def _set(path, value):
     (_set(["details", 0, "salesUnitPrice", "amount"], "6,10"), "details[0].salesUnitPrice.amount \"6,10\" is not a number"),
     (_set(["details", 0, "unitPrice", "currency"], "EUR"), "mixes currencies EUR, USD"),
     (_set(["total"], {"amount": "60.00"}), None),  # a total without currency is fine while charges name one
-    (_set(["details"], "none"), "products and details should be lists"),
+    (_set(["details"], "none"), "details should be a list, got \"none\""),
 ])
 def test_malformed_orders_are_refused_with_a_reason_a_person_can_act_on(change, message):
     raw = copy.deepcopy(detail())

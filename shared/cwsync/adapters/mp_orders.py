@@ -268,10 +268,11 @@ def _parse_order(detail: Mapping) -> Order:
     provisioned = detail.get("provisioningDate")
     provisioned_at = _datetime(provisioned, "provisioningDate") if provisioned else None
 
-    raw_lines = detail.get("products") or []
-    raw_charges = detail.get("details") or []
-    if not isinstance(raw_lines, list) or not isinstance(raw_charges, list):
-        raise InvalidOrder("products and details should be lists")
+    raw_lines = [] if detail.get("products") is None else detail["products"]  # "" or {} is not "no lines"
+    raw_charges = [] if detail.get("details") is None else detail["details"]
+    for key, value in (("products", raw_lines), ("details", raw_charges)):
+        if not isinstance(value, list):
+            raise InvalidOrder(f"{key} should be a list, got {shown(value)}")
     lines = tuple(_parse_line(raw, i) for i, raw in enumerate(raw_lines))
 
     currencies: set[str] = set()
