@@ -46,12 +46,14 @@ OPTIONAL_TOP = ("poNumber", "statusCode", "provisioningDate", "lastBillingDate",
 OPTIONAL_LINE = ("vendor", "id", "subscriptionPeriod", "name")
 OPTIONAL_CHARGE = ("productId", "description", "duration", "extendedPrice", "salesExtendedPrice")
 
+# Field names as newer API versions spell them (camelCase ASCII); values of any JSON shape, text in any script.
+NAME = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=12)
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
                     | st.text(max_size=20),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                                 max_size=3),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(NAME.map(lambda key: "field" + key),
+                                                                                 inner, max_size=3),
                     max_leaves=6)
-EXTRA = st.dictionaries(st.text(min_size=1, max_size=12).map(lambda key: "newer" + key), JSON, max_size=3)
+EXTRA = st.dictionaries(NAME.map(lambda key: "newer" + key), JSON, max_size=3)
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300)
 
 

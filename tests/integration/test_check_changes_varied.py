@@ -126,7 +126,8 @@ def test_a_batch_of_varied_and_broken_orders_over_http_ends_with_a_stated_outcom
                 outcomes[order["id"]] = (task["status"], task["reason"])
         assert_stated(batch, outcomes)
         for order, _ in batch:
-            recurring = [c for c in order["details"] if c.get("type") == "recurring"]
+            charges = order.get("details") if isinstance(order.get("details"), list) else []
+            recurring = [c for c in charges if isinstance(c, dict) and c.get("type") == "recurring"]
             if outcomes[order["id"]][0] == "synced" and store.get_task(order["id"])["taskType"] == "sales" \
                     and len(recurring) == 1:
                 (line,) = order["products"]

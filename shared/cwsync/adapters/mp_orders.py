@@ -197,7 +197,9 @@ def _money(value: Any, where: str) -> tuple[Decimal, str | None]:
     except ValueError:
         raise InvalidOrder(f"{where}.amount {shown(value.get('amount'))} is not a number") from None
     currency = value.get("currency")
-    return amount, (currency.strip().upper() if isinstance(currency, str) and currency.strip() else None)
+    if currency is not None and not isinstance(currency, str):
+        raise InvalidOrder(f"{where}.currency should be a currency code such as \"USD\", got {shown(currency)}")
+    return amount, (currency.strip().upper() if currency and currency.strip() else None)
 
 
 def _quantity(value: Any, where: str) -> Decimal:
