@@ -135,3 +135,30 @@ def test_a_batch_of_varied_and_broken_orders_over_http_ends_with_a_stated_outcom
                 (recurring,) = recurring
                 assert Decimal(str(added["quantity"])) == Decimal(str(line["quantity"]))
                 assert Decimal(str(added["unitPrice"])) == Decimal(str(recurring["salesUnitPrice"]["amount"]))
+
+
+def test_orders_the_sync_does_not_sync_are_ignored_over_http_with_the_reason_and_the_supported_one_syncs(client):
+    from tests.unit.test_marketplace_batches import UNSUPPORTED, _unsupported
+
+    table = f"cwsync-varied-{next(TABLES)}"
+    create_table(client, table)
+    batch = [_unsupported(i, change) for i, (change, _) in enumerate(UNSUPPORTED)]
+    supported = _unsupported(len(UNSUPPORTED), lambda order: None)
+    seed = {"marketplace": {**copy.deepcopy(DEMO["marketplace"]), "orders": [*batch, supported]}}
+    with cw_simulator.start() as connectwise, mp_simulator.start(seed) as marketplace:
+        mp = MarketplaceClient.from_secret({"baseUrl": marketplace.url, **mp_simulator.DEFAULT_CREDENTIALS},
+                                           retry=RetryPolicy.fast())
+        cw = ConnectWiseClient.from_secret({"siteUrl": connectwise.url, **cw_simulator.DEFAULT_CREDENTIALS},
+                                           retry=RetryPolicy.fast())
+        store = Store(table, client=client)
+        result = check_changes(SimpleNamespace(store=store, marketplace=mp, workflow=Workflow(), settings=SimpleNamespace(
+            first_run_lookback_days=30, overlap_minutes=30)), now=NOW)
+        assert sorted(result.ignored) == sorted(o["id"] for o in batch) and result.new_tasks == [supported["id"]]
+        for order, (_, words) in zip(batch, UNSUPPORTED):
+            task = store.get_task(order["id"])
+            assert task["status"] == "ignored" and all(word in task["reason"] for word in words), task["reason"]
+        deps = Dependencies(Settings.from_environment({"TABLE_NAME": table, "APPROVAL_POLICY": "never"}),
+                            store=store, connectwise=cw, marketplace=mp, notifier=Notifications(), clock=lambda: NOW)
+        assert run_task(deps, supported["id"])[0] == "synced"
+        (added,) = additions_tagged(connectwise, "SUB-104", supported["orderNumber"])
+        assert Decimal(str(added["quantity"])) == 10 and Decimal(str(added["unitPrice"])) == Decimal("22.00")

@@ -76,11 +76,11 @@ def test_a_pending_order_is_not_judged_on_its_unfinished_details():
     assert classify_order(detail).outcome == "pending"
 
 
-@pytest.mark.parametrize("type_", ["migration", "unknown"])
-def test_order_types_the_sync_does_not_handle_are_ignored_with_a_reason(type_):
+@pytest.mark.parametrize("type_, article", [("migration", "a"), ("unknown", "an")])
+def test_order_types_the_sync_does_not_handle_are_ignored_with_a_reason(type_, article):
     result = classify_order(order("MG000030", type_))
     assert result.outcome == "ignored"
-    assert result.reason == (f"Order MG000030 is a {type_} order; the sync handles sales, change, billing, "
+    assert result.reason == (f"Order MG000030 is {article} {type_} order; the sync handles sales, change, billing, "
                              "cancellation and renewal orders only")
 
 

@@ -125,3 +125,34 @@ def test_an_order_detail_the_table_cannot_hold_is_kept_as_its_task_without_the_d
         other.pop(key)
     outcomes = run_batch([(order, None), (other, None)])
     assert outcomes["9100000"] == outcomes["9100001"] and outcomes["9100000"][0] == "planned", outcomes
+
+
+def _unsupported(index: int, change) -> dict:
+    order = copy.deepcopy(next(o for o in DEMO["marketplace"]["orders"] if o["orderNumber"] == "SO000112"))
+    order.update(id=f"92000{index:02d}", orderNumber=f"SO92{index:04d}", creationDate=f"2026-11-25T10:{index:02d}:00Z")
+    change(order)
+    return order
+
+
+def _line_type(kind):
+    return lambda order: order["products"][0].update(type=kind)
+
+
+# Item 6: what the sync does not sync yet, and the words its ignored task must carry.
+UNSUPPORTED = [(lambda o: o.update(type="migration"), ["migration order"]),
+               (lambda o: o.update(type="unknown"), ["an unknown order"]),
+               (lambda o: o.update(status="error", statusCode="VENDOR_REFUSED"), ["ended as error", "VENDOR_REFUSED"]),
+               (lambda o: o.update(status="cancelled"), ["ended as cancelled"]),
+               *[(_line_type(kind), [f'"{kind}" (products[0].type)', "M365-BUSPREM-P1M"])
+                 for kind in ("TRANSFER", "STOP_SERVICE", "DESTROY_SERVICE", "MIGRATION", "MOVE", "CHANGE_PLAN_PERIOD",
+                              "FUTURE_KIND")]]
+
+
+def test_orders_the_sync_does_not_sync_become_ignored_tasks_that_say_why_and_the_rest_of_the_batch_syncs():
+    batch = [(_unsupported(i, change), None) for i, (change, _) in enumerate(UNSUPPORTED)]
+    batch.append((_unsupported(len(UNSUPPORTED), lambda order: None), None))  # the same order, supported
+    outcomes = run_batch(batch)
+    for (order, _), (_, words) in zip(batch, UNSUPPORTED):
+        outcome, reason = outcomes[order["id"]]
+        assert outcome == "ignored" and all(word in reason for word in words), (order["orderNumber"], reason)
+    assert outcomes[batch[-1][0]["id"]][0] == "planned"

@@ -59,7 +59,8 @@ def classify_order(reading: OrderReading, *, limits: Limits | None = None,
     if task_type is None:
         return Classification(
             IGNORED, None,
-            f"Order {order.number} is a {order.type} order; the sync handles sales, change, "
+            f"Order {order.number} is {'an' if order.type[:1] in 'aeiou' else 'a'} {order.type} order; "
+            "the sync handles sales, change, "
             "billing, cancellation and renewal orders only")
     unknown = next(((index, line) for index, line in enumerate(order.lines)
                     if line.type is not None and line.type.upper() not in SYNCED_LINE_TYPES), None)
