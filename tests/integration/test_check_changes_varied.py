@@ -26,21 +26,13 @@ from cwsync.services.deps import Dependencies
 from cwsync_local.simulators import connectwise as cw_simulator
 from cwsync_local.simulators import marketplace as mp_simulator
 from mp_orders import DEMO, batches
+from tests.integration.test_request_economy import Notifications
 from tests.unit.test_marketplace_batches import NOW, assert_stated, lambda_error
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 TABLES = itertools.count()
 UP_TO_A_PLAN = (steps.load_task, steps.link_customer, steps.link_product, steps.select_agreement,
                 steps.plan_changes)
-
-
-class Notifications:
-    def __init__(self):
-        self.sent = []
-
-    def publish(self, subject, message, links=None):
-        self.sent.append({"subject": subject, "message": message})
-        return {"messageId": str(len(self.sent))}
 
 
 class Workflow:
@@ -50,6 +42,18 @@ class Workflow:
     def start(self, task_id):
         self.started.append(task_id)
         return True
+
+
+def real_deps(client, table, connectwise, marketplace) -> Dependencies:
+    """The real adapters over HTTP and moto, no person asked to confirm a plan (ApprovalPolicy=never)."""
+    settings = Settings.from_environment({"TABLE_NAME": table, "APPROVAL_POLICY": "never",
+                                          "FIRST_RUN_LOOKBACK_DAYS": "30", "OVERLAP_MINUTES": "30"})
+    return Dependencies(
+        settings, store=Store(table, client=client), notifier=Notifications(), clock=lambda: NOW,
+        connectwise=ConnectWiseClient.from_secret({"siteUrl": connectwise.url, **cw_simulator.DEFAULT_CREDENTIALS},
+                                                  retry=RetryPolicy.fast()),
+        marketplace=MarketplaceClient.from_secret({"baseUrl": marketplace.url, **mp_simulator.DEFAULT_CREDENTIALS},
+                                                  retry=RetryPolicy.fast()))
 
 
 def served(marketplace, batch):
@@ -105,15 +109,10 @@ def test_a_batch_of_varied_and_broken_orders_over_http_ends_with_a_stated_outcom
     seed = {"marketplace": {**copy.deepcopy(DEMO["marketplace"]), "orders": []}}
     with cw_simulator.start() as connectwise, mp_simulator.start(seed) as marketplace:
         batch = served(marketplace, batch)
-        mp = MarketplaceClient.from_secret({"baseUrl": marketplace.url, **mp_simulator.DEFAULT_CREDENTIALS},
-                                           retry=RetryPolicy.fast())
-        cw = ConnectWiseClient.from_secret({"siteUrl": connectwise.url, **cw_simulator.DEFAULT_CREDENTIALS},
-                                           retry=RetryPolicy.fast())
-        store = Store(table, client=client)
-        result = check_changes(SimpleNamespace(store=store, marketplace=mp, workflow=Workflow(), settings=SimpleNamespace(
-            first_run_lookback_days=30, overlap_minutes=30)), now=NOW)
-        deps = Dependencies(Settings.from_environment({"TABLE_NAME": table, "APPROVAL_POLICY": "never"}),
-                            store=store, connectwise=cw, marketplace=mp, notifier=Notifications(), clock=lambda: NOW)
+        deps = real_deps(client, table, connectwise, marketplace)
+        store = deps.store
+        result = check_changes(SimpleNamespace(store=store, marketplace=deps.marketplace, workflow=Workflow(),
+                                               settings=deps.settings), now=NOW)
         outcomes = {}
         for order, _ in batch:
             task = store.get_task(order["id"])
@@ -146,19 +145,14 @@ def test_orders_the_sync_does_not_sync_are_ignored_over_http_with_the_reason_and
     supported = _unsupported(len(UNSUPPORTED), lambda order: None)
     seed = {"marketplace": {**copy.deepcopy(DEMO["marketplace"]), "orders": [*batch, supported]}}
     with cw_simulator.start() as connectwise, mp_simulator.start(seed) as marketplace:
-        mp = MarketplaceClient.from_secret({"baseUrl": marketplace.url, **mp_simulator.DEFAULT_CREDENTIALS},
-                                           retry=RetryPolicy.fast())
-        cw = ConnectWiseClient.from_secret({"siteUrl": connectwise.url, **cw_simulator.DEFAULT_CREDENTIALS},
-                                           retry=RetryPolicy.fast())
-        store = Store(table, client=client)
-        result = check_changes(SimpleNamespace(store=store, marketplace=mp, workflow=Workflow(), settings=SimpleNamespace(
-            first_run_lookback_days=30, overlap_minutes=30)), now=NOW)
+        deps = real_deps(client, table, connectwise, marketplace)
+        store = deps.store
+        result = check_changes(SimpleNamespace(store=store, marketplace=deps.marketplace, workflow=Workflow(),
+                                               settings=deps.settings), now=NOW)
         assert sorted(result.ignored) == sorted(o["id"] for o in batch) and result.new_tasks == [supported["id"]]
         for order, (_, words) in zip(batch, UNSUPPORTED):
             task = store.get_task(order["id"])
             assert task["status"] == "ignored" and all(word in task["reason"] for word in words), task["reason"]
-        deps = Dependencies(Settings.from_environment({"TABLE_NAME": table, "APPROVAL_POLICY": "never"}),
-                            store=store, connectwise=cw, marketplace=mp, notifier=Notifications(), clock=lambda: NOW)
         assert run_task(deps, supported["id"])[0] == "synced"
         (added,) = additions_tagged(connectwise, "SUB-104", supported["orderNumber"])
         assert Decimal(str(added["quantity"])) == 10 and Decimal(str(added["unitPrice"])) == Decimal("22.00")
