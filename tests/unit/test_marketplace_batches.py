@@ -13,6 +13,8 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from cwsync.adapters import mp_orders
+from cwsync.errors import InvalidOrder
 from cwsync.services import steps
 from cwsync.services.check_changes import check_changes
 from cwsync.services.steps.finish import UNEXPECTED
@@ -156,3 +158,20 @@ def test_orders_the_sync_does_not_sync_become_ignored_tasks_that_say_why_and_the
         outcome, reason = outcomes[order["id"]]
         assert outcome == "ignored" and all(word in reason for word in words), (order["orderNumber"], reason)
     assert outcomes[batch[-1][0]["id"]][0] == "planned"
+
+
+@pytest.mark.parametrize("path, value, named", [
+    (("products", 0, "billingPeriod", "duration"), 1.5e300, 'products[0].billingPeriod duration 1.5e+300 is not'),
+    (("products",), "", 'products should be a list, got ""'),
+    (("details", 0, "unitPrice", "currency"), 840, "details[0].unitPrice.currency should be a currency code"),
+    (("products", 0, "vendor"), {"name": "Microsoft"}, 'products[0].vendor should be a string'),
+])
+def test_a_detail_field_of_a_shape_the_api_does_not_send_is_refused_naming_the_field(path, value, named):
+    order = copy.deepcopy(next(o for o in DEMO["marketplace"]["orders"] if o["orderNumber"] == "SO000112"))
+    node = order
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(InvalidOrder) as refused:
+        mp_orders.order(order)
+    assert named in str(refused.value)

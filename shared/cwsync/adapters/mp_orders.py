@@ -148,6 +148,9 @@ def _label(value: Any) -> str | None:
     return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else shown(value)
 
 
+INT32_MAX = 2**31 - 1  # the contract's durations are int32 (`Period.duration`, `Duration.duration` a double of one)
+
+
 def billing_period(value: Any, where: str = "billingPeriod") -> BillingPeriod:
     """`billingPeriod` / `duration` objects: `{type, duration}`; InvalidOrder names what is wrong."""
     if not isinstance(value, Mapping):
@@ -161,7 +164,7 @@ def billing_period(value: Any, where: str = "billingPeriod") -> BillingPeriod:
         number = to_decimal(duration)
     except ValueError:
         raise InvalidOrder(f"{where} duration {shown(duration)} is not a number") from None
-    if number != number.to_integral_value() or (kind != "statement_day" and number < 1):
+    if number != number.to_integral_value() or (kind != "statement_day" and number < 1) or number > INT32_MAX:
         raise InvalidOrder(f"{where} duration {shown(duration)} is not a positive whole number")
     return BillingPeriod(kind, int(number))
 
