@@ -29,17 +29,15 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
-        print("Checked the marketplace: " + describe_check(result))
+        print(describe_check(result))
         print("Follow the progress in the terminal running cwsync, or with `cwsync tasks`.")
     return 0
 
 
 def describe_check(result) -> str:
-    """'2 new tasks, 1 order not completed yet' from CheckChanges' result (whatever counts it has)."""
-    if not isinstance(result, dict):
-        return str(result)
-    counts = result.get("counts") if isinstance(result.get("counts"), dict) else {
-        key: len(value) if isinstance(value, list) else value
-        for key, value in result.items() if isinstance(value, (int, list)) and not isinstance(value, bool)}
-    parts = [f"{value} {key.replace('_', ' ')}" for key, value in counts.items() if value]
-    return ", ".join(parts) if parts else "no new orders"
+    """The check's own sentence ("Checked 12 orders created since …: 2 new tasks."), the one the
+    dashboard shows for the same run."""
+    summary = result.get("summary") if isinstance(result, dict) else None
+    if isinstance(summary, str) and summary:
+        return summary
+    return "The check finished without a summary; see what it found with `cwsync tasks`."

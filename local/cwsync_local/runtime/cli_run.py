@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         _banner(runtime, say, once=args.once)
         say("Checking the marketplace now …")
         try:
-            say("Checked: " + describe_check(runtime.check()))
+            say(describe_check(runtime.check()))
         except RuntimeError as error:
             say(f"The check failed: {error}")
             if args.once:

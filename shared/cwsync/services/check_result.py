@@ -42,8 +42,9 @@ class CheckResult:
                 "resumedAt": self.resumed_at, "stoppedAt": self.stopped_at}
 
     def to_dict(self) -> dict:
-        """JSON-serialisable (the handler's return value, `cwsync check --json`)."""
-        return {"windowFrom": format_time(self.window_from), "windowTo": format_time(self.window_to),
+        """JSON-serialisable (the handler's return value, `cwsync check --json`), with the one
+        sentence the dashboard shows for this run (`summary`)."""
+        return {"summary": self.summary(), "windowFrom": format_time(self.window_from), "windowTo": format_time(self.window_to),
                 "watermarkBefore": format_time(self.watermark_before) if self.watermark_before else None,
                 "watermarkAfter": format_time(self.watermark_after) if self.watermark_after else None,
                 "counts": self.counts(), "newTasks": self.new_tasks, Classified.PENDING: self.pending,
