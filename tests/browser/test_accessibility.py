@@ -19,14 +19,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from acceptance import start_runtime, wait_for  # noqa: E402
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (dev extra)")
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 AXE = REPO / ".venv" / "tools" / "axe-core" / "node_modules" / "axe-core" / "axe.min.js"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (scripts/bootstrap)")]
 WIDTHS = (1280, 390)
-LONG = 180_000  # ms: a step of the workflow on a busy machine
 KINDS = ("customer", "product", "agreement", "confirm")
 
 
@@ -46,15 +41,9 @@ def rt(tmp_path_factory):
 
 
 @pytest.fixture
-def page(chromium):
-    # The pages' Content-Security-Policy refuses scripts they did not bring; axe is brought by the test.
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    page.set_default_timeout(LONG)
-    try:
-        yield page
-    finally:
-        context.close()
+def page_options() -> dict:
+    """The pages' Content-Security-Policy refuses scripts they did not bring; axe is brought by the test."""
+    return {"bypass_csp": True}
 
 
 def violations(page, axe_source: str) -> list[dict]:
@@ -77,24 +66,21 @@ def audit(page, axe_source: str, name: str, found: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def checked(rt, chromium):
+def checked(rt, open_page):
     """Check Changes and Reconcile now pressed on the dashboard, and everything settled."""
-    context = chromium.new_context()
-    page = context.new_page()
-    page.set_default_timeout(LONG)
-    page.goto(rt.url + "/")
-    page.click("#check-changes")
-    page.wait_for_selector("#notice")
-    rt.wait_until_settled(timeout=240)
-    page.goto(rt.url + "/reconciliation")
-    page.click("#reconcile-now")
-
-    def reported():
+    with open_page() as page:
+        page.goto(rt.url + "/")
+        page.click("#check-changes")
+        page.wait_for_selector("#notice")
+        rt.wait_until_settled(timeout=240)
         page.goto(rt.url + "/reconciliation")
-        return page.query_selector("#last-run") is not None
+        page.click("#reconcile-now")
 
-    wait_for(reported, timeout=240, what="the reconciliation report on its page", poll=1)
-    context.close()
+        def reported():
+            page.goto(rt.url + "/reconciliation")
+            return page.query_selector("#last-run") is not None
+
+        wait_for(reported, timeout=240, what="the reconciliation report on its page", poll=1)
     return rt
 
 

@@ -1,20 +1,15 @@
 """What the approver sees and does in a real browser: headless Chromium against the
 approvals resolver served over HTTP (a tiny WSGI adapter), store on moto DynamoDB.
 
-Chromium is driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`),
-with JavaScript disabled on the page: the approver's clicks alone must decide.
+The page runs with JavaScript disabled (the session's one Chromium, tests/browser/conftest.py):
+the approver's clicks alone must decide.
 """
 from __future__ import annotations
 
 import json
-import os
-import select
 import socketserver
-import subprocess
 import threading
-import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -28,12 +23,6 @@ from cwsync.approvals_api import create_app
 from cwsync.config import Settings
 from cwsync.services.deps import Dependencies
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (scripts/bootstrap)")]
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1200,1600"]
 KEY = b"browser-test-signing-key-0123456789"
 EVIL = "<script>alert(1)</script> & \"O'Brien\""
 
@@ -127,131 +116,19 @@ def add_approval(site, approval_id, **overrides):
     return approval_url(site.base, approval_id, record["expires"], KEY)
 
 
-# --- Chromium ------------------------------------------------------------------------------------
-
-def dump_dom(url: str, tmp: Path) -> str:
-    result = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp / 'profile-dump'}", "--dump-dom", url],
-                            capture_output=True, text=True, timeout=90)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
-
-
-class Browser:
-    """Just enough of the DevTools protocol, over `--remote-debugging-pipe` (fd 3 in, fd 4 out)."""
-
-    def __init__(self, tmp: Path):
-        to_child_r, self._to_child = os.pipe()
-        self._from_child, from_child_w = os.pipe()
-
-        def wire():  # in the child: its fd 3 reads our commands, its fd 4 writes our replies
-            a, b = os.dup(to_child_r), os.dup(from_child_w)
-            os.dup2(a, 3)
-            os.dup2(b, 4)
-
-        self.process = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={tmp / 'profile-cdp'}", "--remote-debugging-pipe", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=wire, close_fds=False)
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self._buffer, self._next_id, self.events, self.session = b"", 0, [], None
-
-    def close(self):
-        try:
-            self.send("Browser.close", session=False)
-        except Exception:
-            pass
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        os.close(self._to_child)
-        os.close(self._from_child)
-
-    def _read(self, deadline: float) -> dict:
-        while b"\0" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self._from_child], [], [], remaining)[0]:
-                raise TimeoutError("Chromium did not answer")
-            chunk = os.read(self._from_child, 1 << 16)
-            if not chunk:
-                raise EOFError("Chromium closed the pipe")
-            self._buffer += chunk
-        message, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(message)
-
-    def send(self, method: str, params: dict | None = None, *, session: bool = True, timeout: float = 30) -> dict:
-        self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params or {}}
-        if session and self.session:
-            message["sessionId"] = self.session
-        os.write(self._to_child, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            answer = self._read(deadline)
-            if answer.get("id") == self._next_id:
-                if "error" in answer:
-                    raise RuntimeError(f"{method}: {answer['error']}")
-                return answer.get("result", {})
-            self.events.append(answer)
-
-    def wait_event(self, method: str, timeout: float = 30) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            for index, event in enumerate(self.events):
-                if event.get("method") == method:
-                    return self.events.pop(index)
-            self.events.append(self._read(deadline))
-
-    def open_page_without_javascript(self):
-        targets = self.send("Target.getTargets", session=False)["targetInfos"]
-        page = next(t for t in targets if t["type"] == "page")
-        self.session = self.send("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True},
-                                 session=False)["sessionId"]
-        self.send("Page.enable")
-        self.send("Emulation.setScriptExecutionDisabled", {"value": True})
-
-    def navigate(self, url: str):
-        self.events.clear()
-        self.send("Page.navigate", {"url": url})
-        self.wait_event("Page.loadEventFired")
-
-    def click(self, selector: str, *, navigates: bool = False):
-        root = self.send("DOM.getDocument")["root"]["nodeId"]
-        node = self.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
-        assert node, f"nothing matches {selector}"
-        self.send("DOM.scrollIntoViewIfNeeded", {"nodeId": node})
-        quad = self.send("DOM.getBoxModel", {"nodeId": node})["model"]["content"]
-        x, y = sum(quad[0::2]) / 4, sum(quad[1::2]) / 4
-        if navigates:
-            self.events.clear()
-        for kind in ("mousePressed", "mouseReleased"):
-            self.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1})
-        if navigates:
-            self.wait_event("Page.loadEventFired")
-
-    def type_into(self, selector: str, text: str):
-        self.click(selector)
-        self.send("Input.insertText", {"text": text})
-
-    def html(self) -> str:
-        root = self.send("DOM.getDocument")["root"]["nodeId"]
-        return self.send("DOM.getOuterHTML", {"nodeId": root})["outerHTML"]
-
-    def screenshot(self, path: Path):
-        import base64
-
-        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"]))
-
+# --- the page, without JavaScript ----------------------------------------------------------------
 
 @pytest.fixture
-def browser(tmp_path):
-    browser = Browser(tmp_path)
-    try:
-        browser.open_page_without_javascript()
-        yield browser
-    finally:
-        browser.close()
+def page_options() -> dict:
+    """The approver's clicks alone must decide: the page runs none of its scripts."""
+    return {"java_script_enabled": False}
+
+
+def submit(page, selector: str) -> str:
+    """Click a submit button, wait for the page the form leads to, and return its HTML."""
+    with page.expect_navigation():
+        page.click(selector)
+    return page.content()
 
 
 def text_of(html: str) -> str:
@@ -281,9 +158,10 @@ def text_of(html: str) -> str:
 
 # --- tests -----------------------------------------------------------------------------------
 
-def test_the_approver_sees_the_task_options_and_reasons_with_names_escaped(site, tmp_path):
+def test_the_approver_sees_the_task_options_and_reasons_with_names_escaped(site, page, tmp_path):
     url = add_approval(site, "page1")
-    dom = dump_dom(url, tmp_path)
+    page.goto(url)
+    dom = page.content()
     text = text_of(dom)
     assert f"Choose the ConnectWise company for {EVIL} (order SO000012)" in text
     assert "SO000012 · Sales Order (new subscription)" in text
@@ -292,65 +170,55 @@ def test_the_approver_sees_the_task_options_and_reasons_with_names_escaped(site,
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
     assert "TOKEN-NEVER-SHOWN" not in dom
     assert 'value="23" disabled' in dom
+    assert not page.dialogs
     shot = tmp_path / "approval.png"
-    subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile-shot'}", f"--screenshot={shot}", url],
-                   capture_output=True, timeout=90, check=True)
+    page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 5000
 
 
-def test_choosing_an_option_and_approving_without_javascript_decides_once(site, browser, tmp_path):
+def test_choosing_an_option_and_approving_without_javascript_decides_once(site, page, tmp_path):
     url = add_approval(site, "page2")
-    browser.navigate(url)
-    browser.click('input[name="choice"][value="22"]')
-    browser.click("#approve", navigates=True)
-    result = text_of(browser.html())
+    page.goto(url)
+    page.check('input[name="choice"][value="22"]')
+    result = text_of(submit(page, "#approve"))
     assert "Approved" in result and "You chose: Green Lane Holdings (GLH)" in result
-    browser.screenshot(tmp_path / "approved.png")
+    page.screenshot(path=str(tmp_path / "approved.png"), full_page=True)
     [(kind, call)] = site.sfn.calls
     assert kind == "success" and call["taskToken"] == "TOKEN-NEVER-SHOWN"
     assert json.loads(call["output"])["choice"] == "22"
     assert site.deps.store.get_approval("page2")["status"] == "decided"
 
-    browser.navigate(url)  # the link again: no more buttons
-    assert "nothing more can be decided" in text_of(browser.html())
-    assert "<form" not in browser.html()
+    page.goto(url)  # the link again: no more buttons
+    assert "nothing more can be decided" in text_of(page.content())
+    assert "<form" not in page.content()
 
 
-def test_rejecting_with_a_reason_from_the_page(site, browser):
-    browser.navigate(add_approval(site, "page3"))
-    browser.type_into('input[name="reason"]', "Wrong customer")
-    browser.click("#reject", navigates=True)
-    assert "Rejected" in text_of(browser.html())
+def test_rejecting_with_a_reason_from_the_page(site, page):
+    page.goto(add_approval(site, "page3"))
+    page.fill('input[name="reason"]', "Wrong customer")
+    assert "Rejected" in text_of(submit(page, "#reject"))
     [(kind, call)] = site.sfn.calls
     assert (kind, call["error"], call["cause"]) == ("failure", "ApprovalRejected", "Wrong customer")
 
 
-def test_the_confirm_page_edits_reach_the_decision(site, browser):
+def test_the_confirm_page_edits_reach_the_decision(site, page):
     plan = {"currency": "USD", "agreementId": 12, "summary": "10 licences", "total": "60.00", "operations": [
         {"key": "create-addition:MP-SUB-1-SO000012", "action": "create_addition", "agreementId": 12,
          "fields": {"quantity": "10", "unitPrice": "6.00", "unitCost": "4.80", "description": "M365 BB",
                     "effectiveDate": "2026-02-15T00:00:00Z"}, "explanation": "New subscription"}]}
     url = add_approval(site, "page4", kind="confirm", plan=plan, recommended="apply",
                        options=[{"id": "apply", "label": "Apply these changes", "eligible": True, "reason": ""}])
-    browser.navigate(url)
-    text = text_of(browser.html())
-    assert "Row 1: Add addition" in text and 'type="date"' in browser.html() and 'value="2026-02-15"' in browser.html()
-    selector = 'input[name="changes.create-addition:MP-SUB-1-SO000012.quantity"]'
-    browser.click(selector)
-    for _ in range(2):
-        browser.send("Input.dispatchKeyEvent", {"type": "keyDown", "key": "Backspace", "code": "Backspace",
-                                                "windowsVirtualKeyCode": 8})
-        browser.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": "Backspace", "code": "Backspace",
-                                                "windowsVirtualKeyCode": 8})
-    browser.send("Input.insertText", {"text": "12"})
-    browser.click("#approve", navigates=True)
-    assert "Approved" in text_of(browser.html())
+    page.goto(url)
+    html = page.content()
+    assert "Row 1: Add addition" in text_of(html) and 'type="date"' in html and 'value="2026-02-15"' in html
+    page.fill('input[name="changes.create-addition:MP-SUB-1-SO000012.quantity"]', "12")
+    assert "Approved" in text_of(submit(page, "#approve"))
     [(_, call)] = site.sfn.calls
     assert json.loads(call["output"])["changes"] == {"create-addition:MP-SUB-1-SO000012": {"quantity": "12"}}
 
 
-def test_a_tampered_link_shows_a_clear_refusal(site, tmp_path):
+def test_a_tampered_link_shows_a_clear_refusal(site, page):
     url = add_approval(site, "page5")
-    tampered = url.replace("exp=", "exp=1")
-    text = text_of(dump_dom(tampered, tmp_path))
+    page.goto(url.replace("exp=", "exp=1"))
+    text = text_of(page.content())
     assert "This link is not valid" in text and "signature does not match" in text

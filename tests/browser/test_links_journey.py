@@ -13,11 +13,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from acceptance import demo_seed, start_runtime  # noqa: E402
 from test_operator_journey import shoot  # noqa: E402  (screenshots at 1280 and 390 px into artefacts/)
 
-pytest.importorskip("playwright.sync_api", reason="needs the playwright package (dev extra)")
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (scripts/bootstrap)")]
-LONG = 180_000  # ms: a step of the workflow on a busy machine
 
 
 @pytest.fixture(scope="module")
@@ -32,17 +27,6 @@ def rt(tmp_path_factory):
         yield runtime
     finally:
         runtime.stop()
-
-
-@pytest.fixture
-def page(rt, chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(LONG)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def assert_fits(widths: dict[int, int]) -> None:

@@ -17,14 +17,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from acceptance import demo_seed, start_runtime, tagged, wait_for, wait_for_status  # noqa: E402
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (dev extra)")
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (scripts/bootstrap)")]
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 WIDTHS = (1280, 390)
 EVIL = '<script>alert(1)</script> & Co "Ltd"'
-LONG = 180_000  # ms: a step of the workflow on a busy machine
 
 
 @pytest.fixture(scope="module")
@@ -41,19 +36,6 @@ def rt(tmp_path_factory):
         yield runtime
     finally:
         runtime.stop()
-
-
-@pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(LONG)
-    page.dialogs = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def shoot(page, name: str) -> dict[int, int]:
@@ -74,17 +56,15 @@ def connectwise(rt) -> dict:
 
 
 @pytest.fixture(scope="module")
-def checked(rt, chromium):
+def checked(rt, open_page):
     """Check Changes pressed on the dashboard, and every task settled."""
-    context = chromium.new_context()
-    page = context.new_page()
-    page.goto(rt.url + "/")
-    assert "Last check: never" in page.inner_text("#last-check")
-    shoot(page, "dashboard-before-check")
-    page.click("#check-changes")
-    page.wait_for_selector("#notice")
-    rt.wait_until_settled(timeout=240)
-    context.close()
+    with open_page() as page:
+        page.goto(rt.url + "/")
+        assert "Last check: never" in page.inner_text("#last-check")
+        shoot(page, "dashboard-before-check")
+        page.click("#check-changes")
+        page.wait_for_selector("#notice")
+        rt.wait_until_settled(timeout=240)
     return rt
 
 
