@@ -16,9 +16,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from acceptance import settled_runtime, tagged, wait_for, wait_for_status  # noqa: E402
 from test_new_records_workflow import NEW_CUSTOMER as CUSTOMER, agreement_for, seed as new_records_seed  # noqa: E402
-# page: a context without the pages' script policy, so axe-core can be added (and markup escaping is
+# page_options: pages without their script policy, so axe-core can be added (and markup escaping is
 # shown to hold on its own); axe_source: the pinned axe-core
-from test_accessibility import axe_source, page, violations  # noqa: E402,F401
+from test_accessibility import axe_source, page_options, violations  # noqa: E402,F401
 from test_operator_journey import connectwise, shoot  # noqa: E402
 MARKUP = 'Harbour <b>Lights</b> & "Bar"'
 NEW_CUSTOMER = {**CUSTOMER, "name": MARKUP}
