@@ -75,3 +75,71 @@ def test_the_simulator_refuses_to_build_a_reference_in_the_shape_of_a_different_
     copy_currency_records_into_references(monkeypatch, keep_check=True)
     with pytest.raises(ValueError, match="currency reference built from record 1 is not a CurrencyReference"):
         start(load_seed("demo"))
+
+
+# The reference models whose records the simulator holds, and the collection each points into.
+REFERENCED = {"CompanyReference": "companies", "CompanyStatusReference": "companyStatuses",
+              "CountryReference": "countries", "CompanyTypeReference": "companyTypes", "ContactReference": "contacts",
+              "ProductCategoryReference": "productCategories", "ProductSubCategoryReference": "productSubcategories",
+              "ProductTypeReference": "productTypes", "BillingCycleReference": "billingCycles",
+              "IvItemReference": "catalog", "AgreementTypeReference": "agreementTypes"}
+
+
+def unfilled(collection: str, record: dict, held: dict[str, dict[int, dict]]) -> list[str]:
+    """Fields of `record`'s references (as the oracle models type them) that the referenced record has
+    and the reference lacks or shows differently: a reference is filled from the record it points at."""
+    from cw_oracle import _fields, _models_in
+
+    found = []
+    for field, annotation in _fields(MODELS[collection]).items():
+        models = [m for m in _models_in(annotation) if m.__name__ in REFERENCED]
+        if not models or record.get(field) is None:
+            continue
+        for reference in record[field] if isinstance(record[field], list) else [record[field]]:
+            target = held[REFERENCED[models[0].__name__]][reference["id"]]
+            if models[0].__name__ == "ContactReference":
+                target = {"name": " ".join(p for p in (target.get("firstName"), target.get("lastName")) if p)}
+            for key in set(_fields(models[0])) - {"id", "_info"}:
+                value = target.get(key)
+                if isinstance(value, (str, bool, int, float)) and reference.get(key) != value:
+                    found.append(f"{collection} {record['id']} {field}/{key}: {reference.get(key)!r}, "
+                                 f"the {REFERENCED[models[0].__name__]} record has {value!r}")
+    return found
+
+
+def held_records(seed: dict) -> dict[str, dict[int, dict]]:
+    """Every record the simulator serves from `seed`, by collection and id."""
+    with start(seed) as sim, ContractCheckingSession(sim.url) as session:
+        return {name: {record["id"]: record for record in records_} for name, records_ in served(session).items()}
+
+
+@pytest.mark.parametrize("seed", list(SEEDS))
+def test_every_reference_in_a_written_record_is_filled_from_the_record_it_points_at(seed):
+    answers, held = written(SEEDS[seed]()), held_records(SEEDS[seed]())
+    company = answers["companies"][0]
+    assert set(company["status"]) == {"id", "name"} and set(company["country"]) == {"id", "name"}, company
+    assert company["status"]["name"] == held["companyStatuses"][company["status"]["id"]]["name"]
+    assert company["country"]["name"] == held["countries"][company["country"]["id"]]["name"]
+    assert [problem for name, records_ in answers.items() for record in records_
+            for problem in unfilled(name, record, held)] == []
+
+
+def test_a_patched_reference_is_filled_from_the_record_it_now_points_at():
+    with start(load_seed("demo")) as sim, ContractCheckingSession(sim.url) as session:
+        companies = session.get(session.url("company/companies"), params={"pageSize": 1000}).json()
+        statuses = session.get(session.url("company/companies/statuses")).json()
+        company = next(c for c in companies if c.get("status"))
+        other = next(s for s in statuses if s["id"] != company["status"]["id"])
+        patched = session.patch(session.url(f"company/companies/{company['id']}"),
+                                json=[{"op": "replace", "path": "status", "value": {"id": other["id"]}}])
+        assert patched.status_code == 200, patched.text
+        again = session.get(session.url(f"company/companies/{company['id']}")).json()
+    assert patched.json()["status"] == again["status"] == {"id": other["id"], "name": other["name"]}
+    assert problems("companies", again) == []
+
+
+@pytest.mark.parametrize("seed", list(SEEDS))
+def test_every_reference_in_every_served_record_is_filled_from_the_record_it_points_at(seed):
+    held = held_records(SEEDS[seed]())
+    assert [problem for name, records_ in held.items() for record in records_.values()
+            for problem in unfilled(name, record, held)] == []
