@@ -121,6 +121,7 @@ class FakeStore:
     def _put_link(self, kind, key, item):
         item = {**item, "linkedAt": format_time(self.clock())}
         self.links[(kind, str(key))] = _stored(item)
+        self.undone.pop((str(LinkKind(kind)), str(key)), None)  # the link made again clears its Undo
         return item
 
     def get_customer_link(self, customer_id):

@@ -116,6 +116,20 @@ def test_a_fresher_catalog_snapshot_keeps_when_the_link_was_made_and_never_bring
     assert store.get_product_link("M365-BB") is None
 
 
+@pytest.mark.parametrize(("kind", "put"), [
+    ("customer", lambda store: store.put_customer_link("C1", 17, "Green Lane", linkedBy="approval")),
+    ("product", lambda store: store.put_product_link("C1", 7, "M365-BB", linkedBy="approval")),
+    ("subscription", lambda store: store.put_subscription_link("C1", 301, linkedBy="approval"))])
+def test_a_link_made_again_after_undo_clears_the_undone_marker_and_undo_leaves_a_new_one(store, kind, put):
+    put(store)
+    store.undo_link(kind, "C1", "dana", "check it", linked_at=store.get_link(kind, "C1")["linkedAt"])
+    assert store.link_undone(kind, "C1")["reason"] == "check it"
+    put(store)
+    assert store.link_undone(kind, "C1") is None and store.get_link(kind, "C1") is not None
+    store.undo_link(kind, "C1", "erin", "again", linked_at=store.get_link(kind, "C1")["linkedAt"])
+    assert (store.link_undone(kind, "C1")["by"], store.get_link(kind, "C1")) == ("erin", None)
+
+
 def test_attempts_count_from_one_and_notifications_and_attributes_land_on_the_task(store):
     store.create_task({"taskId": "T1"}, now=NOW)
     assert store.next_attempt("T1") == 2 and store.next_attempt("T1") == 3

@@ -159,3 +159,39 @@ def test_a_task_page_lists_the_links_it_uses_and_the_one_it_waits_for(deps):
     waiting = links.task_links(deps, deps.store.get_task(other))
     assert waiting[0]["kind"] == "customer" and waiting[0]["waiting"] is True
 
+
+
+def relinked_by_a_person_after_undo(deps):
+    """Every link undone, then made again by a person through the next order's approvals."""
+    synced_links(deps)
+    for kind, key in (("customer", "1000048531"), ("product", "M365-BB"), ("subscription", "SUB-1")):
+        links.undo(deps, kind, key, "dana", "check it", deps.store.get_link(kind, key)["linkedAt"])
+    task_id = add_task(deps, sales_order(order_id="5000013", number="SO000013"))
+    for step, choice in ((steps.link_customer, "17"), (steps.link_product, "7"), (steps.select_agreement, "301")):
+        assert step(deps, task_id)["outcome"] == "needs_approval"
+        step(deps, task_id, decision={"decision": "approve", "choice": choice})
+
+
+def test_after_a_person_links_again_an_earlier_undo_no_longer_makes_any_order_ask(deps):
+    relinked_by_a_person_after_undo(deps)
+    assert [deps.store.link_undone(kind, key) for kind, key in
+            (("customer", "1000048531"), ("product", "M365-BB"), ("subscription", "SUB-1"))] == [None, None, None]
+    # A repair covering that subscription and a new one: the only eligible agreement is taken, as it
+    # would be had the link never been undone (the person's link of SUB-1 stands).
+    from test_steps import reconcile_task
+
+    repair = reconcile_task(deps, ["SUB-2", "SUB-1"])
+    assert steps.select_agreement(deps, repair) == {"outcome": "linked", "agreementId": "301", "source": "match"}
+    assert deps.store.get_subscription_link("SUB-2")["agreementId"] == "301"
+
+
+def test_a_repair_asks_a_person_for_a_subscription_whose_link_was_undone_even_when_another_is_remembered(deps):
+    from test_steps import reconcile_task
+
+    synced_links(deps)
+    deps.store.put_subscription_link("SUB-2", "301", linkedBy="match", automatic=True)
+    links.undo(deps, "subscription", "SUB-2", "dana", "wrong agreement", deps.store.get_link("subscription", "SUB-2")["linkedAt"])
+    asked = steps.select_agreement(deps, reconcile_task(deps, ["SUB-1", "SUB-2"]))
+    assert asked["outcome"] == "needs_approval" and asked["approval"]["recommended"] is None
+    assert "dana undid the earlier link on the Links page: wrong agreement" in asked["approval"]["explanation"]
+    assert deps.store.get_subscription_link("SUB-2") is None

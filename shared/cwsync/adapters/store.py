@@ -254,7 +254,7 @@ class Store(CheckStateItems, ApprovalItems, LinkItems):
                           **attrs: Any) -> dict:
         item = {**attrs, "customerId": str(customer_id), "companyId": str(company_id),
                 "companyName": company_name, "linkedAt": format_time(_now())}
-        self._put({PK: f"CUSTOMER#{customer_id}", SK: LINK_SK, **item})
+        self._put_link({PK: f"CUSTOMER#{customer_id}", SK: LINK_SK, **item})
         return item
 
     def get_product_link(self, mpn: str) -> ProductLink | None:
@@ -265,7 +265,7 @@ class Store(CheckStateItems, ApprovalItems, LinkItems):
                          **attrs: Any) -> dict:
         item = {**attrs, "mpn": mpn, "catalogItemId": str(catalog_item_id), "identifier": identifier,
                 "linkedAt": format_time(_now())}
-        self._put({PK: f"PRODUCT#{mpn}", SK: LINK_SK, **item})
+        self._put_link({PK: f"PRODUCT#{mpn}", SK: LINK_SK, **item})
         return item
 
     def get_subscription_link(self, subscription_id: str) -> SubscriptionLink | None:
@@ -275,7 +275,7 @@ class Store(CheckStateItems, ApprovalItems, LinkItems):
     def put_subscription_link(self, subscription_id: str, agreement_id: str | int, **attrs: Any) -> dict:
         item = {**attrs, "subscriptionId": str(subscription_id), "agreementId": str(agreement_id),
                 "linkedAt": format_time(_now())}
-        self._put({PK: f"SUBSCRIPTION#{subscription_id}", SK: AGREEMENT_SK, **item})
+        self._put_link({PK: f"SUBSCRIPTION#{subscription_id}", SK: AGREEMENT_SK, **item})
         return item
 
     # -- orders watermark --

@@ -11,7 +11,8 @@
 Confirm and Undo are one transaction each: the link changes only if it is still the one
 the person looked at (same `linkedAt`), and the audit entry is written with it or not at
 all. Undo deletes the link and leaves the undone marker, which makes the next order ask a
-person instead of taking an automatic match again. Nothing here touches ConnectWise or a task.
+person instead of taking an automatic match again; making the link again (that person's
+choice) removes the marker in the same write. Nothing here touches ConnectWise or a task.
 """
 from __future__ import annotations
 
@@ -83,6 +84,13 @@ class LinkItems:
     def get_link(self, kind: str, key: str) -> dict | None:
         item = self._get(link_key(kind, key))
         return {**_public(item), "kind": LinkKind(kind), "key": str(key)} if item else None
+
+    def _put_link(self, item: dict) -> None:
+        """Store a link and, in the same transaction, remove its undone marker: once the link is made
+        again, an earlier Undo has done its work and must not make a later order ask again."""
+        self.client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": self.table_name, "Item": _serialize(item)}},
+            {"Delete": {"TableName": self.table_name, "Key": _serialize({PK: item[PK], SK: UNDONE_SK})}}])
 
     def link_undone(self, kind: str, key: str) -> dict | None:
         """{by, at, reason} when a person undid this link (the next order asks a person), else None."""

@@ -78,8 +78,10 @@ def _agreement_outcome(deps, task: Mapping[str, Any], task_id: str, order: Order
     is eligible, to add or correct one in ConnectWise and have cwsync check again."""
     from cwsync.domain.matching import Option
 
-    undone = None if remembered else next(
-        (u for s in known for u in [deps.store.link_undone(LinkKind.SUBSCRIPTION, s)] if u), None)
+    # A person undid the link of a subscription this task would link now: a person chooses. A
+    # subscription linked again since (a person's choice) is not asked about again.
+    undone = next((u for s, agreement in known.items() if not agreement
+                   for u in [deps.store.link_undone(LinkKind.SUBSCRIPTION, s)] if u), None)
     if undone:
         match = asked_again(match, undone, "the agreement")
     if match.chosen:
