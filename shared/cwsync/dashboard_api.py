@@ -9,9 +9,10 @@ POST /tasks/{id}       `action` = sync | sync_again | ignore (with `reason`) | u
 GET  /links            every remembered link, who or what made it; filters (kind, automatic only) and search
 POST /links            `action` = confirm | undo (with `reason`) of one link (`kind`, `key`, `linkedAt`)
 
-Who may open these pages: in AWS the HTTP API's Lambda authorizer lets only operators with a
-verified Cognito session cookie through (`cwsync.sign_in`: /sign-in, /auth/callback, /sign-out),
-and this code refuses a request that carries no operator from it; on the local runtime
+Who may open these pages: in AWS the HTTP API's Lambda authorizer names the operator of a
+verified Cognito session cookie (`cwsync.sign_in`: /sign-in, /auth/callback, /sign-out); a page
+opened without one (never signed in, or the hour is over) is sent to /sign-in and back to that
+page, and any other request without one is refused; on the local runtime
 (`OPERATOR_ACCESS=loopback`) only requests from this machine, without signing in.
 Every POST must come from these pages: its Origin (or Referer) must be this site, and it
 must carry the form token the page was rendered with (HMAC over the operator and expiry).
@@ -68,6 +69,14 @@ class NoSuchTask(ApprovalError):
     title = "No such task"
 
 
+class SignInNeeded(Exception):
+    """A page was opened without a signed-in operator: the browser goes to sign in, then back."""
+
+    def __init__(self, back: str):
+        super().__init__("sign in first")
+        self.back = back
+
+
 class Refused(ApprovalError):
     status = 409
     title = "This cannot be done now"
@@ -83,7 +92,7 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
     @app.get("/")
     def dashboard() -> Response:
         deps = get_deps()
-        who = _operator(app, deps)
+        who = _operator(app, deps, page=True)
         query = app.current_event.query_string_parameters or {}
         status = query.get("status") or None
         if status and status not in operator.STATUS_LABELS:
@@ -98,7 +107,7 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
         from cwsync.services.task_history import task_view
 
         deps = get_deps()
-        who = _operator(app, deps)
+        who = _operator(app, deps, page=True)
         view = task_view(deps, task_id)
         if view is None:
             raise NoSuchTask(f"There is no task {task_id}. Open the dashboard to see every task.")
@@ -124,8 +133,8 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
         from cwsync.services.reconcile_view import page_view, to_csv
 
         deps = get_deps()
-        who = _operator(app, deps)
         query = app.current_event.query_string_parameters or {}
+        who = _operator(app, deps, page="format" not in query)
         view = page_view(load_report(deps.store), kind=query.get("kind") or None,
                          currency=(query.get("currency") or "")[:3].upper() or None,
                          search=(query.get("q") or "").strip()[:100] or None)
@@ -153,7 +162,7 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
         from cwsync.services.links import links_view
 
         deps = get_deps()
-        who = _operator(app, deps)
+        who = _operator(app, deps, page=True)
         query = app.current_event.query_string_parameters or {}
         view = links_view(deps, kind=query.get("kind") or None, automatic_only=query.get("automatic") == "1",
                           search=(query.get("q") or "").strip()[:100] or None)
@@ -207,6 +216,10 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
     def not_found(_exception: Exception) -> Response:
         return _error(NoSuchTask("There is no page at this address. Open the dashboard at /."))
 
+    @app.exception_handler(SignInNeeded)
+    def sign_in_first(needed: SignInNeeded) -> Response:
+        return _redirect("/sign-in?" + urlencode({"next": needed.back}))
+
     @app.exception_handler(ApprovalError)
     def known_error(error: ApprovalError) -> Response:
         return _error(error)
@@ -229,8 +242,9 @@ def _all_rows(view: dict) -> list:
 
 # --- access ----------------------------------------------------------------------------------
 
-def _operator(app: APIGatewayHttpResolver, deps) -> str:
-    """Who is asking: the signed-in operator's e-mail (JWT claims), or the local operator."""
+def _operator(app: APIGatewayHttpResolver, deps, *, page: bool = False) -> str:
+    """Who is asking: the signed-in operator's e-mail (JWT claims), or the local operator. A
+    `page` opened without one sends the browser to sign in and back; anything else is refused."""
     event = app.current_event
     context = event.raw_event.get("requestContext") or {}
     if deps.settings.operator_access == "loopback":
@@ -239,6 +253,9 @@ def _operator(app: APIGatewayHttpResolver, deps) -> str:
             raise NotAllowed("The local dashboard answers only on this machine (127.0.0.1).")
         return "the local operator"
     who = ((context.get("authorizer") or {}).get("lambda") or {}).get("operator")
+    if not who and page:
+        query = event.raw_event.get("rawQueryString") or ""
+        raise SignInNeeded(event.path + (f"?{query}" if query else ""))
     if not who:
         raise NotAllowed("Sign in as a cwsync operator to open the dashboard: open /sign-in.")
     return str(who)

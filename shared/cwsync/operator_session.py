@@ -27,6 +27,12 @@ SESSION_COOKIE = "__Host-cwsync-session"
 SIGN_IN_COOKIE = "__Host-cwsync-sign-in"
 CLOCK_SKEW_SECONDS = 60  # an `iat` this far in the future is still accepted (clocks differ)
 MAX_TOKEN_CHARS = 8192
+# The dashboard's pages (HTTP API route keys). A page opened without a valid session is let
+# through marked `signedIn: false`, so the page can send the browser to sign in and back; the
+# dashboard shows nothing without a verified operator. Every other route (the forms, the
+# exports) is refused without a valid session, as the approval of a request always was.
+PAGE_ROUTES = frozenset({"GET /", "GET /tasks/{id}", "GET /reconciliation", "GET /links"})
+EXPORT_PARAMETER = "format"  # `/reconciliation?format=csv|json`: a download, not a page
 
 
 class SessionRefused(CwsyncError):
@@ -165,19 +171,30 @@ def event_cookies(event: Mapping[str, Any]) -> list[str]:
 
 # --- the HTTP API's Lambda authorizer ---------------------------------------------------------
 
+def is_page_request(event: Mapping[str, Any]) -> bool:
+    """A browser opening one of the dashboard's pages (GET, not an export)."""
+    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method") or "").upper()
+    return (method == "GET" and event.get("routeKey") in PAGE_ROUTES
+            and EXPORT_PARAMETER not in (event.get("queryStringParameters") or {}))
+
+
 def authorize(event: Mapping[str, Any], pool, now: datetime | None = None) -> dict:
     """The Lambda authorizer's answer for one request (simple responses, payload 2.0): allowed,
-    with the operator's e-mail as `context.operator`, when the session cookie verifies with `pool`."""
+    with the operator's e-mail as `context.operator`, when the session cookie verifies with `pool`.
+    Without a valid session a page request is allowed as `signedIn: false` (the page sends the
+    browser to sign in); any other request is refused."""
     from cwsync.observability import logger
 
+    signed_out = ({"isAuthorized": True, "context": {"signedIn": False}} if is_page_request(event)
+                  else {"isAuthorized": False})
     token = cookie_value(event_cookies(event), SESSION_COOKIE)
     if not token:
-        return {"isAuthorized": False}
+        return signed_out
     try:
         claims = pool.verify(token, now or datetime.now(timezone.utc))
     except SessionRefused as refused:
         logger.info("Operator session refused", extra={"reason": str(refused)})
-        return {"isAuthorized": False}
+        return signed_out
     except Exception as error:  # keys or the pool could not be read: closed, and said in the log
         logger.error("Operator sessions cannot be checked", extra={"error": type(error).__name__})
         return {"isAuthorized": False}

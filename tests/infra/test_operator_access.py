@@ -108,6 +108,17 @@ def test_every_dashboard_route_needs_a_signed_in_operator(resources):
         assert found[key] == [{"OperatorAuthorizer": []}], key
 
 
+def test_the_pages_a_signed_out_browser_is_sent_to_sign_in_from_are_exactly_the_protected_get_routes(resources):
+    """The authorizer lets a page through signed out (the page redirects to sign in); every
+    protected GET route is such a page, and no POST is."""
+    from cwsync.operator_session import PAGE_ROUTES
+
+    protected = {f"{method} {path}" for (method, path), security in routes(resources).items()
+                 if security == [{"OperatorAuthorizer": []}]}
+    assert PAGE_ROUTES == {route for route in protected if route.startswith("GET ")}
+    assert all(route.split(" ")[0] == "GET" for route in PAGE_ROUTES)
+
+
 def test_approval_links_stay_open_without_signing_in(resources):
     found = routes(resources)
     assert APPROVAL_ROUTES <= set(found)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -164,10 +164,17 @@ def test_a_rotated_key_is_fetched_again_but_an_unknown_key_does_not_make_every_r
 
 # --- the authorizer -------------------------------------------------------------------------------
 
-def authorizer_event(cookies: list[str] | None) -> dict:
-    return {"version": "2.0", "type": "REQUEST", "routeKey": "GET /", "rawPath": "/", "headers": {"host": HOST},
+def authorizer_event(cookies: list[str] | None, route: str = "GET /", path: str | None = None,
+                     query: dict | None = None) -> dict:
+    method, template = route.split(" ", 1)
+    path = path or template
+    return {"version": "2.0", "type": "REQUEST", "routeKey": route, "rawPath": path, "headers": {"host": HOST},
             **({"cookies": cookies} if cookies is not None else {}),
-            "requestContext": {"domainName": HOST, "http": {"method": "GET", "path": "/", "sourceIp": "203.0.113.9"}}}
+            **({"queryStringParameters": query} if query else {}),
+            "requestContext": {"domainName": HOST, "http": {"method": method, "path": path, "sourceIp": "203.0.113.9"}}}
+
+
+SIGNED_OUT_PAGE = {"isAuthorized": True, "context": {"signedIn": False}}
 
 
 def test_the_authorizer_lets_a_signed_in_operator_through_and_names_them(pool, capsys):
@@ -181,9 +188,24 @@ def test_the_authorizer_lets_a_signed_in_operator_through_and_names_them(pool, c
                                      [f"{SESSION_COOKIE}=" + token(exp=int(NOW.timestamp()) - 1)],
                                      [f"{SESSION_COOKIE}=" + token(key=OTHER_KEY)]],
                          ids=["no-cookies", "empty", "other-cookie", "empty-session", "expired", "forged"])
-def test_the_authorizer_refuses_a_request_without_a_valid_session_and_logs_no_token(pool, capsys, cookies):
-    assert authorize(authorizer_event(cookies), pool, NOW) == {"isAuthorized": False}
+def test_without_a_valid_session_the_authorizer_refuses_forms_and_exports_and_logs_no_token(pool, capsys, cookies):
+    for route, path, query in (("POST /check", None, None), ("POST /tasks/{id}", "/tasks/T-1", None),
+                               ("POST /links", None, None), ("GET /reconciliation", None, {"format": "csv"}),
+                               ("GET /approvals/{id}", "/approvals/A-1", None)):
+        assert authorize(authorizer_event(cookies, route, path, query), pool, NOW) == {"isAuthorized": False}, route
     assert "eyJ" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("cookies", [None, [f"{SESSION_COOKIE}=" + token(exp=int(NOW.timestamp()) - 1)],
+                                     [f"{SESSION_COOKIE}=" + token(key=OTHER_KEY)],
+                                     [f"{SESSION_COOKIE}=" + token(aud="another-client")]],
+                         ids=["no-cookies", "expired", "forged", "other-client"])
+def test_without_a_valid_session_a_page_is_let_through_only_as_signed_out_naming_no_operator(pool, cookies):
+    for route, path in (("GET /", None), ("GET /tasks/{id}", "/tasks/T-1"), ("GET /reconciliation", None),
+                        ("GET /links", None)):
+        assert authorize(authorizer_event(cookies, route, path), pool, NOW) == SIGNED_OUT_PAGE, route
+    # a page's route key with another method is not a page
+    assert authorize(authorizer_event(cookies, "POST /", "/"), pool, NOW) == {"isAuthorized": False}
 
 
 def test_the_authorizer_refuses_when_the_pool_cannot_be_read(pool, web):
@@ -199,11 +221,14 @@ def deps_for(access: str) -> Dependencies:
 
 
 def request(app, path: str, *, query: dict | None = None, cookies: list[str] | None = None, method: str = "GET",
-            operator: str | None = None, body: str = "", headers: dict | None = None) -> dict:
+            operator: str | None = None, body: str = "", headers: dict | None = None,
+            authorizer: dict | None = None) -> dict:
     context = {"domainName": HOST, "http": {"method": method, "path": path, "sourceIp": "203.0.113.9"},
                "requestId": "r-1", "stage": "$default"}
     if operator:
-        context["authorizer"] = {"lambda": {"operator": operator}}
+        authorizer = {"operator": operator}
+    if authorizer is not None:
+        context["authorizer"] = {"lambda": authorizer}
     event = {"version": "2.0", "routeKey": f"{method} {path}", "rawPath": path,
              "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
              "queryStringParameters": query, "cookies": cookies or [], "body": body, "isBase64Encoded": False,
@@ -305,9 +330,36 @@ def test_sign_out_clears_the_session_and_ends_cognitos_session_too(app):
     assert page["statusCode"] == 200 and "You are signed out" in page["body"] and 'href="/sign-in"' in page["body"]
 
 
-def test_a_dashboard_request_that_did_not_pass_the_authorizer_is_refused(app):
-    answer = request(app, "/")
-    assert answer["statusCode"] == 403 and "/sign-in" in answer["body"]
+@pytest.mark.parametrize("path", ["/", "/tasks/T-1", "/reconciliation", "/links"])
+def test_a_page_opened_signed_out_sends_the_browser_to_sign_in_and_shows_nothing(app, path):
+    for context in (None, {"signedIn": False}):
+        answer = request(app, path, query={"kind": "customer"}, authorizer=context)
+        assert answer["statusCode"] == 303 and answer["body"] == ""
+        assert answer["headers"]["Location"] == "/sign-in?" + urlencode({"next": f"{path}?kind=customer"})
+
+
+def test_after_the_hour_a_page_leads_through_sign_in_back_to_the_same_page(app, web, pool):
+    expired = [f"{SESSION_COOKIE}=" + token(exp=int(NOW.timestamp()) - 1)]
+    asked = authorizer_event(expired, "GET /links", "/links", {"kind": "customer", "q": "Green Lane"})
+    allowed = authorize(asked, pool, NOW)
+    page = request(app, "/links", query={"kind": "customer", "q": "Green%20Lane"}, cookies=expired,
+                   authorizer=allowed["context"])
+    location = urlsplit(page["headers"]["Location"])
+    assert (page["statusCode"], location.path) == (303, "/sign-in")
+    started = request(app, "/sign-in", query={k: v[0] for k, v in parse_qs(location.query).items()}, cookies=expired)
+    assert urlsplit(started["headers"]["Location"]).netloc == DOMAIN  # the expired session is not taken
+    cookie = cookie_named(started, SIGN_IN_COOKIE).split(";")[0]
+    state = cookie.split("=", 1)[1].split(".")[0]
+    back = request(app, "/auth/callback", query={"code": "the-code", "state": state}, cookies=[cookie])
+    assert back["statusCode"] == 303 and back["headers"]["Location"] == "/links?kind=customer&q=Green%20Lane"
+
+
+def test_a_form_or_an_export_without_a_signed_in_operator_is_refused_not_redirected(app):
+    for path, method, query in (("/check", "POST", None), ("/links", "POST", None), ("/tasks/T-1", "POST", None),
+                                ("/reconciliation", "GET", {"format": "csv"})):
+        answer = request(app, path, method=method, query=query, authorizer={"signedIn": False},
+                         body="csrf=1.x", headers={"content-type": "application/x-www-form-urlencoded"})
+        assert answer["statusCode"] == 403 and "/sign-in" in answer["body"], path
 
 
 def test_a_signed_in_operators_form_posted_from_another_site_is_still_refused(app):
