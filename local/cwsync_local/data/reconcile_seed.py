@@ -20,6 +20,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 DEMO = Path(__file__).with_name("demo_seed.json")
+# The records companies and catalog items point at (status, country, type, category, ...), as the demo has them.
+REFERENCE_COLLECTIONS = ("companyTypes", "companyStatuses", "countries", "productCategories", "productSubcategories",
+                         "productTypes")
 BASIC = ("M365-BUSBASIC-P1M", 701, "M365-BB", "Microsoft 365 Business Basic", "6.00", "4.80")
 E3 = ("M365-E3-P1M", 704, "M365-E3", "Microsoft 365 E3", "36.00", "28.80")
 MONTHLY, YEARLY = {"id": 1, "name": "Monthly"}, {"id": 4, "name": "Yearly"}
@@ -44,8 +47,10 @@ class SeedBuilder:
         self.seed = {
             "marketplace": {"customers": [], "products": copy.deepcopy(mp["products"]), "subscriptions": [],
                             "orders": []},
-            "connectwise": {"companyTypes": copy.deepcopy(cw.get("companyTypes", [])), "companies": [], "contacts": [],
-                            "catalog": copy.deepcopy(cw["catalog"]),
+            "connectwise": {**{name: copy.deepcopy(cw.get(name, [])) for name in REFERENCE_COLLECTIONS},
+                            "companies": [], "contacts": [],
+                            # the demo's vendor company is not in this seed: its catalog names none
+                            "catalog": [{k: v for k, v in item.items() if k != "vendor"} for item in cw["catalog"]],
                             "agreementTypes": copy.deepcopy(cw["agreementTypes"]), "agreements": [],
                             "additions": [], "adjustments": [], "billingCycles": copy.deepcopy(cw["billingCycles"]),
                             "currencies": copy.deepcopy(cw["currencies"])},
