@@ -30,6 +30,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from cwsync.approvals import (ApprovalError, BadRequest, LinkForged, approval_url, expires_epoch, render_page,
                               unexpected_failure)
 from cwsync.observability import logger
+from cwsync.operator_session import EXPORT_PARAMETER
 from cwsync.services import operator
 from cwsync.vocabulary import ApprovalStatus, LinkAction
 
@@ -134,7 +135,7 @@ def create_app(get_deps: Callable[[], Any], get_pool: Callable[[], Any] | None =
 
         deps = get_deps()
         query = app.current_event.query_string_parameters or {}
-        who = _operator(app, deps, page="format" not in query)
+        who = _operator(app, deps, page=EXPORT_PARAMETER not in query)
         view = page_view(load_report(deps.store), kind=query.get("kind") or None,
                          currency=(query.get("currency") or "")[:3].upper() or None,
                          search=(query.get("q") or "").strip()[:100] or None)

@@ -30,7 +30,7 @@ MAX_TOKEN_CHARS = 8192
 # The dashboard's pages (HTTP API route keys). A page opened without a valid session is let
 # through marked `signedIn: false`, so the page can send the browser to sign in and back; the
 # dashboard shows nothing without a verified operator. Every other route (the forms, the
-# exports) is refused without a valid session, as the approval of a request always was.
+# exports) is refused without a valid session.
 PAGE_ROUTES = frozenset({"GET /", "GET /tasks/{id}", "GET /reconciliation", "GET /links"})
 EXPORT_PARAMETER = "format"  # `/reconciliation?format=csv|json`: a download, not a page
 
