@@ -49,8 +49,7 @@ class SeedBuilder:
                             "orders": []},
             "connectwise": {**{name: copy.deepcopy(cw.get(name, [])) for name in REFERENCE_COLLECTIONS},
                             "companies": [], "contacts": [],
-                            # the demo's vendor company is not in this seed: its catalog names none
-                            "catalog": [{k: v for k, v in item.items() if k != "vendor"} for item in cw["catalog"]],
+                            "catalog": copy.deepcopy(cw["catalog"]),
                             "agreementTypes": copy.deepcopy(cw["agreementTypes"]), "agreements": [],
                             "additions": [], "adjustments": [], "billingCycles": copy.deepcopy(cw["billingCycles"]),
                             "currencies": copy.deepcopy(cw["currencies"])},
