@@ -85,6 +85,9 @@ REFERENCED = {"CompanyReference": "companies", "CompanyStatusReference": "compan
               "IvItemReference": "catalog", "AgreementTypeReference": "agreementTypes"}
 
 
+# Reference fields the models have but the real service leaves out (the real-shaped data set's product
+# references are {id, identifier, _info}).
+NOT_SENT = {"IvItemReference": {"serializedFlag"}}
 WRITTEN = ("companies", "catalog", "additions", "adjustments", "agreements")  # the records cwsync writes
 
 
@@ -105,7 +108,7 @@ def unfilled(collection: str, record: dict, held: dict[str, dict[int, dict]]) ->
                 continue
             if models[0].__name__ == "ContactReference":
                 target = {"name": " ".join(p for p in (target.get("firstName"), target.get("lastName")) if p)}
-            for key in set(_fields(models[0])) - {"id", "_info"}:
+            for key in set(_fields(models[0])) - {"id", "_info"} - NOT_SENT.get(models[0].__name__, set()):
                 value = target.get(key)
                 if isinstance(value, (str, bool, int, float)) and reference.get(key) != value:
                     found.append(f"{collection} {record['id']} {field}/{key}: {reference.get(key)!r}, "

@@ -98,7 +98,7 @@ RESOURCES = [
              "Addition",
              ALWAYS_READ_ONLY | {"agreementId", "extPrice", "extCost", "margin", "billedQuantity", "prorateCost",
                                  "proratePrice", "extendedProrateCost", "extendedProratePrice", "sequenceNumber"},
-             {"product": Reference("catalog", ("identifier", "serializedFlag"), "product", "IvItemReference")}, parent="agreements"),
+             {"product": Reference("catalog", ("identifier",), "product", "IvItemReference")}, parent="agreements"),
     Resource("agreementAdjustment", "Agreement Adjustment", "finance/agreements/{parentId}/adjustments",
              "adjustments", "Agreement.Adjustment", ALWAYS_READ_ONLY | {"agreementId"}, parent="agreements"),
     Resource("billingCycle", "Billing Cycle", "finance/billingCycles", "billingCycles", "BillingCycle",
