@@ -96,6 +96,9 @@ def _set(path, value):
     (_set(["products", 0, "mpn"], " "), "products[0] has no mpn"),
     (_set(["details", 0, "salesUnitPrice", "amount"], "6,10"), "details[0].salesUnitPrice.amount \"6,10\" is not a number"),
     (_set(["details", 0, "unitPrice", "currency"], "EUR"), "mixes currencies EUR, USD"),
+    (_set(["details", 0, "unitPrice", "currency"], "GARBAGE"),
+     "details[0].unitPrice.currency \"GARBAGE\" is not a currency code (three letters, such as \"USD\")"),
+    (_set(["total", "currency"], "€"), "total.currency \"€\" is not a currency code"),
     (_set(["total"], {"amount": "60.00"}), None),  # a total without currency is fine while charges name one
     (_set(["details"], "none"), "details should be a list, got \"none\""),
 ])

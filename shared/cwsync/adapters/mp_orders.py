@@ -202,7 +202,10 @@ def _money(value: Any, where: str) -> tuple[Decimal, str | None]:
     currency = value.get("currency")
     if currency is not None and not isinstance(currency, str):
         raise InvalidOrder(f"{where}.currency should be a currency code such as \"USD\", got {shown(currency)}")
-    return amount, (currency.strip().upper() if currency and currency.strip() else None)
+    code = currency.strip().upper() if currency and currency.strip() else None
+    if code is not None and not (len(code) == 3 and code.isascii() and code.isalpha()):
+        raise InvalidOrder(f"{where}.currency {shown(currency)} is not a currency code (three letters, such as \"USD\")")
+    return amount, code
 
 
 def _quantity(value: Any, where: str) -> Decimal:
