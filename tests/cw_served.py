@@ -26,6 +26,12 @@ TOP_LEVEL = {"companies": "company/companies", "companyTypes": "company/companie
 CHILDREN = {"additions": "additions", "adjustments": "adjustments"}
 
 
+def all_problems(found: dict[str, list[dict]], problems) -> list[str]:
+    """Every problem an oracle's `problems(collection, record)` finds in the records, named by record."""
+    return [f"{name} {record.get('id')}: {problem}"
+            for name, records_ in found.items() for record in records_ for problem in problems(name, record)]
+
+
 def served(session: ContractCheckingSession) -> dict[str, list[dict]]:
     """Every record of every collection, as the simulator answers lists and single records."""
     found: dict[str, list[dict]] = {name: [] for name in [*TOP_LEVEL, *CHILDREN]}

@@ -12,15 +12,11 @@ from __future__ import annotations
 import pytest
 
 from cw_go_oracle import COLLECTIONS, GO_ALLOWED, MODELS, PROVENANCE, problems
-from cw_served import CHILDREN, SEEDS, TOP_LEVEL, agreement_with_the_copying_bug, served, written
+from cw_served import CHILDREN, SEEDS, TOP_LEVEL, agreement_with_the_copying_bug, all_problems, served, written
 from cwsync_local.simulators.connectwise import start
 from cwsync_local.simulators.connectwise.resources import BY_COLLECTION
 from cwsync_local.simulators.connectwise.testing import ContractCheckingSession
 
-
-def all_problems(found: dict[str, list[dict]]) -> list[str]:
-    return [f"{name} {record.get('id')}: {problem}"
-            for name, records_ in found.items() for record in records_ for problem in problems(name, record)]
 
 
 @pytest.mark.parametrize("seed", list(SEEDS))
@@ -28,12 +24,12 @@ def test_every_record_the_simulator_serves_is_one_the_go_client_reads_as_its_typ
     with start(SEEDS[seed]()) as sim, ContractCheckingSession(sim.url) as session:
         found = served(session)
     assert all(found[name] for name in COLLECTIONS), {name: len(found[name]) for name in COLLECTIONS}
-    assert all_problems(found) == []
+    assert all_problems(found, problems) == []
 
 
 @pytest.mark.parametrize("seed", list(SEEDS))
 def test_what_the_simulator_answers_to_cwsyncs_writes_is_one_the_go_client_reads(seed):
-    assert all_problems(written(SEEDS[seed]())) == []
+    assert all_problems(written(SEEDS[seed]()), problems) == []
 
 
 def test_the_go_models_say_where_they_come_from_and_cover_every_collection_the_simulator_serves():

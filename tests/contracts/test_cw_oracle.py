@@ -12,16 +12,11 @@ from __future__ import annotations
 import pytest
 
 from cw_oracle import MODELS, NEWER_FIELDS, problems
-from cw_served import SEEDS, agreement_with_the_copying_bug, copy_currency_records_into_references, served, written
+from cw_served import SEEDS, agreement_with_the_copying_bug, all_problems, copy_currency_records_into_references, served, written
 from cwsync_local.simulators.common import load_seed
 from cwsync_local.simulators.connectwise import start
 from cwsync_local.simulators.connectwise.testing import ContractCheckingSession
 
-
-
-def all_problems(found: dict[str, list[dict]]) -> list[str]:
-    return [f"{name} {record.get('id')}: {problem}"
-            for name, records_ in found.items() for record in records_ for problem in problems(name, record)]
 
 
 @pytest.mark.parametrize("seed", list(SEEDS))
@@ -29,13 +24,13 @@ def test_every_record_of_every_collection_is_one_the_real_service_could_return(s
     with start(SEEDS[seed]()) as sim, ContractCheckingSession(sim.url) as session:
         found = served(session)
     assert all(found[name] for name in MODELS), {name: len(found[name]) for name in MODELS}
-    assert all_problems(found) == []
+    assert all_problems(found, problems) == []
 
 
 @pytest.mark.parametrize("seed", list(SEEDS))
 def test_records_the_simulator_writes_are_ones_the_real_service_could_return(seed):
     answers = written(SEEDS[seed]())
-    assert all_problems(answers) == []
+    assert all_problems(answers, problems) == []
     assert isinstance(answers["agreements"][0]["currency"]["currencyCode"], str)
 
 
