@@ -211,12 +211,12 @@ def connectwise() -> dict:
     }
 
 
-def build() -> dict:
-    return {"marketplace": marketplace(), "connectwise": connectwise()}
-
-
-def render(data: dict | None = None) -> str:
-    return json.dumps(build() if data is None else data, indent=1, ensure_ascii=False) + "\n"
+def render(connectwise_records: dict | None = None) -> str:
+    """A seed file's text: the demo marketplace beside `connectwise_records` (the demo's by
+    default; the real-shaped and vendor-full scripts give theirs)."""
+    records = connectwise() if connectwise_records is None else connectwise_records
+    data = {"marketplace": marketplace(), "connectwise": records}
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
 def write_or_check(output: Path, text: str, arguments: list[str]) -> int:

@@ -202,12 +202,8 @@ def connectwise() -> dict:
     return cw
 
 
-def build() -> dict:
-    return {"marketplace": demo.marketplace(), "connectwise": connectwise()}
-
-
 def render() -> str:
-    return demo.render(build())
+    return demo.render(connectwise())
 
 
 if __name__ == "__main__":
