@@ -172,6 +172,8 @@ def test_a_list_entry_is_read_as_an_ended_subscription_without_products():
     (lambda s: with_(s, ("billingPeriod", "type"), "fortnight"), "billingPeriod/type", 'is "fortnight", not one of'),
     (lambda s: with_(s, ("billingPeriod", "duration"), 1.5), "billingPeriod/duration",
      "is 1.5, not a positive whole number"),
+    (lambda s: with_(s, ("billingPeriod", "duration"), 2**31), "billingPeriod/duration",
+     "is 2147483648, not a positive whole number"),
     (lambda s: with_(s, ("products",), {"mpn": "M365-BASIC"}), "products", 'is {"mpn": "M365-BASIC"}, not a list'),
 ])
 def test_an_unreadable_subscription_is_named_with_its_field_and_the_fix(change, field, problem):

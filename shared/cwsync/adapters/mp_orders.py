@@ -151,6 +151,12 @@ def _label(value: Any) -> str | None:
 INT32_MAX = 2**31 - 1  # the contract's durations are int32 (`Period.duration`, `Duration.duration` a double of one)
 
 
+def is_duration(kind: str, number: Decimal) -> bool:
+    """Whether `number` is a duration the marketplace can give a billing period of `kind`: a whole
+    number within the contract's int32, at least 1 except for a `statement_day` period (a day, not a count)."""
+    return number == number.to_integral_value() and (kind == "statement_day" or number >= 1) and number <= INT32_MAX
+
+
 def billing_period(value: Any, where: str = "billingPeriod") -> BillingPeriod:
     """`billingPeriod` / `duration` objects: `{type, duration}`; InvalidOrder names what is wrong."""
     if not isinstance(value, Mapping):
@@ -164,7 +170,7 @@ def billing_period(value: Any, where: str = "billingPeriod") -> BillingPeriod:
         number = to_decimal(duration)
     except ValueError:
         raise InvalidOrder(f"{where} duration {shown(duration)} is not a number") from None
-    if number != number.to_integral_value() or (kind != "statement_day" and number < 1) or number > INT32_MAX:
+    if not is_duration(kind, number):
         raise InvalidOrder(f"{where} duration {shown(duration)} is not a positive whole number")
     return BillingPeriod(kind, int(number))
 

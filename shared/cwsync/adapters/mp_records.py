@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from cwsync import dates
+from cwsync.adapters.mp_orders import is_duration
 from cwsync.domain.models import BillingPeriod, CustomerRecord
 from cwsync.domain.money import to_decimal
 from cwsync.domain.reconcile import Subscription, SubscriptionLine, SubscriptionSummary
@@ -132,7 +133,7 @@ class _Subscription:
         if kind not in BillingPeriod.KNOWN_TYPES:
             raise self.fail("billingPeriod/type", f"is {shown(kind)}, not one of {', '.join(BillingPeriod.KNOWN_TYPES)}")
         duration = self.number(value.get("duration"), "billingPeriod/duration")
-        if duration != duration.to_integral_value() or (kind != "statement_day" and duration < 1):
+        if not is_duration(kind, duration):
             raise self.fail("billingPeriod/duration", f"is {shown(value.get('duration'))}, not a positive whole number")
         return BillingPeriod(kind, int(duration))
 
